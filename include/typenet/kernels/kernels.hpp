@@ -1,0 +1,92 @@
+// Compute kernels: what the layers call to do their arithmetic.
+//
+// Layers (include/typenet/layers/) decide *what* to compute from compile-time shapes; these
+// functions decide *how fast*. They are plain functions over raw row-major float arrays with
+// sizes as arguments, compiled once in src/kernels/ and dispatched at run time to the best
+// Highway target of the machine (AVX-512, AVX2, ...). Each has a scalar twin in
+// `typenet::kernels::reference` with the same signature, used by the tests as the oracle.
+//
+// None of them allocates (packing buffers are fixed-size and thread-local) and none throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace typenet::kernels {
+
+enum class Trans : std::uint8_t { No, Yes };
+
+// Every kernel is declared twice, once in each namespace, from this single list.
+#define TYPENET_KERNEL_DECLARATIONS                                                              \
+  /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
+     op(A) = A (lda >= K) or A^T (A stored K x M, lda >= M); likewise B. beta is 0 or 1; with \
+     beta == 0, C is written without being read. */                                            \
+  void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,          \
+            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,       \
+            float* c, std::size_t ldc, const float* bias) noexcept;                             \
+  /* bias_grad[n] += sum over rows m of dy[m, n]  (dy is M x N, row-major). */                 \
+  void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept; \
+  /* dst[i] += src[i] */                                                                        \
+  void add_to(float* dst, const float* src, std::size_t count) noexcept;                        \
+  /* One channels-last image (H,W,C) to patch rows: col[(oy*OW+ox), (ky*KW+kx)*C + c] =       \
+     in[oy*stride - pad_top + ky, ox*stride - pad_left + kx, c], zero outside the image. */    \
+  void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,     \
+              std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,    \
+              std::size_t oh, std::size_t ow, float* col) noexcept;                             \
+  /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */  \
+  void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c,                \
+                  std::size_t kh, std::size_t kw, std::size_t stride, std::size_t pad_top,      \
+                  std::size_t pad_left, std::size_t oh, std::size_t ow, float* din) noexcept;   \
+  /* Max pooling of one channels-last image, windows pool x pool moved by stride, no padding. \
+     argmax[i] receives the index (into in) of the winner of output i; the first maximum wins. */ \
+  void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,            \
+                       std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,    \
+                       float* out, std::uint32_t* argmax) noexcept;                             \
+  /* din[argmax[i]] += dout[i] for the out_count outputs of one image. */                      \
+  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,  \
+                        float* din) noexcept;                                                   \
+  /* out[c] = mean over the h*w pixels of channel c, one channels-last image. */               \
+  void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,              \
+                               float* out) noexcept;                                            \
+  /* din[p, c] = dout[c] / pixels (assigned, not accumulated). */                              \
+  void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,           \
+                                float* din) noexcept;                                           \
+  /* Activations in place on y (count values); backward turns dy (gradient w.r.t. the         \
+     activation's output y) into the gradient w.r.t. its input, in place, from y alone. */     \
+  void relu_forward(float* y, std::size_t count) noexcept;                                      \
+  void relu_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
+  void sigmoid_forward(float* y, std::size_t count) noexcept;                                   \
+  void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                 \
+  void tanh_forward(float* y, std::size_t count) noexcept;                                      \
+  void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
+  /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */      \
+  void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                  \
+  /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                  \
+  void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept; \
+  /* Optimizer updates over count parameters p with gradients g (see include/typenet/optim/). \
+     Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps_t), with  \
+     the bias corrections folded into lr_t and eps_t by the caller (Keras' formulation). */    \
+  void adam_update(float* p, const float* g, float* m, float* v, std::size_t count, float lr_t,  \
+                   float beta1, float beta2, float eps_t) noexcept;                             \
+  /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                         \
+  void rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,          \
+                      float rho, float eps) noexcept;                                           \
+  /* SGD with momentum mu (velocity vel; mu == 0 is plain SGD) as Keras does it:              \
+     vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */                              \
+  void sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr, float mu,  \
+                  bool nesterov) noexcept;
+
+// The dispatched, SIMD versions (src/kernels/simd.cpp).
+TYPENET_KERNEL_DECLARATIONS
+
+// Name of the Highway target the dispatched kernels run on here, e.g. "AVX3".
+const char* simd_target_name() noexcept;
+
+// Plain scalar versions (src/kernels/reference.cpp): the oracle of the kernel tests.
+namespace reference {
+TYPENET_KERNEL_DECLARATIONS
+}  // namespace reference
+
+#undef TYPENET_KERNEL_DECLARATIONS
+
+}  // namespace typenet::kernels

@@ -1,0 +1,179 @@
+// Scalar reference kernels: the simplest correct code for each kernel, used as the oracle
+// against which the SIMD kernels (simd.cpp) are tested. Clarity over speed.
+#include "typenet/kernels/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace typenet::kernels::reference {
+
+void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,
+          const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+          std::size_t ldc, const float* bias) noexcept {
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (std::size_t p = 0; p < k; ++p) {
+        const float av = trans_a == Trans::No ? a[i * lda + p] : a[p * lda + i];
+        const float bv = trans_b == Trans::No ? b[p * ldb + j] : b[j * ldb + p];
+        sum += double(av) * double(bv);
+      }
+      if (bias) sum += bias[j];
+      float& out = c[i * ldc + j];
+      out = beta == 0.0f ? float(sum) : float(sum + double(beta) * out);
+    }
+  }
+}
+
+void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept {
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) bias_grad[j] += dy[i * n + j];
+}
+
+void add_to(float* dst, const float* src, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dst[i] += src[i];
+}
+
+namespace {
+// Visits every (patch row, patch column, image offset) triple of a convolution's patches whose
+// source pixel lies inside the image; im2col and its adjoint differ only in the direction of
+// the copy.
+template <class Visit>
+void for_each_patch_element(std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
+                            std::size_t kw, std::size_t stride, std::size_t pad_top,
+                            std::size_t pad_left, std::size_t oh, std::size_t ow, Visit visit) {
+  const std::size_t patch = kh * kw * c;
+  for (std::size_t oy = 0; oy < oh; ++oy)
+    for (std::size_t ox = 0; ox < ow; ++ox)
+      for (std::size_t ky = 0; ky < kh; ++ky)
+        for (std::size_t kx = 0; kx < kw; ++kx) {
+          const auto y = std::ptrdiff_t(oy * stride + ky) - std::ptrdiff_t(pad_top);
+          const auto x = std::ptrdiff_t(ox * stride + kx) - std::ptrdiff_t(pad_left);
+          const bool inside = y >= 0 && x >= 0 && y < std::ptrdiff_t(h) && x < std::ptrdiff_t(w);
+          for (std::size_t ch = 0; ch < c; ++ch) {
+            const std::size_t col_index = (oy * ow + ox) * patch + (ky * kw + kx) * c + ch;
+            visit(col_index, inside, inside ? (std::size_t(y) * w + std::size_t(x)) * c + ch : 0);
+          }
+        }
+}
+}  // namespace
+
+void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
+            std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,
+            std::size_t oh, std::size_t ow, float* col) noexcept {
+  for_each_patch_element(h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow,
+                         [&](std::size_t ci, bool inside, std::size_t ii) {
+                           col[ci] = inside ? in[ii] : 0.0f;
+                         });
+}
+
+void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
+                std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,
+                std::size_t oh, std::size_t ow, float* din) noexcept {
+  for_each_patch_element(h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow,
+                         [&](std::size_t ci, bool inside, std::size_t ii) {
+                           if (inside) din[ii] += col[ci];
+                         });
+}
+
+void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,
+                     std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,
+                     float* out, std::uint32_t* argmax) noexcept {
+  (void)h;
+  for (std::size_t oy = 0; oy < oh; ++oy)
+    for (std::size_t ox = 0; ox < ow; ++ox)
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        std::size_t best = (oy * stride * w + ox * stride) * c + ch;
+        for (std::size_t py = 0; py < pool; ++py)
+          for (std::size_t px = 0; px < pool; ++px) {
+            const std::size_t i = ((oy * stride + py) * w + ox * stride + px) * c + ch;
+            if (in[i] > in[best]) best = i;
+          }
+        const std::size_t o = (oy * ow + ox) * c + ch;
+        out[o] = in[best];
+        argmax[o] = std::uint32_t(best);
+      }
+}
+
+void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,
+                      float* din) noexcept {
+  for (std::size_t i = 0; i < out_count; ++i) din[argmax[i]] += dout[i];
+}
+
+void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,
+                             float* out) noexcept {
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    double sum = 0;
+    for (std::size_t p = 0; p < pixels; ++p) sum += in[p * c + ch];
+    out[ch] = float(sum / double(pixels));
+  }
+}
+
+void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,
+                              float* din) noexcept {
+  for (std::size_t p = 0; p < pixels; ++p)
+    for (std::size_t ch = 0; ch < c; ++ch) din[p * c + ch] = dout[ch] / float(pixels);
+}
+
+void relu_forward(float* y, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) y[i] = std::max(y[i], 0.0f);
+}
+void relu_backward(const float* y, float* dy, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+void sigmoid_forward(float* y, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) y[i] = 1.0f / (1.0f + std::exp(-y[i]));
+}
+void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dy[i] *= y[i] * (1.0f - y[i]);
+}
+void tanh_forward(float* y, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) y[i] = std::tanh(y[i]);
+}
+void tanh_backward(const float* y, float* dy, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dy[i] *= 1.0f - y[i] * y[i];
+}
+
+void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = y + r * cols;
+    const float max = *std::max_element(row, row + cols);
+    double sum = 0;
+    for (std::size_t i = 0; i < cols; ++i) sum += row[i] = std::exp(row[i] - max);
+    for (std::size_t i = 0; i < cols; ++i) row[i] = float(row[i] / sum);
+  }
+}
+void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * cols;
+    float* dr = dy + r * cols;
+    double dot = 0;
+    for (std::size_t i = 0; i < cols; ++i) dot += double(dr[i]) * yr[i];
+    for (std::size_t i = 0; i < cols; ++i) dr[i] = yr[i] * float(dr[i] - dot);
+  }
+}
+
+void adam_update(float* p, const float* g, float* m, float* v, std::size_t count, float lr_t,
+                 float beta1, float beta2, float eps_t) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
+    v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+    p[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps_t);
+  }
+}
+void rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr, float rho,
+                    float eps) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+    p[i] -= lr * g[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+void sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr, float mu,
+                bool nesterov) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    vel[i] = mu * vel[i] - lr * g[i];
+    p[i] += nesterov ? mu * vel[i] - lr * g[i] : vel[i];
+  }
+}
+
+}  // namespace typenet::kernels::reference
