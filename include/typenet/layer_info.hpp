@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -46,5 +47,11 @@ std::string_view to_string(PaddingKind kind);
 std::string to_string(const Dims& dims);
 // A canonical one-line description, e.g. "Conv(32,k3,s1,valid,relu) 28x28x1->26x26x32".
 std::string describe(const LayerInfo& layer);
+// Keras' names for a Sequential model's layers: "conv2d", "conv2d_1", "dense", ...
+std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t index);
+// Keras' class name: "Conv2D", "MaxPooling2D", "Dense", ...
+std::string_view keras_class_name(LayerKind kind);
+// The Keras model.summary() table of a Net's layers (Input first, not printed, as Keras).
+std::string summary_table(std::span<const LayerInfo> layers);
 
 }  // namespace typenet

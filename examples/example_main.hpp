@@ -1,0 +1,77 @@
+// What every MNIST example shares: its flags, loading the data, printing the result, and turning
+// errors into a message and exit status 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include <typenet/data/categorical.hpp>
+#include <typenet/data/mnist.hpp>
+#include <typenet/typenet.hpp>
+
+namespace examples {
+
+struct Flags {
+  std::size_t epochs = 5;
+  std::size_t batch_size = 128;
+  std::uint64_t seed = 1;
+  std::size_t threads = 0;  // every core
+  std::string data;         // empty: $TYPENET_DATA, then the per-user cache
+  int verbose = 1;
+};
+
+inline typenet::MnistData load_data(const Flags& flags) {
+  typenet::LoadOptions options;
+  options.directory = flags.data;
+  return typenet::load_mnist(options);
+}
+
+// The tutorial's closing lines, then one machine-readable line for scripts.
+inline void report(const typenet::Evaluation& result) {
+  std::printf("Test loss: %.4f\nTest accuracy: %.4f\n", result.loss, result.accuracy);
+  std::printf("Correctly classified: %zu, incorrectly classified: %zu\n", result.correct,
+              result.incorrect);
+  std::printf("test_accuracy=%.4f test_loss=%.4f correct=%zu incorrect=%zu\n", result.accuracy,
+              result.loss, result.correct, result.incorrect);
+}
+
+// Parses the common flags (defaults as given) plus any the example adds, then runs it.
+inline int run(int argc, char** argv, const std::string& description, Flags flags,
+               const std::function<void(CLI::App&)>& add_flags,
+               const std::function<void(const Flags&)>& body) {
+  CLI::App app(description);
+  app.add_option("--epochs", flags.epochs, "Training epochs")->capture_default_str();
+  app.add_option("--batch-size", flags.batch_size, "Samples per optimizer step")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--seed", flags.seed, "Seed of initialisation, shuffling and dropout")
+      ->capture_default_str();
+  app.add_option("--threads", flags.threads, "Worker threads (0: every core)")
+      ->capture_default_str();
+  app.add_option("--data", flags.data,
+                 "Folder with the MNIST files (default: $TYPENET_DATA, then ~/.cache/typenet/mnist)");
+  app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2));
+  if (add_flags) add_flags(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  try {
+    body(flags);
+    return 0;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "%s: error: %s\n", app.get_name().empty() ? argv[0] : app.get_name().c_str(),
+                 error.what());
+    return 1;
+  }
+}
+
+}  // namespace examples

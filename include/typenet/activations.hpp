@@ -1,0 +1,62 @@
+// Activations: Linear, Relu, Sigmoid, Tanh, Softmax.
+//
+// Each is both an option tag (`Dense<128, Relu>`) and a layer of its own (`Dense<512>, Relu`, as
+// Keras' `Activation('relu')`). Either way the Net applies it in place on the layer's output and
+// differentiates it from that output alone, so one code path serves both spellings.
+#pragma once
+
+#include <cstddef>
+
+#include "typenet/kernels/kernels.hpp"
+#include "typenet/layer_info.hpp"
+#include "typenet/layers/layer.hpp"
+
+namespace typenet {
+
+namespace detail {
+template <ActivationKind Kind>
+struct Activation {
+  static constexpr ActivationKind kind = Kind;
+
+  // `count` values of `channels`-wide rows (softmax runs over the last axis, as Keras).
+  static void forward(float* y, std::size_t count, std::size_t channels) noexcept {
+    if constexpr (Kind == ActivationKind::Relu) kernels::relu_forward(y, count);
+    if constexpr (Kind == ActivationKind::Sigmoid) kernels::sigmoid_forward(y, count);
+    if constexpr (Kind == ActivationKind::Tanh) kernels::tanh_forward(y, count);
+    if constexpr (Kind == ActivationKind::Softmax)
+      kernels::softmax_forward(y, count / channels, channels);
+  }
+  static void backward(const float* y, float* dy, std::size_t count,
+                       std::size_t channels) noexcept {
+    if constexpr (Kind == ActivationKind::Relu) kernels::relu_backward(y, dy, count);
+    if constexpr (Kind == ActivationKind::Sigmoid) kernels::sigmoid_backward(y, dy, count);
+    if constexpr (Kind == ActivationKind::Tanh) kernels::tanh_backward(y, dy, count);
+    if constexpr (Kind == ActivationKind::Softmax)
+      kernels::softmax_backward(y, dy, count / channels, channels);
+  }
+
+  // Used as a layer: the identity, after which the Net applies the activation.
+  template <class In>
+  struct bind : IdentityLayer<In> {
+    using activation = Activation;
+    static constexpr LayerInfo info() {
+      LayerInfo layer = IdentityLayer<In>::info(LayerKind::Activation);
+      layer.activation = Kind;
+      return layer;
+    }
+  };
+};
+}  // namespace detail
+
+struct Linear : detail::Activation<ActivationKind::Linear> {};
+struct Relu : detail::Activation<ActivationKind::Relu> {};
+struct Sigmoid : detail::Activation<ActivationKind::Sigmoid> {};
+struct Tanh : detail::Activation<ActivationKind::Tanh> {};
+struct Softmax : detail::Activation<ActivationKind::Softmax> {};
+
+template <class T>
+concept ActivationTag = requires { T::kind; } && requires {
+  static_cast<const detail::Activation<T::kind>*>(static_cast<const T*>(nullptr));
+};
+
+}  // namespace typenet

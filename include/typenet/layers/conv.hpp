@@ -1,0 +1,103 @@
+// Conv<Filters, Kernel, options...>: 2-D cross-correlation over channels-last images, as Keras'
+// Conv2D. Kernel stored (kh, kw, cin, cout). Computed as im2col of one image into the shared
+// scratch, then one GEMM per image (patches x kernel), bias fused into the GEMM's write-back.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+
+#include "typenet/kernels/kernels.hpp"
+#include "typenet/layers/layer.hpp"
+#include "typenet/options.hpp"
+
+namespace typenet {
+
+template <std::size_t Filters, std::size_t Kernel, class... Opts>
+struct Conv {
+  static_assert(Filters > 0, "typenet: Conv<Filters, Kernel> needs Filters > 0");
+  static_assert(Kernel > 0, "typenet: Conv<Filters, Kernel> needs Kernel > 0");
+  using options = detail::Options</*activation*/ true, /*padding*/ true, 1, Opts...>;
+
+  template <class In>
+  struct bind {
+    static_assert(In::rank == 3,
+                  "typenet: Conv needs an HxWxC image input but gets a flat vector (use "
+                  "Input<H, W, C>, and put Conv before Flatten)");
+    static_assert(options::padding == PaddingKind::Same ||
+                      (Kernel <= In::height && Kernel <= In::width),
+                  "typenet: Conv kernel is larger than its input (Valid padding)");
+    static constexpr std::size_t height = In::height, width = In::width, channels = In::channels;
+    static constexpr std::size_t stride = options::stride;
+    static constexpr PaddingKind padding = options::padding;
+    static constexpr std::size_t out_height =
+        detail::output_extent(height, Kernel, stride, padding);
+    static constexpr std::size_t out_width = detail::output_extent(width, Kernel, stride, padding);
+    static constexpr std::size_t pad_top =
+        detail::padding_before(height, out_height, Kernel, stride, padding);
+    static constexpr std::size_t pad_left =
+        detail::padding_before(width, out_width, Kernel, stride, padding);
+    static constexpr std::size_t pixels = out_height * out_width;
+    static constexpr std::size_t patch = Kernel * Kernel * channels;
+
+    using input_shape = In;
+    using output_shape = Shape<out_height, out_width, Filters>;
+    using activation = typename options::activation;
+    static constexpr std::size_t kernel_count = patch * Filters;
+    static constexpr std::size_t param_count = kernel_count + Filters;
+    static constexpr std::size_t scratch_floats = pixels * patch;
+    static constexpr std::size_t cache_words = 0;
+    static constexpr std::size_t flops = 2 * pixels * patch * Filters;
+
+    static constexpr LayerInfo info() {
+      LayerInfo layer;
+      layer.kind = LayerKind::Conv;
+      layer.activation = activation::kind;
+      layer.padding = padding;
+      layer.units = Filters;
+      layer.kernel = Kernel;
+      layer.stride = stride;
+      layer.in = In::dims;
+      layer.out = output_shape::dims;
+      layer.param_count = param_count;
+      return layer;
+    }
+    static void init(float* params, Rng& rng) noexcept {
+      glorot_uniform_init(params, kernel_count, Filters, patch, Kernel * Kernel * Filters, rng);
+    }
+    static void im2col(const float* image, float* col) noexcept {
+      kernels::im2col(image, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
+                      out_height, out_width, col);
+    }
+    static void forward(const float* params, const float* in, float* out, std::size_t n,
+                        const Context& ctx) noexcept {
+      using kernels::Trans;
+      for (std::size_t i = 0; i < n; ++i) {
+        im2col(in + i * In::size, ctx.scratch);
+        kernels::gemm(Trans::No, Trans::No, pixels, Filters, patch, ctx.scratch, patch, params,
+                      Filters, 0.0f, out + i * output_shape::size, Filters, params + kernel_count);
+      }
+    }
+    static void backward(const float* params, const float* in, float* dout, float* din,
+                         float* dparams, std::size_t n, const Context& ctx) noexcept {
+      using kernels::Trans;
+      float* col = ctx.scratch;
+      for (std::size_t i = 0; i < n; ++i) {
+        const float* dy = dout + i * output_shape::size;
+        kernels::add_column_sums(dy, pixels, Filters, dparams + kernel_count);
+        im2col(in + i * In::size, col);
+        kernels::gemm(Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy, Filters,
+                      1.0f, dparams, Filters, nullptr);
+        if (!din) continue;
+        // The patches are no longer needed: reuse their buffer for the patch gradients.
+        kernels::gemm(Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params, Filters,
+                      0.0f, col, patch, nullptr);
+        float* dimage = din + i * In::size;
+        std::memset(dimage, 0, In::size * sizeof(float));
+        kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top,
+                            pad_left, out_height, out_width, dimage);
+      }
+    }
+  };
+};
+
+}  // namespace typenet

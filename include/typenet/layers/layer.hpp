@@ -1,0 +1,88 @@
+// The layer concept.
+//
+// A layer *descriptor* is the type a user writes (`Conv<32, 3, Relu>`). Given the shape of its
+// input, `Desc::bind<In>` is the *bound layer*: a stateless type whose static members say what the
+// layer produces and how to compute it. The Net chains bound layers and owns all memory:
+//
+//   using input_shape, output_shape;      // Shape<...>
+//   using activation;                     // applied by the Net in place on the output
+//   static constexpr size_t param_count;  // floats in the layer's slice of the parameter block
+//   static constexpr size_t scratch_floats; // shared per-call scratch (e.g. one image's im2col)
+//   static constexpr size_t cache_words;  // per-image training memory (dropout mask, pool argmax)
+//   static constexpr size_t flops;        // forward multiply-adds x 2, per image
+//   static constexpr LayerInfo info();    // run-time record (offsets filled in by the Net)
+//   static void init(float* params, Rng&);
+//   static void forward(const float* params, const float* in, float* out, size_t n, const Context&);
+//   static void backward(const float* params, const float* in, float* dout, float* din,
+//                        float* dparams, size_t n, const Context&);
+//
+// Contract (as dlib's): `forward` assigns `out` (n images). `backward` receives `dout`, the
+// gradient w.r.t. the layer's pre-activation output (the Net has already differentiated the
+// activation), which it may overwrite; it *assigns* `din` (skipped when din is null, for the first
+// layer) and *accumulates* into `dparams` (the trainer zeroes it once per step). All of them are
+// noexcept and allocate nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "typenet/layer_info.hpp"
+#include "typenet/random.hpp"
+#include "typenet/shape.hpp"
+
+namespace typenet {
+
+namespace detail {
+template <ActivationKind Kind>
+struct Activation;
+}
+
+// What a layer may use besides its parameters and its input/output buffers.
+struct Context {
+  bool training = false;
+  float* scratch = nullptr;        // Net::scratch_floats floats, shared by all layers
+  std::uint32_t* cache = nullptr;  // this layer's cache_words per image, for the n images
+  std::uint64_t seed = 0;          // stream seed for this step (dropout)
+  std::size_t first_image = 0;     // global index of image 0 of this call within the step
+  std::size_t layer_index = 0;
+};
+
+// Common base of layers that only move data (Flatten, inference-time Dropout, activations).
+template <class In, class Out = In>
+struct IdentityLayer {
+  using input_shape = In;
+  using output_shape = Out;
+  using activation = detail::Activation<ActivationKind::Linear>;
+  static constexpr std::size_t param_count = 0;
+  static constexpr std::size_t scratch_floats = 0;
+  static constexpr std::size_t cache_words = 0;
+  static constexpr std::size_t flops = 0;
+
+  static constexpr LayerInfo info(LayerKind kind) {
+    LayerInfo layer;
+    layer.kind = kind;
+    layer.in = In::dims;
+    layer.out = Out::dims;
+    return layer;
+  }
+  static void init(float*, Rng&) noexcept {}
+  static void forward(const float*, const float* in, float* out, std::size_t n,
+                      const Context&) noexcept {
+    std::memcpy(out, in, n * In::size * sizeof(float));
+  }
+  static void backward(const float*, const float*, float* dout, float* din, float*,
+                       std::size_t n, const Context&) noexcept {
+    if (din) std::memcpy(din, dout, n * In::size * sizeof(float));
+  }
+};
+
+// Glorot-uniform kernel and zero bias, as Keras initialises Dense and Conv2D.
+inline void glorot_uniform_init(float* params, std::size_t kernel_count, std::size_t bias_count,
+                                std::size_t fan_in, std::size_t fan_out, Rng& rng) noexcept {
+  const float limit = __builtin_sqrtf(6.0f / float(fan_in + fan_out));
+  for (std::size_t i = 0; i < kernel_count; ++i) params[i] = rng.uniform(-limit, limit);
+  for (std::size_t i = 0; i < bias_count; ++i) params[kernel_count + i] = 0.0f;
+}
+
+}  // namespace typenet

@@ -1,0 +1,290 @@
+// Net<Input<...>, Layers...>: a network whose architecture is a type.
+//
+// Everything about the architecture is computed at compile time from the layer list (the *plan*):
+// each layer's input and output shape, its parameter count and offset in one flat parameter
+// block, the sizes of the activation, cache and scratch buffers. A wrong architecture fails to
+// compile, and the error names the layer (its index and type) and its input shape.
+//
+// Memory: a Net holds its parameters and the buffers for one image, so `predict` never allocates
+// and a whole net can live in static storage. Training uses `Buffers<Net, Chunk, true>`, which
+// adds gradient buffers (see train/model.hpp).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <boost/hana.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <iostream>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "typenet/activations.hpp"
+#include "typenet/layer_info.hpp"
+#include "typenet/layers/input.hpp"
+#include "typenet/layers/layer.hpp"
+#include "typenet/random.hpp"
+#include "typenet/shape.hpp"
+
+namespace typenet {
+
+namespace hana = boost::hana;
+
+namespace detail {
+
+// Binding happens through this template so that the compiler's instantiation trace names the
+// layer's position in the Net as well as its type and input shape.
+template <std::size_t LayerIndex, class Layer, class InShape>
+struct LayerAt {
+  using type = typename Layer::template bind<InShape>;
+};
+
+template <std::size_t Index, class In, class... Layers>
+struct BindChain {
+  using type = std::tuple<>;
+};
+template <std::size_t Index, class In, class Layer, class... Rest>
+struct BindChain<Index, In, Layer, Rest...> {
+  using bound = typename LayerAt<Index, Layer, In>::type;
+  using type = decltype(std::tuple_cat(
+      std::declval<std::tuple<bound>>(),
+      std::declval<typename BindChain<Index + 1, typename bound::output_shape, Rest...>::type>()));
+};
+
+template <class T>
+inline constexpr bool is_input = false;
+template <std::size_t... E>
+inline constexpr bool is_input<Input<E...>> = true;
+
+// The compile-time plan of a layer list.
+template <class In, class... Bound>
+struct PlanOf {
+  static constexpr std::size_t layer_count = sizeof...(Bound);
+  static constexpr std::array<std::size_t, layer_count> param_counts{Bound::param_count...};
+  static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
+  static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
+
+  static constexpr auto exclusive_sums(const std::array<std::size_t, layer_count>& sizes) {
+    std::array<std::size_t, layer_count + 1> offsets{};
+    for (std::size_t i = 0; i < layer_count; ++i) offsets[i + 1] = offsets[i] + sizes[i];
+    return offsets;
+  }
+  static constexpr auto param_offsets = exclusive_sums(param_counts);
+  static constexpr auto output_offsets = exclusive_sums(output_sizes);
+  static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
+
+  static constexpr std::size_t param_count = param_offsets[layer_count];
+  static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
+  static constexpr std::size_t cache_words = cache_offsets[layer_count];          // per image
+  static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
+  static constexpr std::size_t scratch_floats = std::max({std::size_t{1}, Bound::scratch_floats...});
+  static constexpr std::size_t flops = (Bound::flops + ... + 0);
+
+  static constexpr auto layer_infos() {
+    std::array<LayerInfo, layer_count + 1> infos{};
+    infos[0].kind = LayerKind::Input;
+    infos[0].in = infos[0].out = In::dims;
+    std::size_t i = 0;
+    ((infos[i + 1] = Bound::info(), infos[i + 1].param_offset = param_offsets[i], ++i), ...);
+    return infos;
+  }
+};
+
+template <class In, class Tuple>
+struct PlanFromTuple;
+template <class In, class... Bound>
+struct PlanFromTuple<In, std::tuple<Bound...>> {
+  using type = PlanOf<In, Bound...>;
+};
+
+}  // namespace detail
+
+// The buffers one forward (and, when Training, backward) pass needs for up to Chunk images.
+// Fixed-size: sized at compile time from the Net's plan.
+template <class NetT, std::size_t Chunk, bool Training>
+struct Buffers {
+  using plan = typename NetT::plan;
+  static constexpr std::size_t chunk = Chunk;
+  alignas(64) std::array<float, Chunk * plan::activation_floats> activations{};
+  alignas(64) std::array<std::uint32_t, Chunk * plan::cache_words> cache{};
+  alignas(64) std::array<float, plan::scratch_floats> scratch{};
+  // Gradients w.r.t. layer outputs, ping-ponged from the head down to the input.
+  alignas(64) std::array<float, Training ? Chunk * plan::largest_tensor : 0> grad_a{}, grad_b{};
+
+  float* output_of(std::size_t layer) { return activations.data() + Chunk * plan::output_offsets[layer]; }
+  const float* output_of(std::size_t layer) const {
+    return activations.data() + Chunk * plan::output_offsets[layer];
+  }
+};
+
+template <class... Layers>
+class Net {
+  static_assert(sizeof...(Layers) != sizeof...(Layers),
+                "typenet: the first layer of a Net must be Input<H, W, C> or Input<N>");
+};
+
+template <std::size_t... InputExtents, class... Layers>
+class Net<Input<InputExtents...>, Layers...> {
+  static_assert(sizeof...(Layers) > 0, "typenet: a Net needs at least one layer after Input");
+  static_assert((!detail::is_input<Layers> && ...),
+                "typenet: Input may only be the first layer of a Net");
+
+ public:
+  using input_shape_type = typename Input<InputExtents...>::shape;
+  using bound_layers = typename detail::BindChain<1, input_shape_type, Layers...>::type;
+  using plan = typename detail::PlanFromTuple<input_shape_type, bound_layers>::type;
+  template <std::size_t I>
+  using layer = std::tuple_element_t<I, bound_layers>;  // 0 = first layer after Input
+  static constexpr std::size_t layer_count = sizeof...(Layers);
+  using output_shape_type = typename layer<layer_count - 1>::output_shape;
+  using last_activation = typename layer<layer_count - 1>::activation;
+
+  static constexpr input_shape_type input_shape{};
+  static constexpr output_shape_type output_shape{};
+  static constexpr std::size_t input_size = input_shape_type::size;
+  static constexpr std::size_t output_size = output_shape_type::size;
+  static constexpr std::size_t param_count = plan::param_count;
+  static constexpr std::size_t param_bytes = param_count * sizeof(float);
+  // Per image: every layer's output (what training keeps) and the largest single tensor.
+  static constexpr std::size_t activation_floats = plan::activation_floats;
+  static constexpr std::size_t activation_bytes = activation_floats * sizeof(float);
+  static constexpr std::size_t flops = plan::flops;  // forward, per image
+  // Input first, then one record per layer.
+  static constexpr std::array<LayerInfo, layer_count + 1> layer_infos = plan::layer_infos();
+  template <std::size_t I>
+  static constexpr auto shape_at = typename layer<I>::output_shape{};
+  template <std::size_t I>
+  static constexpr std::size_t param_count_at = layer<I>::param_count;
+
+  explicit Net(std::uint64_t seed = 1) noexcept { initialize(seed); }
+  Net(const Net&) = default;
+  Net& operator=(const Net&) = default;
+
+  // Glorot-uniform kernels and zero biases, as Keras, from a seed.
+  void initialize(std::uint64_t seed) noexcept {
+    Rng rng(seed);
+    for_each_layer([&](auto i) { layer<i>::init(params_.data() + plan::param_offsets[i], rng); });
+  }
+
+  std::span<float> parameters() noexcept { return params_; }
+  std::span<const float> parameters() const noexcept { return params_; }
+
+  // Output for one image (H*W*C floats, channels last). For a Softmax head: class probabilities.
+  std::array<float, output_size> predict(std::span<const float> image) {
+    check_input_size(image.size(), 1, "predict");
+    std::array<float, output_size> result;
+    const float* out = forward(params_.data(), image.data(), 1, inference_, Context{});
+    std::copy_n(out, output_size, result.begin());
+    return result;
+  }
+  // Outputs for images.size() / input_size images, written to outputs (output_size each).
+  void predict(std::span<const float> images, std::span<float> outputs) {
+    const std::size_t count = images.size() / input_size;
+    check_input_size(images.size(), count, "predict");
+    if (outputs.size() != count * output_size)
+      throw std::invalid_argument("typenet: predict of " + std::to_string(count) +
+                                  " images needs room for " + std::to_string(count * output_size) +
+                                  " outputs, got " + std::to_string(outputs.size()));
+    for (std::size_t i = 0; i < count; ++i) {
+      const float* out =
+          forward(params_.data(), images.data() + i * input_size, 1, inference_, Context{});
+      std::copy_n(out, output_size, outputs.data() + i * output_size);
+    }
+  }
+  // The output of layer `index` (0 = first layer after Input) for the last image given to
+  // predict: feature maps.
+  std::span<const float> layer_output(std::size_t index) const {
+    if (index >= layer_count)
+      throw std::out_of_range("typenet: layer_output(" + std::to_string(index) + ") of a Net with " +
+                              std::to_string(layer_count) + " layers");
+    return {inference_.output_of(index), plan::output_sizes[index]};
+  }
+
+  // The Keras model summary table.
+  static void summary(std::ostream& out = std::cout) { out << summary_string(); }
+  static std::string summary_string() { return typenet::summary_table(layer_infos); }
+
+  // One forward pass over n <= Chunk images. Returns the last layer's outputs.
+  template <std::size_t Chunk, bool Training>
+  static const float* forward(const float* params, const float* input, std::size_t n,
+                              Buffers<Net, Chunk, Training>& buffers, Context ctx) noexcept {
+    const float* in = input;
+    for_each_layer([&](auto i) {
+      using L = layer<i>;
+      float* out = buffers.output_of(i);
+      ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
+      ctx.scratch = buffers.scratch.data();
+      ctx.layer_index = i;
+      L::forward(params + plan::param_offsets[i], in, out, n, ctx);
+      L::activation::forward(out, n * L::output_shape::size, channels_of<typename L::output_shape>());
+      in = out;
+    });
+    return in;
+  }
+
+  // Backward pass after forward over the same n images. On entry buffers.grad_a holds the
+  // gradient w.r.t. the Net's output or, when `head_gradient_is_pre_activation` (softmax fused
+  // with cross-entropy), w.r.t. the last layer's pre-activation. Accumulates into dparams; writes
+  // the input gradient when input_grad is not null.
+  template <std::size_t Chunk>
+  static void backward(const float* params, const float* input, std::size_t n,
+                       Buffers<Net, Chunk, true>& buffers, float* dparams,
+                       bool head_gradient_is_pre_activation, float* input_grad,
+                       Context ctx) noexcept {
+    float* dout = buffers.grad_a.data();
+    float* spare = buffers.grad_b.data();
+    for_each_layer_reversed([&](auto i) {
+      using L = layer<i>;
+      const float* out = buffers.output_of(i);
+      if (!(i == layer_count - 1 && head_gradient_is_pre_activation))
+        L::activation::backward(out, dout, n * L::output_shape::size,
+                                channels_of<typename L::output_shape>());
+      const float* in = i == 0 ? input : buffers.output_of(i - 1);
+      float* din = i == 0 ? input_grad : spare;
+      ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
+      ctx.scratch = buffers.scratch.data();
+      ctx.layer_index = i;
+      L::backward(params + plan::param_offsets[i], in, dout, din, dparams + plan::param_offsets[i],
+                  n, ctx);
+      std::swap(dout, spare);
+    });
+  }
+
+ private:
+  // Calls f(std::integral_constant<size_t, I>) for each layer index I, unrolled at compile time.
+  template <class F>
+  static void for_each_layer(F&& f) {
+    hana::for_each(layer_indices(), [&](auto i) { f(as_index(i)); });
+  }
+  template <class F>
+  static void for_each_layer_reversed(F&& f) {
+    hana::for_each(hana::reverse(layer_indices()), [&](auto i) { f(as_index(i)); });
+  }
+  static constexpr auto layer_indices() {
+    return hana::to_tuple(hana::make_range(hana::size_c<0>, hana::size_c<layer_count>));
+  }
+  template <class HanaIndex>
+  static constexpr auto as_index(HanaIndex) {
+    return std::integral_constant<std::size_t, HanaIndex::value>{};
+  }
+  template <class S>
+  static constexpr std::size_t channels_of() {
+    if constexpr (S::rank == 3) return S::channels;
+    else return S::size;
+  }
+  static void check_input_size(std::size_t floats, std::size_t images, const char* what) {
+    if (floats == 0 || floats != images * input_size)
+      throw std::invalid_argument(std::string("typenet: ") + what + " expects a multiple of " +
+                                  std::to_string(input_size) + " floats (" +
+                                  to_string(input_shape_type::dims) + " per image), got " +
+                                  std::to_string(floats));
+  }
+
+  alignas(64) std::array<float, param_count> params_{};
+  Buffers<Net, 1, false> inference_{};
+};
+
+}  // namespace typenet

@@ -1,0 +1,35 @@
+// Adam with Keras' defaults and formulation: the bias corrections fold into the step size,
+// alpha_t = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), epsilon added to sqrt(v) unscaled.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "typenet/kernels/kernels.hpp"
+
+namespace typenet {
+
+struct Adam {
+  float learning_rate = 1e-3f;
+  float beta_1 = 0.9f;
+  float beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+
+  static constexpr std::string_view name = "adam";
+  static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
+
+  // One update of `count` parameters at step t (counted from 1); slots[k] is slot k's slice.
+  void update(float* params, const float* grads, std::span<float* const> slots, std::size_t count,
+              std::uint64_t step) const noexcept {
+    const double t = double(step);
+    const double alpha = double(learning_rate) * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
+                         (1.0 - std::pow(double(beta_1), t));
+    kernels::adam_update(params, grads, slots[0], slots[1], count, float(alpha), beta_1, beta_2,
+                         epsilon);
+  }
+};
+
+}  // namespace typenet

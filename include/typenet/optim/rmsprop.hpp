@@ -1,0 +1,28 @@
+// RMSprop with Keras' defaults (not centered, no momentum): v = rho v + (1 - rho) g^2,
+// p -= lr g / (sqrt(v) + epsilon).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "typenet/kernels/kernels.hpp"
+
+namespace typenet {
+
+struct RMSprop {
+  float learning_rate = 1e-3f;
+  float rho = 0.9f;
+  float epsilon = 1e-7f;
+
+  static constexpr std::string_view name = "rmsprop";
+  static constexpr std::array<std::string_view, 1> slot_names{"v"};
+
+  void update(float* params, const float* grads, std::span<float* const> slots, std::size_t count,
+              std::uint64_t) const noexcept {
+    kernels::rmsprop_update(params, grads, slots[0], count, learning_rate, rho, epsilon);
+  }
+};
+
+}  // namespace typenet

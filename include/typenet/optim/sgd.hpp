@@ -1,0 +1,28 @@
+// SGD with optional momentum and Nesterov, as Keras: velocity = momentum velocity - lr g;
+// p += velocity, or with Nesterov p += momentum velocity - lr g.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "typenet/kernels/kernels.hpp"
+
+namespace typenet {
+
+struct SGD {
+  float learning_rate = 1e-2f;
+  float momentum = 0.0f;
+  bool nesterov = false;
+
+  static constexpr std::string_view name = "sgd";
+  static constexpr std::array<std::string_view, 1> slot_names{"velocity"};
+
+  void update(float* params, const float* grads, std::span<float* const> slots, std::size_t count,
+              std::uint64_t) const noexcept {
+    kernels::sgd_update(params, grads, slots[0], count, learning_rate, momentum, nesterov);
+  }
+};
+
+}  // namespace typenet

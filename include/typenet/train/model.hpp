@@ -1,0 +1,392 @@
+// Model: a Net compiled with an optimizer and a loss, as Keras' model.compile(...), with fit,
+// evaluate, predict and predict_classes.
+//
+//   auto net = std::make_unique<SeedCnn>(seed);
+//   auto model = compile(*net, Adam{}, CategoricalCrossentropy{}, {.threads = 2, .seed = 1});
+//   History history = model.fit({x_train, y_train}, {.batch_size = 128, .epochs = 5},
+//                               {.validation_data = Samples{x_test, y_test}});
+//   Evaluation result = model.evaluate({x_test, y_test});
+//
+// Training is data-parallel over the batch: a thread pool created once, each worker with its own
+// fixed-size buffers (Buffers<Net, Chunk, true>) and gradient block, gradients reduced in a fixed
+// order. Nothing is allocated per step, and for a fixed seed and thread count every run gives
+// bit-identical weights.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "typenet/io/save_load.hpp"
+#include "typenet/net.hpp"
+#include "typenet/train/callbacks.hpp"
+#include "typenet/train/history.hpp"
+#include "typenet/train/losses.hpp"
+#include "typenet/train/progress.hpp"
+#include "typenet/train/thread_pool.hpp"
+
+namespace typenet {
+
+struct ModelOptions {
+  std::size_t threads = 0;  // 0: every core
+  std::uint64_t seed = 1;   // shuffling and dropout
+};
+
+// Images (input_size floats each) with their targets (a class index each for sparse losses,
+// `classes` floats each for categorical ones).
+template <class Target>
+struct Samples {
+  std::span<const float> x;
+  std::span<const Target> y;
+};
+
+template <class Target>
+struct FitOptions {
+  std::size_t batch_size = 32;
+  std::size_t epochs = 1;
+  int verbose = 1;
+  double validation_split = 0;  // the last fraction of the training data, as Keras
+  std::optional<Samples<Target>> validation_data;
+  bool shuffle = true;
+  std::vector<Callback*> callbacks;
+  std::ostream* out = &std::cout;
+};
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+  std::size_t correct = 0, incorrect = 0;
+};
+
+template <class NetT, class Optimizer, CrossEntropyLoss Loss, std::size_t Chunk = 32>
+class Model final : public TrainingControl {
+ public:
+  using target_type = typename Loss::target_type;
+  using samples = Samples<target_type>;
+  static constexpr std::size_t classes = NetT::output_size;
+  static constexpr std::size_t target_width = Loss::target_width(classes);
+  static constexpr bool softmax_head =
+      NetT::last_activation::kind == ActivationKind::Softmax;
+
+  Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
+      : net_(net), optimizer_(optimizer), loss_(loss), seed_(options.seed), pool_(options.threads),
+        slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f) {
+    if (loss_.from_logits && softmax_head)
+      throw std::invalid_argument(
+          "typenet: the loss expects logits (from_logits = true) but the Net ends in Softmax: "
+          "end it in a linear Dense, or use from_logits = false");
+    for (std::size_t i = 0; i < pool_.size(); ++i) workers_.push_back(std::make_unique<Worker>());
+  }
+
+  NetT& net() { return net_; }
+  std::size_t threads() const { return pool_.size(); }
+  std::uint64_t optimizer_steps() const { return step_; }
+  // Optimizer state, for checkpoints: one span per slot ("m", "v", ...).
+  std::vector<OptimizerSlot> optimizer_slots() {
+    std::vector<OptimizerSlot> slots;
+    for (std::size_t k = 0; k < Optimizer::slot_names.size(); ++k)
+      slots.push_back({std::string(Optimizer::slot_names[k]),
+                       std::span(slots_).subspan(k * NetT::param_count, NetT::param_count)});
+    return slots;
+  }
+  void set_optimizer_steps(std::uint64_t steps) { step_ = steps; }
+
+  // One optimizer step on `count` samples picked by `indices` from data (mean loss gradient).
+  // Returns the batch's loss and accuracy.
+  Evaluation train_on_batch(const samples& data, std::span<const std::uint32_t> indices) {
+    const std::size_t count = indices.size();
+    check_batch(data, indices);
+    const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, step_).next();
+    auto forward_backward = [&](std::size_t w) {
+      Worker& worker = *workers_[w];
+      std::fill(worker.grads.begin(), worker.grads.end(), 0.0f);
+      worker.loss = 0;
+      worker.correct = 0;
+      const auto [begin, end] = ThreadPool::share(count, w, pool_.size());
+      for (std::size_t first = begin; first < end; first += Chunk) {
+        const std::size_t n = std::min(Chunk, end - first);
+        gather(data, indices.subspan(first, n), worker);
+        Context ctx;
+        ctx.training = true;
+        ctx.seed = step_seed;
+        ctx.first_image = first;
+        const float* params = net_.parameters().data();
+        const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
+        score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
+        NetT::backward(params, worker.input.data(), n, worker.buffers, worker.grads.data(),
+                       softmax_head && !loss_.from_logits, nullptr, ctx);
+      }
+    };
+    pool_.run(forward_backward);
+    ++step_;
+    auto reduce_and_update = [&](std::size_t w) {
+      // Slices on 16-float boundaries keep the SIMD kernels aligned.
+      auto [begin, end] = ThreadPool::share(NetT::param_count / 16, w, pool_.size());
+      begin *= 16;
+      end = w + 1 == pool_.size() ? NetT::param_count : end * 16;
+      float* sum = workers_[0]->grads.data() + begin;
+      for (std::size_t t = 1; t < workers_.size(); ++t)
+        kernels::add_to(sum, workers_[t]->grads.data() + begin, end - begin);
+      std::array<float*, Optimizer::slot_names.size()> slots;
+      for (std::size_t k = 0; k < slots.size(); ++k)
+        slots[k] = slots_.data() + k * NetT::param_count + begin;
+      float* params = net_.parameters().data() + begin;
+      optimizer_.update(params, sum, slots, end - begin, step_);
+      workers_[w]->first_non_finite = NetT::param_count;
+      for (std::size_t i = 0; i < end - begin; ++i)
+        if (!std::isfinite(params[i])) {
+          workers_[w]->first_non_finite = begin + i;
+          break;
+        }
+    };
+    pool_.run(reduce_and_update);
+    for (const auto& worker : workers_)
+      if (worker->first_non_finite < NetT::param_count) throw_non_finite(worker->first_non_finite);
+    return totals(count);
+  }
+
+  History fit(const samples& data, const FitOptions<target_type>& options = {}) {
+    check(data, "fit");
+    if (options.batch_size == 0 || options.validation_split < 0 || options.validation_split >= 1)
+      throw std::invalid_argument("typenet: fit needs batch_size > 0 and 0 <= validation_split < 1");
+    samples train = data, validation{};
+    bool validate = false;
+    if (options.validation_data) {
+      check(*options.validation_data, "fit (validation data)");
+      validation = *options.validation_data;
+      validate = true;
+    } else if (options.validation_split > 0) {
+      const std::size_t total = count_of(data);
+      const auto kept = std::size_t(std::floor(double(total) * (1.0 - options.validation_split)));
+      train = slice(data, 0, kept);
+      validation = slice(data, kept, total);
+      validate = count_of(validation) > 0;
+    }
+    const std::size_t count = count_of(train);
+    if (count == 0) throw std::invalid_argument("typenet: fit needs at least one training sample");
+    std::vector<std::uint32_t> order(count);
+    std::iota(order.begin(), order.end(), 0u);
+    const std::size_t steps = (count + options.batch_size - 1) / options.batch_size;
+    Progress progress(*options.out, options.verbose,
+                      options.out == &std::cout && stdout_is_terminal());
+    History history;
+    reset_stop();
+    for (Callback* callback : options.callbacks) callback->on_train_begin(*this);
+    for (std::size_t epoch = 0; epoch < options.epochs && !stop_requested(); ++epoch) {
+      if (options.shuffle) shuffle(order, Rng::stream(seed_, 0x5f01e, epoch_++));
+      progress.epoch_begin(epoch, options.epochs, steps);
+      double loss_sum = 0;
+      std::size_t correct = 0;
+      for (std::size_t step = 0; step < steps; ++step) {
+        const std::size_t first = step * options.batch_size;
+        const std::size_t n = std::min(options.batch_size, count - first);
+        const Evaluation batch = train_on_batch(train, std::span(order).subspan(first, n));
+        if (!std::isfinite(batch.loss))
+          throw std::runtime_error("typenet: the loss became " + std::to_string(batch.loss) +
+                                   " at epoch " + std::to_string(epoch + 1) + ", step " +
+                                   std::to_string(step + 1) +
+                                   ": training diverged (try a lower learning rate)");
+        loss_sum += batch.loss * double(n);
+        correct += batch.correct;
+        progress.step_end(step + 1, loss_sum / double(first + n), double(correct) / double(first + n));
+      }
+      history.record("loss", loss_sum / double(count));
+      history.record("accuracy", double(correct) / double(count));
+      if (validate) {
+        const Evaluation result = evaluate(validation);
+        history.record("val_loss", result.loss);
+        history.record("val_accuracy", result.accuracy);
+      }
+      progress.epoch_end(history);
+      for (Callback* callback : options.callbacks) callback->on_epoch_end(epoch, history, *this);
+    }
+    for (Callback* callback : options.callbacks) callback->on_train_end(*this);
+    return history;
+  }
+
+  // Mean loss and accuracy over data, inference mode (no dropout), every core.
+  Evaluation evaluate(const samples& data) {
+    check(data, "evaluate");
+    const std::size_t count = count_of(data);
+    auto job = [&](std::size_t w) {
+      Worker& worker = *workers_[w];
+      worker.loss = 0;
+      worker.correct = 0;
+      const auto [begin, end] = ThreadPool::share(count, w, pool_.size());
+      for (std::size_t first = begin; first < end; first += Chunk) {
+        const std::size_t n = std::min(Chunk, end - first);
+        const float* out = NetT::forward(net_.parameters().data(),
+                                         data.x.data() + first * NetT::input_size, n,
+                                         worker.buffers, Context{});
+        worker.targets_from = data.y.data() + first * target_width;
+        score(out, worker, n, 0.0f, worker.buffers.grad_a.data());
+      }
+    };
+    pool_.run(job);
+    return totals(count);
+  }
+
+  // Outputs (probabilities for a Softmax head) for every image, every core.
+  void predict(std::span<const float> images, std::span<float> outputs) {
+    const std::size_t count = images.size() / NetT::input_size;
+    if (images.size() != count * NetT::input_size || outputs.size() != count * classes)
+      throw std::invalid_argument("typenet: predict needs " + std::to_string(NetT::input_size) +
+                                  " floats per image and " + std::to_string(classes) +
+                                  " outputs per image; got " + std::to_string(images.size()) +
+                                  " and " + std::to_string(outputs.size()));
+    auto job = [&](std::size_t w) {
+      Worker& worker = *workers_[w];
+      const auto [begin, end] = ThreadPool::share(count, w, pool_.size());
+      for (std::size_t first = begin; first < end; first += Chunk) {
+        const std::size_t n = std::min(Chunk, end - first);
+        const float* out = NetT::forward(net_.parameters().data(),
+                                         images.data() + first * NetT::input_size, n,
+                                         worker.buffers, Context{});
+        std::copy_n(out, n * classes, outputs.data() + first * classes);
+      }
+    };
+    pool_.run(job);
+  }
+  std::vector<float> predict(std::span<const float> images) {
+    std::vector<float> outputs(images.size() / NetT::input_size * classes);
+    predict(images, outputs);
+    return outputs;
+  }
+  std::vector<std::uint8_t> predict_classes(std::span<const float> images) {
+    const std::vector<float> outputs = predict(images);
+    std::vector<std::uint8_t> predicted(outputs.size() / classes);
+    for (std::size_t i = 0; i < predicted.size(); ++i) {
+      const float* row = outputs.data() + i * classes;
+      predicted[i] = std::uint8_t(std::max_element(row, row + classes) - row);
+    }
+    return predicted;
+  }
+
+  // TrainingControl, for callbacks.
+  void save(const std::filesystem::path& path) const override { typenet::save(net_, path); }
+  std::span<const float> weights() const override { return net_.parameters(); }
+  void set_weights(std::span<const float> weights) override {
+    if (weights.size() != NetT::param_count)
+      throw std::invalid_argument("typenet: set_weights needs " +
+                                  std::to_string(NetT::param_count) + " floats, got " +
+                                  std::to_string(weights.size()));
+    std::copy(weights.begin(), weights.end(), net_.parameters().begin());
+  }
+
+ private:
+  struct Worker {
+    Buffers<NetT, Chunk, true> buffers;
+    std::array<float, Chunk * NetT::input_size> input;
+    std::array<target_type, Chunk * target_width> targets;
+    std::array<float, NetT::param_count> grads;
+    const target_type* targets_from = nullptr;  // targets of the images being scored
+    std::size_t first_non_finite = 0;           // parameter index, param_count if none
+    double loss = 0;
+    std::size_t correct = 0;
+  };
+
+  static std::size_t count_of(const samples& data) { return data.x.size() / NetT::input_size; }
+  static samples slice(const samples& data, std::size_t begin, std::size_t end) {
+    return {data.x.subspan(begin * NetT::input_size, (end - begin) * NetT::input_size),
+            data.y.subspan(begin * target_width, (end - begin) * target_width)};
+  }
+  static void check(const samples& data, const char* what) {
+    const std::size_t count = count_of(data);
+    if (data.x.size() != count * NetT::input_size || data.y.size() != count * target_width)
+      throw std::invalid_argument(
+          std::string("typenet: ") + what + ": " + std::to_string(data.x.size()) +
+          " input floats and " + std::to_string(data.y.size()) + " targets do not make whole "
+          "samples of " + std::to_string(NetT::input_size) + " floats (" +
+          to_string(NetT::input_shape_type::dims) + ") and " + std::to_string(target_width) +
+          " target(s)");
+    if constexpr (std::is_same_v<target_type, std::uint8_t>)
+      for (std::size_t i = 0; i < data.y.size(); ++i)
+        if (data.y[i] >= classes)
+          throw std::invalid_argument(std::string("typenet: ") + what + ": label " +
+                                      std::to_string(data.y[i]) + " of sample " +
+                                      std::to_string(i) + " is not below the " +
+                                      std::to_string(classes) + " classes of the Net");
+  }
+  [[noreturn]] void throw_non_finite(std::size_t index) const {
+    std::size_t layer = 1;
+    while (NetT::layer_infos[layer].param_offset + NetT::layer_infos[layer].param_count <= index) ++layer;
+    throw std::runtime_error(
+        "typenet: a weight of layer " + std::to_string(layer) + " (" +
+        keras_layer_name(NetT::layer_infos, layer) + ") became " +
+        std::to_string(net_.parameters()[index]) + " at optimizer step " + std::to_string(step_) +
+        ": training diverged (try a lower learning rate)");
+  }
+  static void check_batch(const samples& data, std::span<const std::uint32_t> indices) {
+    const std::size_t available = count_of(data);
+    if (indices.empty()) throw std::invalid_argument("typenet: train_on_batch of no samples");
+    for (const std::uint32_t index : indices) {
+      if (index >= available)
+        throw std::invalid_argument("typenet: train_on_batch: sample " + std::to_string(index) +
+                                    " of " + std::to_string(available));
+      if constexpr (std::is_same_v<target_type, std::uint8_t>)
+        if (data.y[index] >= classes)
+          throw std::invalid_argument("typenet: train_on_batch: label " +
+                                      std::to_string(data.y[index]) + " of sample " +
+                                      std::to_string(index) + " is not below the " +
+                                      std::to_string(classes) + " classes of the Net");
+    }
+  }
+  void gather(const samples& data, std::span<const std::uint32_t> indices, Worker& worker) {
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      std::copy_n(data.x.data() + std::size_t(indices[i]) * NetT::input_size, NetT::input_size,
+                  worker.input.data() + i * NetT::input_size);
+      std::copy_n(data.y.data() + std::size_t(indices[i]) * target_width, target_width,
+                  worker.targets.data() + i * target_width);
+    }
+    worker.targets_from = worker.targets.data();
+  }
+  void score(const float* out, Worker& worker, std::size_t n, float scale, float* grad) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const SampleLoss sample =
+          cross_entropy(loss_, out + i * classes, worker.targets_from + i * target_width, classes,
+                        softmax_head, scale, grad + i * classes);
+      worker.loss += sample.loss;
+      worker.correct += sample.correct;
+    }
+  }
+  Evaluation totals(std::size_t count) const {
+    Evaluation result;
+    for (const auto& worker : workers_) {
+      result.loss += worker->loss;
+      result.correct += worker->correct;
+    }
+    result.loss /= double(count);
+    result.accuracy = double(result.correct) / double(count);
+    result.incorrect = count - result.correct;
+    return result;
+  }
+  static void shuffle(std::vector<std::uint32_t>& order, Rng rng) {
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  }
+
+  NetT& net_;
+  Optimizer optimizer_;
+  Loss loss_;
+  std::uint64_t seed_;
+  std::uint64_t step_ = 0, epoch_ = 0;
+  ThreadPool pool_;
+  std::vector<float> slots_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// Keras' model.compile(optimizer, loss).
+template <class NetT, class Optimizer, CrossEntropyLoss Loss>
+Model<NetT, Optimizer, Loss> compile(NetT& net, Optimizer optimizer, Loss loss,
+                                     ModelOptions options = {}) {
+  return Model<NetT, Optimizer, Loss>(net, optimizer, loss, options);
+}
+
+}  // namespace typenet

@@ -1,0 +1,37 @@
+// Every layer type's backward pass against central finite differences.
+#include "gradient_check.hpp"
+
+using namespace typenet;
+using typenet::testing::check_gradients;
+
+TEST_CASE("Dense gradients (tanh, sigmoid, linear, softmax)") {
+  check_gradients<Net<Input<7>, Dense<5, Tanh>>>(1);
+  check_gradients<Net<Input<9>, Dense<3, Sigmoid>, Dense<4>>>(2);
+  check_gradients<Net<Input<6>, Dense<5, Softmax>>>(3);
+}
+
+TEST_CASE("Conv gradients: valid, same, stride 2, 5x5, rectangular, several channels") {
+  check_gradients<Net<Input<6, 5, 2>, Conv<3, 3, Tanh>>>(4);
+  check_gradients<Net<Input<7, 6, 3>, Conv<2, 3, Same, Sigmoid>>>(5);
+  check_gradients<Net<Input<9, 7, 2>, Conv<3, 3, Stride<2>, Same>>>(6);
+  check_gradients<Net<Input<8, 8, 1>, Conv<2, 5, Same, Tanh>>>(7);
+  check_gradients<Net<Input<9, 8, 2>, Conv<2, 3, Stride<2>, Tanh>>>(8);
+}
+
+TEST_CASE("pooling, flatten and dropout gradients") {
+  check_gradients<Net<Input<6, 6, 3>, MaxPool<2>, Flatten, Dense<4, Tanh>>>(9, 2);
+  check_gradients<Net<Input<7, 5, 2>, MaxPool<3, Stride<2>>, Flatten, Dense<3>>>(10, 2);
+  check_gradients<Net<Input<5, 4, 3>, GlobalAvgPool, Dense<2, Tanh>>>(11);
+  check_gradients<Net<Input<12>, Dropout<40>, Dense<3, Tanh>>>(12);
+}
+
+TEST_CASE("stand-alone activation layers") {
+  check_gradients<Net<Input<8>, Dense<6>, Tanh, Dense<4>, Sigmoid, Dense<5>, Softmax>>(13);
+  check_gradients<Net<Input<8>, Dense<6>, Relu, Dense<3>>>(14, 1);
+}
+
+TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, softmax") {
+  using Small = Net<Input<10, 9, 1>, Conv<4, 3, Relu>, Conv<3, 3, Same, Tanh>, MaxPool<2>,
+                    Dropout<25>, Flatten, Dense<6, Relu>, Dense<4, Softmax>>;
+  check_gradients<Small>(15, 2);
+}

@@ -1,0 +1,63 @@
+// Inference: predict for one image and for a batch, layer outputs, bad input sizes.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+using namespace typenet;
+
+using SmallCnn = Net<Input<12, 12, 1>, Conv<4, 3, Relu>, MaxPool<2>, Flatten, Dense<10, Softmax>>;
+
+TEST_CASE("predict returns probabilities and matches the batched form") {
+  auto net = std::make_unique<SmallCnn>(3);
+  std::vector<float> images(5 * SmallCnn::input_size);
+  Rng rng(9);
+  for (float& v : images) v = rng.uniform();
+  std::vector<float> batch(5 * 10);
+  net->predict(images, batch);
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto one = net->predict(std::span(images).subspan(i * 144, 144));
+    static_assert(std::is_same_v<decltype(one), const std::array<float, 10>>);
+    CHECK(std::accumulate(one.begin(), one.end(), 0.0) == doctest::Approx(1.0).epsilon(1e-5));
+    for (std::size_t j = 0; j < 10; ++j) CHECK(one[j] == batch[i * 10 + j]);
+  }
+}
+
+TEST_CASE("layer_output exposes feature maps of the last prediction") {
+  auto net = std::make_unique<SmallCnn>(3);
+  std::vector<float> image(144, 0.5f);
+  net->predict(image);
+  CHECK(net->layer_output(0).size() == 10 * 10 * 4);
+  CHECK(net->layer_output(3).size() == 10);
+  CHECK_THROWS_AS(net->layer_output(4), std::out_of_range);
+}
+
+TEST_CASE("a wrong input size is an error, not undefined behaviour") {
+  auto net = std::make_unique<SmallCnn>(3);
+  std::vector<float> wrong(143);
+  CHECK_THROWS_WITH_AS(net->predict(wrong),
+                       "typenet: predict expects a multiple of 144 floats (12x12x1 per image), got 143",
+                       std::invalid_argument);
+  std::vector<float> two(288), small_out(10);
+  CHECK_THROWS_AS(net->predict(two, small_out), std::invalid_argument);
+}
+
+TEST_CASE("initialisation is Keras' Glorot uniform, reproducible from a seed") {
+  auto a = std::make_unique<SmallCnn>(7), b = std::make_unique<SmallCnn>(7),
+       c = std::make_unique<SmallCnn>(8);
+  CHECK(std::equal(a->parameters().begin(), a->parameters().end(), b->parameters().begin()));
+  CHECK(!std::equal(a->parameters().begin(), a->parameters().end(), c->parameters().begin()));
+  // Dense 100 (5x5x4) -> 10: limit sqrt(6 / 110); biases zero.
+  const LayerInfo& dense = SmallCnn::layer_infos[4];
+  const auto params = a->parameters().subspan(dense.param_offset, dense.param_count);
+  const float limit = std::sqrt(6.0f / 110.0f);
+  float largest = 0;
+  for (std::size_t i = 0; i < 1000; ++i) largest = std::max(largest, std::abs(params[i]));
+  CHECK(largest <= limit);
+  CHECK(largest > 0.9f * limit);
+  for (std::size_t i = 1000; i < 1010; ++i) CHECK(params[i] == 0.0f);
+}

@@ -1,0 +1,218 @@
+// Optimizers, losses, fit/evaluate/predict, callbacks and reproducibility on small problems.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+using namespace typenet;
+
+TEST_CASE("Adam's first steps match hand-computed values") {
+  float p[2] = {1.0f, -2.0f}, g[2] = {0.5f, -0.1f}, m[2] = {}, v[2] = {};
+  float* slots[2] = {m, v};
+  Adam adam;
+  adam.update(p, g, slots, 2, 1);
+  // Step 1: m = 0.1 g, v = 0.001 g^2, alpha = lr sqrt(0.001) / 0.1, p -= alpha m / (sqrt(v) + eps)
+  // = lr * sign(g) (up to eps).
+  CHECK(p[0] == doctest::Approx(1.0 - 1e-3).epsilon(1e-6));
+  CHECK(p[1] == doctest::Approx(-2.0 + 1e-3).epsilon(1e-6));
+  CHECK(m[0] == doctest::Approx(0.05));
+  CHECK(v[1] == doctest::Approx(1e-5));
+  adam.update(p, g, slots, 2, 2);
+  const double m2 = 0.9 * 0.05 + 0.1 * 0.5, v2 = 0.999 * 0.00025 + 0.001 * 0.25;
+  const double alpha = 1e-3 * std::sqrt(1 - 0.999 * 0.999) / (1 - 0.81);
+  CHECK(p[0] == doctest::Approx(1.0 - 1e-3 - alpha * m2 / (std::sqrt(v2) + 1e-7)).epsilon(1e-6));
+}
+
+TEST_CASE("RMSprop and SGD (momentum, Nesterov) as Keras") {
+  float p = 1.0f, g = 0.5f, v = 0.0f;
+  float* slot[1] = {&v};
+  RMSprop{}.update(&p, &g, slot, 1, 1);
+  CHECK(v == doctest::Approx(0.025));
+  CHECK(p == doctest::Approx(1.0 - 1e-3 * 0.5 / (std::sqrt(0.025) + 1e-7)));
+  float q = 1.0f, velocity = 0.0f;
+  float* vel[1] = {&velocity};
+  SGD sgd{.learning_rate = 0.1f, .momentum = 0.9f};
+  sgd.update(&q, &g, vel, 1, 1);
+  sgd.update(&q, &g, vel, 1, 2);
+  CHECK(velocity == doctest::Approx(-0.05 * 0.9 - 0.05));
+  CHECK(q == doctest::Approx(1.0 - 0.05 - 0.095));
+  float r = 1.0f, rv = 0.0f;
+  float* nv[1] = {&rv};
+  SGD{.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true}.update(&r, &g, nv, 1, 1);
+  CHECK(r == doctest::Approx(1.0 + 0.9 * -0.05 - 0.05));
+}
+
+TEST_CASE("cross-entropy values and gradients") {
+  const float probs[3] = {0.2f, 0.7f, 0.1f};
+  const std::uint8_t label = 1;
+  float grad[3];
+  const auto sparse =
+      cross_entropy(SparseCategoricalCrossentropy{}, probs, &label, 3, true, 0.5f, grad);
+  CHECK(sparse.loss == doctest::Approx(-std::log(0.7)));
+  CHECK(sparse.correct);
+  CHECK(grad[0] == doctest::Approx(0.1));
+  CHECK(grad[1] == doctest::Approx(-0.15));
+  const float one_hot[3] = {0, 0, 1};
+  const auto categorical =
+      cross_entropy(CategoricalCrossentropy{}, probs, one_hot, 3, false, 1.0f, grad);
+  CHECK(categorical.loss == doctest::Approx(-std::log(0.1)));
+  CHECK(!categorical.correct);
+  CHECK(grad[2] == doctest::Approx(-10.0));
+  CHECK(grad[0] == 0.0f);
+  // From logits: log-sum-exp, stable for large logits.
+  const float logits[3] = {1000.0f, 1001.0f, 999.0f};
+  const auto stable = cross_entropy(SparseCategoricalCrossentropy{.from_logits = true}, logits,
+                                    &label, 3, false, 1.0f, grad);
+  const double expected = std::log(std::exp(-1.0) + 1.0 + std::exp(-2.0));
+  CHECK(stable.loss == doctest::Approx(expected));
+  CHECK(grad[1] == doctest::Approx(1.0 / (std::exp(-1.0) + 1.0 + std::exp(-2.0)) - 1.0));
+}
+
+namespace {
+// Two noisy blobs per class in 6 dimensions: learnable, not trivially.
+struct Blobs {
+  std::vector<float> x;
+  std::vector<std::uint8_t> y;
+};
+Blobs make_blobs(std::size_t count, std::uint64_t seed) {
+  Rng rng(seed);
+  Blobs data;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto label = std::uint8_t(rng.below(3));
+    for (std::size_t d = 0; d < 6; ++d)
+      data.x.push_back((d % 3 == label ? 1.5f : 0.0f) + rng.uniform(-1.0f, 1.0f));
+    data.y.push_back(label);
+  }
+  return data;
+}
+using Mlp = Net<Input<6>, Dense<16, Relu>, Dropout<10>, Dense<3, Softmax>>;
+using LogitMlp = Net<Input<6>, Dense<16, Tanh>, Dense<3>>;
+}  // namespace
+
+TEST_CASE("fit learns, evaluate and predict agree") {
+  const Blobs train = make_blobs(2000, 1), test = make_blobs(500, 2);
+  auto net = std::make_unique<Mlp>(3);
+  auto model = compile(*net, Adam{.learning_rate = 0.01f}, SparseCategoricalCrossentropy{},
+                       {.threads = 2, .seed = 5});
+  std::ostringstream log;
+  const History history = model.fit({train.x, train.y},
+                                    {.batch_size = 32, .epochs = 5, .verbose = 2,
+                                     .validation_data = Samples<std::uint8_t>{test.x, test.y},
+                                     .out = &log});
+  CHECK(history.epochs() == 5);
+  CHECK(history["loss"].back() < history["loss"].front());
+  CHECK(history["val_accuracy"].back() > 0.9);
+  CHECK(log.str().find("val_accuracy: ") != std::string::npos);
+  const Evaluation result = model.evaluate({test.x, test.y});
+  CHECK(result.accuracy == doctest::Approx(history["val_accuracy"].back()));
+  CHECK(result.correct + result.incorrect == 500);
+  const auto classes = model.predict_classes(test.x);
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < 500; ++i) correct += classes[i] == test.y[i];
+  CHECK(correct == result.correct);
+  const auto one = net->predict(std::span(test.x).first(6));
+  const auto batch = model.predict(std::span(test.x).first(6));
+  for (std::size_t j = 0; j < 3; ++j) CHECK(one[j] == doctest::Approx(batch[j]).epsilon(1e-6));
+}
+
+TEST_CASE("one-hot targets, logits and a validation split") {
+  const Blobs train = make_blobs(1500, 3);
+  std::vector<float> one_hot(train.y.size() * 3, 0.0f);
+  for (std::size_t i = 0; i < train.y.size(); ++i) one_hot[i * 3 + train.y[i]] = 1.0f;
+  auto net = std::make_unique<LogitMlp>(4);
+  auto model = compile(*net, RMSprop{.learning_rate = 0.01f},
+                       CategoricalCrossentropy{.from_logits = true}, {.threads = 1});
+  const History history = model.fit({train.x, one_hot},
+                                    {.batch_size = 50, .epochs = 4, .verbose = 0,
+                                     .validation_split = 0.2});
+  CHECK(history["val_accuracy"].back() > 0.9);
+  // The last 20% is held out, as Keras' validation_split.
+  const Evaluation held_out = model.evaluate(
+      {std::span(train.x).subspan(1200 * 6), std::span(one_hot).subspan(1200 * 3)});
+  CHECK(held_out.accuracy == doctest::Approx(history["val_accuracy"].back()));
+}
+
+TEST_CASE("mistakes are errors, not wrong numbers") {
+  auto softmax_net = std::make_unique<Mlp>(1);
+  CHECK_THROWS_WITH_AS(compile(*softmax_net, Adam{}, SparseCategoricalCrossentropy{.from_logits = true}),
+                       doctest::Contains("ends in Softmax"), std::invalid_argument);
+  auto model = compile(*softmax_net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 1});
+  std::vector<float> x(12, 0.0f);
+  std::vector<std::uint8_t> bad_label{0, 7};
+  CHECK_THROWS_WITH_AS(model.fit({x, bad_label}, {.verbose = 0}),
+                       doctest::Contains("label 7 of sample 1"), std::invalid_argument);
+  std::vector<std::uint8_t> too_few{0};
+  CHECK_THROWS_AS(model.fit({x, too_few}, {.verbose = 0}), std::invalid_argument);
+  std::vector<std::uint8_t> labels{0, 1};
+  EarlyStopping stopping;  // monitors val_loss, which needs validation data
+  CHECK_THROWS_WITH_AS(model.fit({x, labels}, {.verbose = 0, .callbacks = {&stopping}}),
+                       doctest::Contains("\"val_loss\", which training does not record"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("a diverging run stops with a clear message") {
+  const Blobs train = make_blobs(256, 9);
+  for (float& v : const_cast<std::vector<float>&>(train.x)) v *= 1e4f;
+  auto net = std::make_unique<Net<Input<6>, Dense<16, Relu>, Dense<3>>>(2);
+  auto model = compile(*net, SGD{.learning_rate = 1e30f}, SparseCategoricalCrossentropy{.from_logits = true},
+                       {.threads = 1});
+  CHECK_THROWS_WITH_AS(model.fit({train.x, train.y}, {.epochs = 3, .verbose = 0}),
+                       doctest::Contains("training diverged"),
+                       std::runtime_error);
+}
+
+TEST_CASE("same seed and thread count: bit-identical weights") {
+  const Blobs train = make_blobs(600, 4);
+  auto run = [&](std::size_t threads) {
+    auto net = std::make_unique<Mlp>(11);
+    auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = threads, .seed = 3});
+    model.fit({train.x, train.y}, {.batch_size = 64, .epochs = 2, .verbose = 0});
+    return std::vector<float>(net->parameters().begin(), net->parameters().end());
+  };
+  CHECK(run(2) == run(2));
+  CHECK(run(1) == run(1));
+}
+
+TEST_CASE("EarlyStopping stops and restores; ModelCheckpoint keeps the best") {
+  const Blobs train = make_blobs(400, 5), val = make_blobs(200, 6);
+  auto net = std::make_unique<Mlp>(2);
+  // A learning rate of zero: val_loss never improves after the first epoch.
+  auto model = compile(*net, SGD{.learning_rate = 0.0f}, SparseCategoricalCrossentropy{}, {.threads = 1});
+  EarlyStopping stopping({.monitor = "val_loss", .patience = 2, .restore_best_weights = true});
+  const auto dir = std::filesystem::temp_directory_path() / "typenet_test_checkpoint";
+  std::filesystem::create_directories(dir);
+  ModelCheckpoint checkpoint(dir / "best.tnet", {.monitor = "val_accuracy", .save_best_only = true});
+  const History history = model.fit(
+      {train.x, train.y}, {.batch_size = 40, .epochs = 10, .verbose = 0,
+                           .validation_data = Samples<std::uint8_t>{val.x, val.y},
+                           .callbacks = {&stopping, &checkpoint}});
+  CHECK(history.epochs() == 3);  // epoch 1 sets the best, 2 and 3 do not improve: stop
+  CHECK(stopping.stopped_epoch() == 2);
+  CHECK(stopping.best_epoch() == 0);
+  REQUIRE(checkpoint.saved_epochs().size() == 1);
+  auto reloaded = std::make_unique<Mlp>(99);
+  load(*reloaded, dir / "best.tnet");
+  CHECK(std::equal(reloaded->parameters().begin(), reloaded->parameters().end(),
+                   net->parameters().begin()));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("History as CSV and JSON") {
+  History history;
+  history.record("loss", 0.5);
+  history.record("accuracy", 0.75);
+  history.record("loss", 0.25);
+  history.record("accuracy", 0.875);
+  CHECK(history.to_json() == "{\"loss\": [0.5, 0.25], \"accuracy\": [0.75, 0.875]}");
+  const auto path = std::filesystem::temp_directory_path() / "typenet_history.csv";
+  history.write_csv(path);
+  const History back = History::read_csv(path);
+  CHECK(back["loss"] == history["loss"]);
+  CHECK(back["accuracy"] == history["accuracy"]);
+  std::filesystem::remove(path);
+}
