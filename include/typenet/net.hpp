@@ -35,20 +35,16 @@ namespace hana = boost::hana;
 
 namespace detail {
 
-// Binding happens through this template so that the compiler's instantiation trace names the
-// layer's position in the Net as well as its type and input shape.
-template <std::size_t LayerIndex, class Layer, class InShape>
-struct LayerAt {
-  using type = typename Layer::template bind<InShape>;
-};
-
+// Binds each layer to the output shape of the one before it. When a layer rejects its input,
+// the compiler's instantiation trace reads "BindChain<2, Shape<26, 26, 8>, Dense<10>>": the
+// layer's position in the Net (Input is 0), its input shape and its type.
 template <std::size_t Index, class In, class... Layers>
 struct BindChain {
   using type = std::tuple<>;
 };
 template <std::size_t Index, class In, class Layer, class... Rest>
 struct BindChain<Index, In, Layer, Rest...> {
-  using bound = typename LayerAt<Index, Layer, In>::type;
+  using bound = typename Layer::template bind<In>;
   using type = decltype(std::tuple_cat(
       std::declval<std::tuple<bound>>(),
       std::declval<typename BindChain<Index + 1, typename bound::output_shape, Rest...>::type>()));
