@@ -41,17 +41,22 @@ std::ofstream open_for_writing(const std::filesystem::path& path) {
 }
 }  // namespace
 
+std::string History::to_csv() const {
+  std::string csv = "epoch";
+  for (const auto& [name, values] : metrics_) csv += "," + name;
+  csv += "\n";
+  for (std::size_t epoch = 0; epoch < epochs(); ++epoch) {
+    csv += std::to_string(epoch + 1);
+    for (const auto& [name, values] : metrics_)
+      csv += "," + (epoch < values.size() ? number(values[epoch]) : "");
+    csv += "\n";
+  }
+  return csv;
+}
+
 void History::write_csv(const std::filesystem::path& path) const {
   std::ofstream out = open_for_writing(path);
-  out << "epoch";
-  for (const auto& [name, values] : metrics_) out << "," << name;
-  out << "\n";
-  for (std::size_t epoch = 0; epoch < epochs(); ++epoch) {
-    out << epoch + 1;
-    for (const auto& [name, values] : metrics_)
-      out << "," << (epoch < values.size() ? number(values[epoch]) : "");
-    out << "\n";
-  }
+  out << to_csv();
   if (!out.flush()) throw std::runtime_error("typenet: cannot write history file " + path.string());
 }
 
@@ -75,9 +80,16 @@ void History::write_json(const std::filesystem::path& path) const {
 History History::read_csv(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("typenet: cannot open history file " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return from_csv(text.str(), path.string());
+}
+
+History History::from_csv(const std::string& text, const std::string& source) {
+  std::stringstream in(text);
   std::string line;
   if (!std::getline(in, line) || line.rfind("epoch", 0) != 0)
-    throw std::runtime_error("typenet: " + path.string() +
+    throw std::runtime_error("typenet: " + source +
                              ": line 1: expected a header starting with \"epoch\"");
   std::vector<std::string> names;
   std::stringstream header(line);
@@ -97,7 +109,7 @@ History History::read_csv(const std::filesystem::path& path) {
         if (used != cell.size()) throw std::invalid_argument(cell);
         history.record(name, value);
       } catch (const std::exception&) {
-        throw std::runtime_error("typenet: " + path.string() + ": line " + std::to_string(row) +
+        throw std::runtime_error("typenet: " + source + ": line " + std::to_string(row) +
                                  ": \"" + cell + "\" is not a number (column " + name + ")");
       }
     }

@@ -216,3 +216,29 @@ TEST_CASE("History as CSV and JSON") {
   CHECK(back["accuracy"] == history["accuracy"]);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("a run resumed from its backup gives the weights of an unbroken run") {
+  const Blobs train = make_blobs(300, 8);
+  const auto backup = std::filesystem::temp_directory_path() / "typenet_test_backup.ckpt";
+  std::filesystem::remove(backup);
+  auto fit = [&](Callback* crash) {
+    auto net = std::make_unique<Mlp>(21);
+    auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2, .seed = 8});
+    FitOptions<std::uint8_t> options{.batch_size = 32, .epochs = 4, .verbose = 0, .backup = backup};
+    if (crash) options.callbacks = {crash};
+    const History history = model.fit({train.x, train.y}, options);
+    CHECK(history.epochs() == 4);
+    return std::vector<float>(net->parameters().begin(), net->parameters().end());
+  };
+  const std::vector<float> unbroken = fit(nullptr);
+  CHECK(!std::filesystem::exists(backup));  // removed once fit completes
+
+  struct CrashAfterTwoEpochs : Callback {
+    void on_epoch_end(std::size_t epoch, const History&, TrainingControl&) override {
+      if (epoch == 2) throw std::runtime_error("simulated crash");
+    }
+  } crash;
+  CHECK_THROWS_WITH(fit(&crash), "simulated crash");
+  REQUIRE(std::filesystem::exists(backup));  // written after epochs 1 and 2
+  CHECK(fit(nullptr) == unbroken);
+}

@@ -25,8 +25,11 @@ class History {
   // {"loss": [...], "accuracy": [...], ...}, as Keras' history.history.
   void write_json(const std::filesystem::path& path) const;
   std::string to_json() const;
+  std::string to_csv() const;
   // Reads a file written by write_csv; throws std::runtime_error naming the file and the line.
   static History read_csv(const std::filesystem::path& path);
+  // The same from text; `source` names it in errors.
+  static History from_csv(const std::string& text, const std::string& source);
 
  private:
   std::vector<std::pair<std::string, std::vector<double>>> metrics_;

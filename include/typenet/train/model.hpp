@@ -56,6 +56,12 @@ struct FitOptions {
   double validation_split = 0;  // the last fraction of the training data, as Keras
   std::optional<Samples<Target>> validation_data;
   bool shuffle = true;
+  std::size_t initial_epoch = 0;  // epochs already done, as Keras' initial_epoch
+  // As Keras' BackupAndRestore: a training checkpoint (parameters, optimizer state, epoch,
+  // history) written atomically after every epoch; when it exists as fit starts, training
+  // resumes from it and gives the same weights as a run that never stopped. Removed when fit
+  // completes.
+  std::filesystem::path backup;
   std::vector<Callback*> callbacks;
   std::ostream* out = &std::cout;
 };
@@ -90,14 +96,41 @@ class Model final : public TrainingControl {
   std::size_t threads() const { return pool_.size(); }
   std::uint64_t optimizer_steps() const { return step_; }
   // Optimizer state, for checkpoints: one span per slot ("m", "v", ...).
-  std::vector<OptimizerSlot> optimizer_slots() {
-    std::vector<OptimizerSlot> slots;
+  CheckpointExtras checkpoint_extras() {
+    CheckpointExtras extras;
+    extras.optimizer = std::string(Optimizer::name);
     for (std::size_t k = 0; k < Optimizer::slot_names.size(); ++k)
-      slots.push_back({std::string(Optimizer::slot_names[k]),
-                       std::span(slots_).subspan(k * NetT::param_count, NetT::param_count)});
-    return slots;
+      extras.slots.push_back({std::string(Optimizer::slot_names[k]),
+                              std::span(slots_).subspan(k * NetT::param_count, NetT::param_count)});
+    extras.step = step_;
+    return extras;
   }
-  void set_optimizer_steps(std::uint64_t steps) { step_ = steps; }
+
+  // A training checkpoint: parameters, optimizer state and step, epochs done, the history.
+  void save_checkpoint(const std::filesystem::path& path, std::uint64_t epochs_done,
+                       const History& history = {}) {
+    CheckpointExtras extras = checkpoint_extras();
+    extras.epoch = epochs_done;
+    extras.text = history.to_csv();
+    typenet::save_checkpoint(path, net_, extras);
+  }
+  // Restores a checkpoint written by save_checkpoint (nothing changes if it fails); returns the
+  // epochs done and the history so far.
+  std::pair<std::uint64_t, History> load_checkpoint(const std::filesystem::path& path) {
+    CheckpointExtras extras = checkpoint_extras();
+    const std::vector<float> params_before(net_.parameters().begin(), net_.parameters().end());
+    const std::vector<float> slots_before = slots_;
+    typenet::load_checkpoint(path, net_, extras);
+    try {
+      History history = History::from_csv(extras.text, path.string());
+      step_ = extras.step;
+      return {extras.epoch, std::move(history)};
+    } catch (...) {
+      std::copy(params_before.begin(), params_before.end(), net_.parameters().begin());
+      slots_ = slots_before;
+      throw;
+    }
+  }
 
   // One optimizer step on `count` samples picked by `indices` from data (mean loss gradient).
   // Returns the batch's loss and accuracy.
@@ -178,10 +211,24 @@ class Model final : public TrainingControl {
     Progress progress(*options.out, options.verbose,
                       options.out == &std::cout && stdout_is_terminal());
     History history;
+    std::size_t first_epoch = options.initial_epoch;
+    if (!options.backup.empty() && std::filesystem::exists(options.backup)) {
+      auto [epochs_done, so_far] = load_checkpoint(options.backup);
+      first_epoch = epochs_done;
+      history = std::move(so_far);
+      if (options.verbose > 0)
+        *options.out << "Resuming from " << options.backup.string() << " after epoch "
+                     << epochs_done << "\n";
+    }
     reset_stop();
     for (Callback* callback : options.callbacks) callback->on_train_begin(*this);
-    for (std::size_t epoch = 0; epoch < options.epochs && !stop_requested(); ++epoch) {
-      if (options.shuffle) shuffle(order, Rng::stream(seed_, 0x5f01e, epoch_++));
+    for (std::size_t epoch = first_epoch; epoch < options.epochs && !stop_requested(); ++epoch) {
+      // The order of an epoch depends on the seed and the epoch's number alone, so a resumed
+      // run sees the same batches as an unbroken one.
+      if (options.shuffle) {
+        std::iota(order.begin(), order.end(), 0u);
+        shuffle(order, Rng::stream(seed_, 0x5f01e, epoch));
+      }
       progress.epoch_begin(epoch, options.epochs, steps);
       double loss_sum = 0;
       std::size_t correct = 0;
@@ -207,8 +254,10 @@ class Model final : public TrainingControl {
       }
       progress.epoch_end(history);
       for (Callback* callback : options.callbacks) callback->on_epoch_end(epoch, history, *this);
+      if (!options.backup.empty()) save_checkpoint(options.backup, epoch + 1, history);
     }
     for (Callback* callback : options.callbacks) callback->on_train_end(*this);
+    if (!options.backup.empty()) std::filesystem::remove(options.backup);
     return history;
   }
 
@@ -376,7 +425,7 @@ class Model final : public TrainingControl {
   Optimizer optimizer_;
   Loss loss_;
   std::uint64_t seed_;
-  std::uint64_t step_ = 0, epoch_ = 0;
+  std::uint64_t step_ = 0;
   ThreadPool pool_;
   std::vector<float> slots_;
   std::vector<std::unique_ptr<Worker>> workers_;
