@@ -155,15 +155,29 @@ TEST_CASE("mistakes are errors, not wrong numbers") {
                        std::invalid_argument);
 }
 
-TEST_CASE("a diverging run stops with a clear message") {
+TEST_CASE("a diverging run stops with a clear message and keeps the last good weights") {
   const Blobs train = make_blobs(256, 9);
   for (float& v : const_cast<std::vector<float>&>(train.x)) v *= 1e4f;
   auto net = std::make_unique<Net<Input<6>, Dense<16, Relu>, Dense<3>>>(2);
-  auto model = compile(*net, SGD{.learning_rate = 1e30f}, SparseCategoricalCrossentropy{.from_logits = true},
-                       {.threads = 1});
+  auto model = compile(*net, SGD{.learning_rate = 1e30f},
+                       SparseCategoricalCrossentropy{.from_logits = true}, {.threads = 2});
+  std::vector<std::uint32_t> batch(32);
+  std::iota(batch.begin(), batch.end(), 0u);
+  std::string message;
+  std::vector<float> before;
+  for (int step = 0; step < 5 && message.empty(); ++step) {
+    before.assign(net->parameters().begin(), net->parameters().end());
+    try {
+      model.train_on_batch({train.x, train.y}, batch);
+    } catch (const std::runtime_error& error) {
+      message = error.what();
+    }
+  }
+  CHECK(message.find("training diverged") != std::string::npos);
+  CHECK(message.find("at optimizer step") != std::string::npos);
+  CHECK(std::equal(before.begin(), before.end(), net->parameters().begin()));
   CHECK_THROWS_WITH_AS(model.fit({train.x, train.y}, {.epochs = 3, .verbose = 0}),
-                       doctest::Contains("training diverged"),
-                       std::runtime_error);
+                       doctest::Contains("training diverged"), std::runtime_error);
 }
 
 TEST_CASE("same seed and thread count: bit-identical weights") {

@@ -84,7 +84,8 @@ class Model final : public TrainingControl {
 
   Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
       : net_(net), optimizer_(optimizer), loss_(loss), seed_(options.seed), pool_(options.threads),
-        slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f) {
+        slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f),
+        previous_params_(NetT::param_count) {
     if (loss_.from_logits && softmax_head)
       throw std::invalid_argument(
           "typenet: the loss expects logits (from_logits = true) but the Net ends in Softmax: "
@@ -159,6 +160,12 @@ class Model final : public TrainingControl {
       }
     };
     pool_.run(forward_backward);
+    const Evaluation result = totals(count);
+    if (!std::isfinite(result.loss))
+      throw std::runtime_error("typenet: the loss became " + std::to_string(result.loss) +
+                               " at optimizer step " + std::to_string(step_ + 1) +
+                               ": training diverged (try a lower learning rate); the weights "
+                               "are those before this step");
     ++step_;
     auto reduce_and_update = [&](std::size_t w) {
       // Slices on 16-float boundaries keep the SIMD kernels aligned.
@@ -172,6 +179,9 @@ class Model final : public TrainingControl {
       for (std::size_t k = 0; k < slots.size(); ++k)
         slots[k] = slots_.data() + k * NetT::param_count + begin;
       float* params = net_.parameters().data() + begin;
+      // Kept until the update is known to be finite, so a diverging step leaves the last good
+      // weights in place.
+      std::copy_n(params, end - begin, previous_params_.data() + begin);
       optimizer_.update(params, sum, slots, end - begin, step_);
       workers_[w]->first_non_finite = NetT::param_count;
       for (std::size_t i = 0; i < end - begin; ++i)
@@ -182,7 +192,11 @@ class Model final : public TrainingControl {
     };
     pool_.run(reduce_and_update);
     for (const auto& worker : workers_)
-      if (worker->first_non_finite < NetT::param_count) throw_non_finite(worker->first_non_finite);
+      if (worker->first_non_finite < NetT::param_count) {
+        const float bad = net_.parameters()[worker->first_non_finite];
+        std::copy(previous_params_.begin(), previous_params_.end(), net_.parameters().begin());
+        throw_non_finite(worker->first_non_finite, bad);
+      }
     return totals(count);
   }
 
@@ -236,11 +250,6 @@ class Model final : public TrainingControl {
         const std::size_t first = step * options.batch_size;
         const std::size_t n = std::min(options.batch_size, count - first);
         const Evaluation batch = train_on_batch(train, std::span(order).subspan(first, n));
-        if (!std::isfinite(batch.loss))
-          throw std::runtime_error("typenet: the loss became " + std::to_string(batch.loss) +
-                                   " at epoch " + std::to_string(epoch + 1) + ", step " +
-                                   std::to_string(step + 1) +
-                                   ": training diverged (try a lower learning rate)");
         loss_sum += batch.loss * double(n);
         correct += batch.correct;
         progress.step_end(step + 1, loss_sum / double(first + n), double(correct) / double(first + n));
@@ -364,14 +373,14 @@ class Model final : public TrainingControl {
                                       std::to_string(i) + " is not below the " +
                                       std::to_string(classes) + " classes of the Net");
   }
-  [[noreturn]] void throw_non_finite(std::size_t index) const {
+  [[noreturn]] void throw_non_finite(std::size_t index, float value) const {
     std::size_t layer = 1;
     while (NetT::layer_infos[layer].param_offset + NetT::layer_infos[layer].param_count <= index) ++layer;
     throw std::runtime_error(
         "typenet: a weight of layer " + std::to_string(layer) + " (" +
         keras_layer_name(NetT::layer_infos, layer) + ") became " +
-        std::to_string(net_.parameters()[index]) + " at optimizer step " + std::to_string(step_) +
-        ": training diverged (try a lower learning rate)");
+        std::to_string(value) + " at optimizer step " + std::to_string(step_) +
+        ": training diverged (try a lower learning rate); the weights are those before this step");
   }
   static void check_batch(const samples& data, std::span<const std::uint32_t> indices) {
     const std::size_t available = count_of(data);
@@ -428,6 +437,7 @@ class Model final : public TrainingControl {
   std::uint64_t step_ = 0;
   ThreadPool pool_;
   std::vector<float> slots_;
+  std::vector<float> previous_params_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

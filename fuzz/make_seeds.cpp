@@ -1,0 +1,54 @@
+// Writes the fuzzer's seed corpus: real files written by typenet's own save code (a parameters
+// file and checkpoints for Adam, RMSprop and SGD) for small fake networks.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "typenet/io/save_load.hpp"
+
+namespace {
+
+typenet::LayerInfo layer(typenet::LayerKind kind, typenet::Dims in, typenet::Dims out, std::size_t params,
+                         std::size_t offset) {
+  typenet::LayerInfo info;
+  info.kind = kind;
+  info.activation = kind == typenet::LayerKind::Dense ? typenet::ActivationKind::Relu : typenet::ActivationKind::Linear;
+  info.units = out.size();
+  info.kernel = kind == typenet::LayerKind::Conv ? 3 : 0;
+  info.in = in;
+  info.out = out;
+  info.param_offset = offset;
+  info.param_count = params;
+  return info;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path corpus = argv[1];
+  std::filesystem::create_directories(corpus);
+
+  const typenet::Dims image{3, {6, 6, 1}}, features{3, {4, 4, 2}}, flat{1, {32, 0, 0}}, classes{1, {3, 0, 0}};
+  const std::array<typenet::LayerInfo, 4> layers = {
+      layer(typenet::LayerKind::Input, image, image, 0, 0),
+      layer(typenet::LayerKind::Conv, image, features, 3 * 3 * 2 + 2, 0),
+      layer(typenet::LayerKind::Flatten, features, flat, 0, 20),
+      layer(typenet::LayerKind::Dense, flat, classes, 32 * 3 + 3, 20)};
+  std::vector<float> parameters(20 + 99);
+  for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i] = 0.01f * static_cast<float>(i) - 0.5f;
+  std::vector<float> m(parameters.size(), 0.25f), v(parameters.size(), 1e-8f);
+
+  typenet::io::save_parameters(corpus / "parameters.tnet", layers, parameters);
+  typenet::io::save_checkpoint(corpus / "adam.ckpt", layers, parameters,
+                               {.optimizer = "adam", .slots = {{"m", m}, {"v", v}}, .step = 42, .epoch = 2,
+                                .text = "{\"loss\": [0.9, 0.4], \"accuracy\": [0.7, 0.88]}"});
+  typenet::io::save_checkpoint(corpus / "rmsprop.ckpt", layers, parameters,
+                               {.optimizer = "rmsprop", .slots = {{"v", std::span(v).first(3)}}, .epoch = 1});
+  typenet::io::save_checkpoint(corpus / "sgd.ckpt", std::span(layers).first(1), {}, {.optimizer = "sgd"});
+  return 0;
+}

@@ -1,0 +1,94 @@
+// Saving and loading a network's parameters, and training checkpoints, in typenet's own format
+// (model_file.hpp).
+//
+//   typenet::save(net, "mnist.tnet");            // parameters only, for inference
+//   typenet::load(net, "mnist.tnet");
+//   typenet::save_checkpoint("run.ckpt", net, extras);  // parameters + optimizer state + progress
+//   typenet::load_checkpoint("run.ckpt", net, extras);
+//
+// Loading checks the whole file against the destination first (intact, right kind, same
+// architecture layer by layer, every section present with the right size) and only then copies:
+// after an exception the net and the extras are exactly as they were.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <ranges>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "typenet/io/model_file.hpp"
+#include "typenet/layer_info.hpp"
+
+namespace typenet {
+
+// What save/load need from a network: its layer records, known at compile time, and one flat
+// block of parameters.
+template <class N>
+concept ModelLike = requires(N& net, const N& const_net) {
+  requires std::same_as<std::ranges::range_value_t<decltype(N::layer_infos)>, LayerInfo>;
+  { net.parameters() } -> std::same_as<std::span<float>>;
+  { const_net.parameters() } -> std::same_as<std::span<const float>>;
+};
+
+// One named buffer of optimizer state, as large as the parameter block for the usual optimizers:
+// Adam's "m" and "v", RMSprop's "v", SGD with momentum's "velocity". It points into the trainer's
+// own storage: save reads it, load_checkpoint fills it.
+struct OptimizerSlot {
+  std::string name;
+  std::span<float> values;
+};
+
+// Everything besides the parameters that training needs to resume where it stopped. Every member
+// has a default so that designated initializers can name only what a trainer has.
+struct CheckpointExtras {
+  std::string optimizer{};             // "adam", "rmsprop", "sgd"...: loading checks it matches
+  std::vector<OptimizerSlot> slots{};  // loading checks the file has exactly these names and sizes
+  std::uint64_t step = 0;              // optimizer updates done (Adam's bias correction); set by loading
+  std::uint64_t epoch = 0;             // epochs completed; set by loading
+  std::string text{};                  // opaque to typenet, e.g. the History as JSON; set by loading
+};
+
+namespace io {
+
+// The non-template core of the functions below. Layer records go through describe(), whose
+// canonical text is what the file stores and compares.
+std::vector<std::string> describe_architecture(std::span<const LayerInfo> layers);
+void save_parameters(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<const float> parameters);
+void load_parameters(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<float> parameters);
+void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<const float> parameters, const CheckpointExtras& extras);
+void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<float> parameters, CheckpointExtras& extras);
+
+}  // namespace io
+
+// Parameters only. Throws std::system_error when the file cannot be written; a previous file is
+// then left untouched.
+template <ModelLike N>
+void save(const N& net, const std::filesystem::path& path) {
+  io::save_parameters(path, N::layer_infos, net.parameters());
+}
+
+// Throws ModelFileError (see ModelFileProblem) or std::system_error; the net is then unchanged.
+template <ModelLike N>
+void load(N& net, const std::filesystem::path& path) {
+  io::load_parameters(path, N::layer_infos, net.parameters());
+}
+
+template <ModelLike N>
+void save_checkpoint(const std::filesystem::path& path, const N& net, const CheckpointExtras& extras) {
+  io::save_checkpoint(path, N::layer_infos, net.parameters(), extras);
+}
+
+// Fills the net, the slots' buffers, step, epoch and text; on error none of them changes.
+template <ModelLike N>
+void load_checkpoint(const std::filesystem::path& path, N& net, CheckpointExtras& extras) {
+  io::load_checkpoint(path, N::layer_infos, net.parameters(), extras);
+}
+
+}  // namespace typenet

@@ -1,0 +1,188 @@
+#include "typenet/io/save_load.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+
+namespace typenet::io {
+namespace {
+
+// Section names; a checkpoint stores optimizer slot "m" as "optimizer/m".
+constexpr std::string_view parameters_section = "parameters";
+constexpr std::string_view optimizer_section = "optimizer";
+constexpr std::string_view slot_prefix = "optimizer/";
+constexpr std::string_view step_section = "optimizer/step";
+constexpr std::string_view epoch_section = "epoch";
+constexpr std::string_view text_section = "text";
+
+std::string slot_section(const OptimizerSlot& slot) { return std::string(slot_prefix) + slot.name; }
+
+bool is_slot_section(std::string_view name) { return name.starts_with(slot_prefix) && name != step_section; }
+
+// Slot names become section names, so they must be usable and distinct from the step's.
+void check_slot_names(const CheckpointExtras& extras) {
+  std::unordered_set<std::string_view> names;
+  for (const OptimizerSlot& slot : extras.slots) {
+    if (slot.name.empty() || slot_section(slot) == step_section) {
+      throw std::invalid_argument("optimizer slot name '" + slot.name + "' is empty or reserved");
+    }
+    if (!names.insert(slot.name).second) {
+      throw std::invalid_argument("optimizer slot '" + slot.name + "' is given twice");
+    }
+  }
+}
+
+ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers, std::span<const float> parameters) {
+  // A file whose parameter block does not fit its own architecture could never be loaded.
+  std::size_t expected = 0;
+  for (const LayerInfo& layer : layers) expected += layer.param_count;
+  if (parameters.size() != expected) {
+    throw std::invalid_argument("saving a model: its layers have " + std::to_string(expected) +
+                                " parameters, the parameter block holds " + std::to_string(parameters.size()));
+  }
+  ModelFile file;
+  file.kind = kind;
+  file.architecture = describe_architecture(layers);
+  file.sections.push_back({std::string(parameters_section), std::vector<float>(parameters.begin(), parameters.end())});
+  return file;
+}
+
+std::string quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+void check_architecture(const ModelFile& file, std::span<const LayerInfo> layers, const std::string& source) {
+  const std::vector<std::string> expected = describe_architecture(layers);
+  const auto [net_end, file_end] = std::ranges::mismatch(expected, file.architecture);
+  if (net_end == expected.end() && file_end == file.architecture.end()) return;
+  const auto layer = static_cast<std::size_t>(net_end - expected.begin());
+  throw ModelFileError(ModelFileProblem::ArchitectureMismatch, source,
+                       "saved from a different architecture: layer " + std::to_string(layer) + " expected " +
+                           (net_end == expected.end() ? "no layer" : quote(*net_end)) + ", found " +
+                           (file_end == file.architecture.end() ? "no layer" : quote(*file_end)) + " (the net has " +
+                           std::to_string(expected.size()) + " layers, the file " +
+                           std::to_string(file.architecture.size()) + ")");
+}
+
+// Reads the file and checks what every load needs: its kind and its architecture.
+ModelFile read_for(const std::filesystem::path& path, FileKind expected_kind, std::span<const LayerInfo> layers) {
+  ModelFile file = read_model_file(path);
+  const std::string source = path.string();
+  if (file.kind != expected_kind) {
+    throw ModelFileError(ModelFileProblem::WrongKind, source,
+                         "expected a " + std::string(to_string(expected_kind)) + ", found a " +
+                             std::string(to_string(file.kind)) +
+                             (file.kind == FileKind::Checkpoint ? " (load it with load_checkpoint)"
+                                                                : " (load it with load)"));
+  }
+  check_architecture(file, layers, source);
+  return file;
+}
+
+template <class T>
+constexpr std::string_view type_name() {
+  if constexpr (std::is_same_v<T, std::vector<float>>) return "a float array";
+  if constexpr (std::is_same_v<T, std::uint64_t>) return "a scalar";
+  if constexpr (std::is_same_v<T, std::string>) return "a text";
+}
+
+template <class T>
+const T& section(const ModelFile& file, std::string_view name, const std::string& source) {
+  const Section* found = file.find(name);
+  if (found == nullptr) {
+    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                         "expected a section " + quote(name) + ", found none");
+  }
+  if (!std::holds_alternative<T>(found->value)) {
+    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                         "expected section " + quote(name) + " to be " + std::string(type_name<T>()) +
+                             ", found another type");
+  }
+  return std::get<T>(found->value);
+}
+
+const std::vector<float>& floats(const ModelFile& file, std::string_view name, std::size_t expected_size,
+                                 const std::string& source) {
+  const auto& values = section<std::vector<float>>(file, name, source);
+  if (values.size() != expected_size) {
+    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                         "expected section " + quote(name) + " to hold " + std::to_string(expected_size) +
+                             " floats, found " + std::to_string(values.size()));
+  }
+  return values;
+}
+
+}  // namespace
+
+std::vector<std::string> describe_architecture(std::span<const LayerInfo> layers) {
+  std::vector<std::string> lines;
+  lines.reserve(layers.size());
+  for (const LayerInfo& layer : layers) lines.push_back(describe(layer));
+  return lines;
+}
+
+void save_parameters(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<const float> parameters) {
+  write_model_file(path, make_file(FileKind::Parameters, layers, parameters));
+}
+
+void load_parameters(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<float> parameters) {
+  const ModelFile file = read_for(path, FileKind::Parameters, layers);
+  std::ranges::copy(floats(file, parameters_section, parameters.size(), path.string()), parameters.begin());
+}
+
+void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<const float> parameters, const CheckpointExtras& extras) {
+  check_slot_names(extras);
+  ModelFile file = make_file(FileKind::Checkpoint, layers, parameters);
+  file.sections.push_back({std::string(optimizer_section), extras.optimizer});
+  for (const OptimizerSlot& slot : extras.slots) {
+    file.sections.push_back({slot_section(slot), std::vector<float>(slot.values.begin(), slot.values.end())});
+  }
+  file.sections.push_back({std::string(step_section), extras.step});
+  file.sections.push_back({std::string(epoch_section), extras.epoch});
+  file.sections.push_back({std::string(text_section), extras.text});
+  write_model_file(path, file);
+}
+
+void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                     std::span<float> parameters, CheckpointExtras& extras) {
+  check_slot_names(extras);
+  const std::string source = path.string();
+  const ModelFile file = read_for(path, FileKind::Checkpoint, layers);
+
+  // Every check and every allocation happens before the first write to the destination.
+  const auto& saved_parameters = floats(file, parameters_section, parameters.size(), source);
+  const auto& optimizer = section<std::string>(file, optimizer_section, source);
+  if (optimizer != extras.optimizer) {
+    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                         "expected state of optimizer " + quote(extras.optimizer) + ", found " + quote(optimizer));
+  }
+  std::vector<const std::vector<float>*> saved_slots;
+  for (const OptimizerSlot& slot : extras.slots) {
+    saved_slots.push_back(&floats(file, slot_section(slot), slot.values.size(), source));
+  }
+  for (const Section& stored : file.sections) {
+    const bool requested = std::ranges::any_of(
+        extras.slots, [&](const OptimizerSlot& slot) { return slot_section(slot) == stored.name; });
+    if (is_slot_section(stored.name) && !requested) {
+      throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                           "found optimizer state " + quote(stored.name) + " that the trainer does not expect");
+    }
+  }
+  const std::uint64_t step = section<std::uint64_t>(file, step_section, source);
+  const std::uint64_t epoch = section<std::uint64_t>(file, epoch_section, source);
+  std::string text = section<std::string>(file, text_section, source);
+
+  // Nothing below can throw.
+  std::ranges::copy(saved_parameters, parameters.begin());
+  for (std::size_t i = 0; i < extras.slots.size(); ++i) {
+    std::ranges::copy(*saved_slots[i], extras.slots[i].values.begin());
+  }
+  extras.step = step;
+  extras.epoch = epoch;
+  extras.text.swap(text);
+}
+
+}  // namespace typenet::io
