@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the typenet command-line tool.
+
+Usage: test_cli.py TYPENET_BINARY CASE
+TYPENET_SHARED names ../shared (real Keras models, photos, MNIST); cases that need it skip (exit
+77, meson's skip status) when it is absent.
+"""
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+binary, case = sys.argv[1], sys.argv[2]
+shared = Path(os.environ.get("TYPENET_SHARED", "../shared"))
+
+
+def run(*args, expect_ok=True):
+    result = subprocess.run([binary, *args], capture_output=True, text=True, timeout=600)
+    if expect_ok and result.returncode != 0:
+        sys.exit(f"typenet {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    if not expect_ok and result.returncode == 0:
+        sys.exit(f"typenet {' '.join(args)} succeeded but must fail:\n{result.stdout}")
+    return result
+
+
+def need_shared():
+    if not (shared / "keras").is_dir():
+        print(f"skipped: {shared}/keras is absent")
+        sys.exit(77)
+
+
+def png_size(path):
+    data = Path(path).read_bytes()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        sys.exit(f"{path} is not a PNG")
+    return struct.unpack(">II", data[16:24])
+
+
+if case == "photos":
+    # The Keras photo project's predictions for its ten photos, through typenet's import.
+    need_shared()
+    photos = [str(shared / "keras" / "photos" / f"my_{d}.jpg") for d in range(10)]
+    out = run("predict", "--model", "keras-cnn", "--keras",
+              str(shared / "keras" / "keras224_mnist_cnn.h5"), *photos).stdout
+    predicted = [int(line.split()[1]) for line in out.splitlines()]
+    assert predicted == [0, 1, 2, 3, 7, 5, 5, 7, 3, 7], out
+    probabilities = out.splitlines()[4].split("[")[1].rstrip("]").split()
+    assert abs(float(probabilities[7]) - 0.457) < 2e-3 and abs(float(probabilities[4]) - 0.409) < 2e-3, out
+elif case == "evaluate_keras":
+    need_shared()
+    with tempfile.TemporaryDirectory() as out_dir:
+        out = run("evaluate", "--model", "keras-cnn", "--keras",
+                  str(shared / "keras" / "keras224_mnist_cnn.h5"), "--out", out_dir).stdout
+        assert "correct=9902 incorrect=98" in out, out
+        assert png_size(Path(out_dir) / "confusion_matrix.png")[0] > 100
+        assert (Path(out_dir) / "misclassified.png").exists()
+elif case == "summary":
+    out = run("summary", "--model", "cnn").stdout
+    assert "Total params: 1,199,882" in out and "(None, 24, 24, 64)" in out, out
+    out = run("summary", "--model", "keras-cnn").stdout
+    assert "Total params: 242,062" in out, out
+elif case == "show":
+    need_shared()
+    with tempfile.TemporaryDirectory() as out_dir:
+        out = run("show", "--out", out_dir).stdout
+        assert "label 1: 6742 images" in out, out
+        width, height = png_size(Path(out_dir) / "digits.png")
+        assert width > 200 and height > 100
+        png_size(Path(out_dir) / "label_distribution.png")
+elif case == "errors":
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = Path(tmp) / "not_an_image.png"
+        bad.write_bytes(b"this is not a picture at all")
+        result = run("predict", "--model", "cnn", "--weights", str(bad), str(bad), expect_ok=False)
+        assert "not_an_image.png" in result.stderr, result.stderr
+        result = run("evaluate", "--model", "cnn", expect_ok=False)
+        assert "needs trained weights" in result.stderr, result.stderr
+        result = run("summary", "--model", "resnet", expect_ok=False)
+        assert "resnet" in result.stderr, result.stderr
+        for command in ["train", "evaluate", "predict", "summary", "show", "featuremaps"]:
+            assert "--" in run(command, "--help").stdout
+elif case == "train_featuremaps":
+    # A short real run: the dense net for one epoch, then feature maps of a CNN's first layer.
+    need_shared()
+    with tempfile.TemporaryDirectory() as out_dir:
+        out = run("train", "--model", "dense", "--epochs", "1", "--verbose", "2", "--out", out_dir).stdout
+        accuracy = float(out.split("test_accuracy=")[1].split()[0])
+        assert accuracy > 0.9, out
+        for name in ["model.tnet", "best.tnet", "history.csv", "history.json", "history.png",
+                     "test_predictions.png", "confusion_matrix.png"]:
+            assert (Path(out_dir) / name).exists(), name
+        assert not (Path(out_dir) / "backup.ckpt").exists()
+        out = run("evaluate", "--model", "dense", "--weights", str(Path(out_dir) / "model.tnet"),
+                  "--out", out_dir).stdout
+        assert f"test_accuracy={accuracy:.4f}" in out, out
+        out = run("featuremaps", "--model", "keras-cnn", "--keras",
+                  str(shared / "keras" / "keras224_mnist_cnn.h5"), "--layer", "0", "--out", out_dir).stdout
+        png_size(Path(out_dir) / "feature_maps_channel.png")
+        png_size(Path(out_dir) / "feature_maps_sample.png")
+        result = run("featuremaps", "--model", "keras-cnn", "--keras",
+                     str(shared / "keras" / "keras224_mnist_cnn.h5"), "--layer", "5", expect_ok=False)
+        assert "no feature maps" in result.stderr, result.stderr
+else:
+    sys.exit(f"unknown case {case}")
+print(f"{case}: ok")
