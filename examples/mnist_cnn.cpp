@@ -1,6 +1,7 @@
 // Keras' MNIST convnet, the seed CNN of typenet: Conv32-Conv64-MaxPool2-Dropout25-Flatten-
 // Dense128-Dropout50-Dense10, one-hot labels, Adam, batch 128, 5 epochs, validated on the test
-// set. The README's main command runs it.
+// set. The README's main command runs it. With --backup FILE, a training checkpoint is written
+// after every epoch and a run that was stopped resumes from it (Keras' BackupAndRestore).
 #include "example_main.hpp"
 
 using namespace typenet;
@@ -10,11 +11,13 @@ using SeedCnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, Conv<64, 3, Relu>, MaxP
 static_assert(SeedCnn::param_count == 1'199'882);
 
 int main(int argc, char** argv) {
-  std::string save_path;
+  std::string save_path, backup_path;
   return examples::run(
       argc, argv, "Train and evaluate the seed CNN on MNIST", {},
       [&](CLI::App& app) {
         app.add_option("--save", save_path, "Write the trained model to this typenet file");
+        app.add_option("--backup", backup_path,
+                       "Training checkpoint written after every epoch; resumed from if present");
       },
       [&](const examples::Flags& flags) {
         const MnistData data = examples::load_data(flags);
@@ -27,7 +30,8 @@ int main(int argc, char** argv) {
         model.fit({data.train.images, y_train},
                   {.batch_size = flags.batch_size, .epochs = flags.epochs,
                    .verbose = flags.verbose,
-                   .validation_data = Samples<float>{data.test.images, y_test}});
+                   .validation_data = Samples<float>{data.test.images, y_test},
+                   .backup = backup_path});
         if (!save_path.empty()) save(*net, save_path);
         examples::report(model.evaluate({data.test.images, y_test}));
       });
