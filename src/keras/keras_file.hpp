@@ -1,0 +1,60 @@
+// An opened Keras file, whatever its container: where its model config is and where each
+// layer's weights are. Private to src/keras.
+//
+//   Keras 2 HDF5 full model   root attribute model_config (JSON); weights under /model_weights,
+//                             layer order in its attribute layer_names; each layer group lists
+//                             its datasets in weight_names (paths relative to the group).
+//   Keras 2 HDF5 weights only no model_config; layer_names and the layer groups on the root.
+//   Keras 3 .keras zip        config.json; model.weights.h5 with layers/<path>/vars/0, 1, ...
+//                             where <path> comes from the layer's class (KerasLayer::keras3_path)
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hdf5.hpp"
+#include "keras_model.hpp"
+
+namespace typenet::keras_detail {
+
+// The datasets of one layer: paths relative to `group`, in Keras' order (kernel, then bias).
+struct LayerWeights {
+  Hdf5Id group;
+  std::vector<std::string> paths;
+};
+
+class KerasFile {
+ public:
+  // Throws KerasError: CannotOpen, TooLarge, NotKerasFile, Corrupted, Unsupported.
+  static KerasFile open(const std::filesystem::path& path, const KerasOptions& options);
+
+  const std::string& source() const { return source_; }
+  const Hdf5Reader& reader() const { return *reader_; }
+  // The model config, when the file has one (not in weights-only files).
+  const std::optional<KerasModel>& model() const { return model_; }
+  // Weights-only files: the names of the layers that have weights, in the model's order.
+  std::vector<std::string> weighted_layer_names() const;
+  // The weights of a layer of model(), or of the layer named `name` of a weights-only file;
+  // `where` ("layer 3 (dense_1)") prefixes complaints.
+  LayerWeights weights_of(const KerasLayer& layer, const std::string& where) const;
+  LayerWeights weights_of(const std::string& name, const std::string& where) const;
+
+ private:
+  enum class Layout { Keras2, Keras3 };
+  KerasFile(std::string source, Layout layout) : source_(std::move(source)), layout_(layout) {}
+  static KerasFile open_hdf5(const std::filesystem::path& path, std::string source,
+                             const KerasOptions& options);
+  static KerasFile open_zip(const std::filesystem::path& path, std::string source,
+                            const KerasOptions& options);
+
+  std::string source_;
+  Layout layout_;
+  std::optional<Hdf5Reader> reader_;
+  std::optional<KerasModel> model_;
+  Hdf5Id weights_root_;                  // Keras 2: /model_weights or /; Keras 3: /layers
+  std::vector<std::string> layer_names_;  // Keras 2 only
+};
+
+}  // namespace typenet::keras_detail

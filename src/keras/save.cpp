@@ -1,0 +1,77 @@
+// save_keras_weights_from: a Keras 2 HDF5 weights file, laid out as tf_keras' save_weights
+// writes it, so that Keras' load_weights (by topological order) reads it into the same model.
+#include <map>
+#include <system_error>
+
+#include "architecture.hpp"
+#include "hdf5.hpp"
+#include "keras_model.hpp"
+#include "net_layout.hpp"
+#include "typenet/io/atomic_write.hpp"
+
+namespace typenet {
+
+namespace keras_detail {
+namespace {
+
+// Keras' automatic layer names: the class name in snake case ("max_pooling2d"), then _1, _2, ...
+// for repeats.
+std::vector<std::string> keras_layer_names(std::span<const LayerInfo> layers) {
+  std::map<std::string, int> seen;
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i < layers.size(); ++i) {
+    const std::string base = snake_case(keras_class(layers[i].kind));
+    const int repeat = seen[base]++;
+    names.push_back(repeat ? base + "_" + std::to_string(repeat) : base);
+  }
+  return names;
+}
+
+// The Keras version whose load_weights was checked to read these files (tests/golden/gen);
+// Keras reads a file without a version as Keras 1 and converts its kernels.
+constexpr const char* written_keras_version = "2.18.0";
+
+}  // namespace
+}  // namespace keras_detail
+
+void save_keras_weights_from(std::span<const LayerInfo> layers, std::span<const float> params,
+                             const std::filesystem::path& path) {
+  using namespace keras_detail;
+  check_net_layout(layers, params.size(), "save_keras_weights_from");
+  const Hdf5Quiet quiet;
+  const std::string source = path.string();
+  Hdf5Writer writer(source);
+  const std::vector<std::string> names = keras_layer_names(layers);
+  writer.write_string_list_attribute(writer.root(), "layer_names", names);
+  writer.write_string_attribute(writer.root(), "backend", "tensorflow");
+  writer.write_string_attribute(writer.root(), "keras_version", written_keras_version);
+
+  for (std::size_t i = 1; i < layers.size(); ++i) {
+    const LayerInfo& layer = layers[i];
+    const std::string& name = names[i - 1];
+    const Hdf5Id group = writer.create_group(writer.root(), name);
+    if (layer.param_count == 0) {
+      writer.write_string_list_attribute(group.get(), "weight_names", {});
+      continue;
+    }
+    // Datasets sit at <layer>/<layer>/kernel:0, and weight_names holds those relative paths.
+    writer.write_string_list_attribute(group.get(), "weight_names",
+                                       {name + "/kernel:0", name + "/bias:0"});
+    const Hdf5Id variables = writer.create_group(group.get(), name);
+    const std::vector<std::size_t> shape = kernel_shape(layer);
+    const std::size_t kernel_size = layer.param_count - layer.units;
+    const std::span<const float> weights = params.subspan(layer.param_offset, layer.param_count);
+    writer.write_floats(variables.get(), "kernel:0", shape, weights.first(kernel_size));
+    const std::size_t bias_shape[] = {layer.units};
+    writer.write_floats(variables.get(), "bias:0", bias_shape, weights.subspan(kernel_size));
+  }
+
+  const std::vector<std::byte> bytes = writer.image();
+  try {
+    io::write_file_atomically(path, bytes);
+  } catch (const std::system_error& error) {
+    fail(KerasProblem::CannotOpen, source, std::string("cannot write the file (") + error.what() + ")");
+  }
+}
+
+}  // namespace typenet
