@@ -55,9 +55,9 @@ class LayerCheck {
 
   void run() const {
     if (net_.kind != file_.kind)
-      mismatch("expected " + std::string(keras_class(net_.kind)) + ", file has " +
+      mismatch("expected " + std::string(keras_class_name(net_.kind)) + ", file has " +
                file_.class_name);
-    const std::string kind(keras_class(net_.kind));
+    const std::string kind(keras_class_name(net_.kind));
     switch (net_.kind) {
       case LayerKind::Dense:
         compare(kind + " with", net_.units, file_.units, " units");
@@ -113,13 +113,13 @@ class LayerCheck {
   }
 
   void compare_activation(const std::string& what) const {
-    compare(what, quoted(keras_name(net_.activation)), quoted(keras_name(file_.activation)));
+    compare(what, quoted(to_string(net_.activation)), quoted(to_string(file_.activation)));
   }
 
   void compare_window(const std::string& size_what, const std::string& stride_what) const {
     compare(size_what, size_pair(net_.kernel, net_.kernel),
             size_pair(file_.kernel[0], file_.kernel[1]));
-    compare(std::string(keras_class(net_.kind)) + " with " + stride_what,
+    compare(std::string(keras_class_name(net_.kind)) + " with " + stride_what,
             size_pair(net_.stride, net_.stride), size_pair(file_.stride[0], file_.stride[1]));
   }
 
@@ -131,20 +131,6 @@ class LayerCheck {
 };
 
 }  // namespace
-
-std::string_view keras_class(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Input: return "InputLayer";
-    case LayerKind::Dense: return "Dense";
-    case LayerKind::Conv: return "Conv2D";
-    case LayerKind::MaxPool: return "MaxPooling2D";
-    case LayerKind::GlobalAvgPool: return "GlobalAveragePooling2D";
-    case LayerKind::Flatten: return "Flatten";
-    case LayerKind::Dropout: return "Dropout";
-    case LayerKind::Activation: return "Activation";
-  }
-  return "?";
-}
 
 void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
                         bool channels_first, const std::string& source) {
@@ -188,7 +174,7 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   if (net_layers > file_layers)
     fail(KerasProblem::ArchitectureMismatch, source,
          counts + ": the Net's layer " + std::to_string(file_layers + 1) + " (" +
-             std::string(keras_class(net[file_layers + 1].kind)) + ") is not in the file");
+             std::string(keras_class_name(net[file_layers + 1].kind)) + ") is not in the file");
 }
 
 }  // namespace typenet::keras_detail

@@ -9,9 +9,6 @@
 
 namespace typenet::keras_detail {
 
-// Keras' class name for a typenet layer kind ("Conv2D").
-std::string_view keras_class(LayerKind kind);
-
 // Throws KerasError (ArchitectureMismatch) naming the first difference between `net` (a Net's
 // layer_infos, Input first) and `model`, in words: "layer 3 (conv2d_1): expected Conv2D with 32
 // filters, file has 36". `channels_first` is KerasOptions::channels_first; the file's layers must

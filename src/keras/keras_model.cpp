@@ -77,7 +77,7 @@ class LayerReader {
     for (ActivationKind kind : {ActivationKind::Linear, ActivationKind::Relu,
                                 ActivationKind::Sigmoid, ActivationKind::Tanh,
                                 ActivationKind::Softmax})
-      if (name == keras_name(kind)) return kind;
+      if (name == to_string(kind)) return kind;
     unsupported("activation '" + name + "' has no typenet equivalent");
   }
 
@@ -267,17 +267,6 @@ std::string snake_case(std::string_view class_name) {
     name += upper(c) ? char(c - 'A' + 'a') : c;
   }
   return name;
-}
-
-std::string_view keras_name(ActivationKind kind) {
-  switch (kind) {
-    case ActivationKind::Linear: return "linear";
-    case ActivationKind::Relu: return "relu";
-    case ActivationKind::Sigmoid: return "sigmoid";
-    case ActivationKind::Tanh: return "tanh";
-    case ActivationKind::Softmax: return "softmax";
-  }
-  return "?";
 }
 
 KerasModel parse_model_config(const std::string& json_text, const std::string& source) {

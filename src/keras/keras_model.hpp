@@ -41,8 +41,6 @@ struct KerasModel {
 // "ReLU" -> "re_lu". Keras names layers and their saved variables after it.
 std::string snake_case(std::string_view class_name);
 
-// Keras' name of an activation ("relu").
-std::string_view keras_name(ActivationKind kind);
 
 // Parses the JSON text of a model config. Throws KerasError naming `source`: Corrupted for invalid
 // JSON or missing keys, Unsupported for layers and models typenet cannot express (a layer class

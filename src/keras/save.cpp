@@ -14,19 +14,6 @@ namespace typenet {
 namespace keras_detail {
 namespace {
 
-// Keras' automatic layer names: the class name in snake case ("max_pooling2d"), then _1, _2, ...
-// for repeats.
-std::vector<std::string> keras_layer_names(std::span<const LayerInfo> layers) {
-  std::map<std::string, int> seen;
-  std::vector<std::string> names;
-  for (std::size_t i = 1; i < layers.size(); ++i) {
-    const std::string base = snake_case(keras_class(layers[i].kind));
-    const int repeat = seen[base]++;
-    names.push_back(repeat ? base + "_" + std::to_string(repeat) : base);
-  }
-  return names;
-}
-
 // The Keras version whose load_weights was checked to read these files (tests/golden/gen);
 // Keras reads a file without a version as Keras 1 and converts its kernels.
 constexpr const char* written_keras_version = "2.18.0";
@@ -41,7 +28,9 @@ void save_keras_weights_from(std::span<const LayerInfo> layers, std::span<const 
   const Hdf5Quiet quiet;
   const std::string source = path.string();
   Hdf5Writer writer(source);
-  const std::vector<std::string> names = keras_layer_names(layers);
+  // Keras' automatic names, "conv2d", "conv2d_1", ...; the Input record has no group.
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i < layers.size(); ++i) names.push_back(keras_layer_name(layers, i));
   writer.write_string_list_attribute(writer.root(), "layer_names", names);
   writer.write_string_attribute(writer.root(), "backend", "tensorflow");
   writer.write_string_attribute(writer.root(), "keras_version", written_keras_version);
