@@ -1,0 +1,216 @@
+// Kernel benchmarks, single-threaded: gemm at the shapes the MNIST layers use (GFLOP/s), the
+// scalar reference gemm for scale, OpenBLAS sgemm at the same shapes as the peak to aim at
+// (when built with OpenBLAS), im2col, maxpool and softmax.
+//
+// For a fair OpenBLAS peak on an AVX-512 machine, run with OPENBLAS_CORETYPE=SkylakeX (some
+// environments pin an older core type); on an AVX2-only machine use its own core type.
+// On a busy machine compare the best_GFLOP/s counters (see FastestCall).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "typenet/kernels/kernels.hpp"
+
+#ifdef TYPENET_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace {
+
+namespace kernels = typenet::kernels;
+using kernels::Trans;
+
+struct GemmShape {
+  const char* name;
+  Trans trans_a, trans_b;
+  std::size_t m, n, k;
+  float beta;
+  bool with_bias;
+};
+
+// Row-major, batch 128; conv products are per image.
+constexpr GemmShape kGemmShapes[] = {
+    {"dense9216_forward_NN", Trans::No, Trans::No, 128, 128, 9216, 0.0f, true},
+    {"dense784_forward_NN", Trans::No, Trans::No, 128, 512, 784, 0.0f, true},
+    {"dense_output_forward_NN", Trans::No, Trans::No, 128, 10, 128, 0.0f, true},
+    {"dense9216_batch1_forward_NN", Trans::No, Trans::No, 1, 128, 9216, 0.0f, true},
+    {"dense9216_dW_TN", Trans::Yes, Trans::No, 9216, 128, 128, 1.0f, false},
+    {"dense9216_dX_NT", Trans::No, Trans::Yes, 128, 9216, 128, 0.0f, false},
+    {"conv2_forward_NN", Trans::No, Trans::No, 576, 64, 288, 0.0f, true},
+    {"conv1_forward_NN", Trans::No, Trans::No, 676, 32, 9, 0.0f, true},
+    {"conv2_dW_TN", Trans::Yes, Trans::No, 288, 64, 576, 1.0f, false},
+    {"conv2_dcol_NT", Trans::No, Trans::Yes, 576, 288, 64, 0.0f, false},
+};
+
+std::vector<float> random_floats(std::size_t count) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float& value : values) value = dist(rng);
+  return values;
+}
+
+// The fastest single call of a benchmark loop. On a shared (virtual) machine other processes
+// preempt some calls and CPU time is misaccounted; they can only make a call slower, so the
+// fastest call is the kernel's own speed.
+class FastestCall {
+ public:
+  template <class Call>
+  void time(const Call& call) {
+    const auto start = std::chrono::steady_clock::now();
+    call();
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    seconds_ = std::min(seconds_, elapsed.count());
+  }
+  double seconds() const { return seconds_; }
+
+ private:
+  double seconds_ = std::numeric_limits<double>::infinity();
+};
+
+// The operands of one shape, and its counters: GFLOP/s over all calls (wall clock) and of the
+// fastest call.
+struct GemmOperands {
+  explicit GemmOperands(const GemmShape& s)
+      : a(random_floats(s.m * s.k)),
+        b(random_floats(s.k * s.n)),
+        bias(random_floats(s.n)),
+        c(s.m * s.n),
+        lda(s.trans_a == Trans::No ? s.k : s.m),
+        ldb(s.trans_b == Trans::No ? s.n : s.k) {}
+  std::vector<float> a, b, bias, c;
+  std::size_t lda, ldb;
+
+  static void set_counters(benchmark::State& state, const GemmShape& s, const FastestCall& best) {
+    const double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["best_GFLOP/s"] = flops / 1e9 / best.seconds();
+    // For the batch-1 product, which streams B: how close to memory bandwidth.
+    state.counters["best_GB/s"] = 4.0 * double(s.m * s.k + s.k * s.n) / 1e9 / best.seconds();
+  }
+};
+
+template <decltype(&kernels::gemm) kGemm>
+void BM_gemm(benchmark::State& state, const GemmShape& s) {
+  GemmOperands x(s);
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      kGemm(s.trans_a, s.trans_b, s.m, s.n, s.k, x.a.data(), x.lda, x.b.data(), x.ldb, s.beta,
+            x.c.data(), s.n, s.with_bias ? x.bias.data() : nullptr);
+    });
+    benchmark::DoNotOptimize(x.c.data());
+    benchmark::ClobberMemory();
+  }
+  GemmOperands::set_counters(state, s, best);
+}
+
+#ifdef TYPENET_BENCH_OPENBLAS
+// No fused bias in BLAS: the peak of the product alone.
+void BM_openblas_sgemm(benchmark::State& state, const GemmShape& s) {
+  GemmOperands x(s);
+  FastestCall best;
+  const auto transpose = [](Trans t) { return t == Trans::No ? CblasNoTrans : CblasTrans; };
+  for (auto _ : state) {
+    best.time([&] {
+      cblas_sgemm(CblasRowMajor, transpose(s.trans_a), transpose(s.trans_b), int(s.m), int(s.n),
+                  int(s.k), 1.0f, x.a.data(), int(x.lda), x.b.data(), int(x.ldb), s.beta,
+                  x.c.data(), int(s.n));
+    });
+    benchmark::DoNotOptimize(x.c.data());
+    benchmark::ClobberMemory();
+  }
+  GemmOperands::set_counters(state, s, best);
+}
+#endif
+
+// conv1 (28x28x1) and conv2 (26x26x32) patches of a 3x3 valid convolution.
+void BM_im2col(benchmark::State& state) {
+  const auto h = std::size_t(state.range(0)), c = std::size_t(state.range(1));
+  const std::size_t out = h - 2;
+  const std::vector<float> in = random_floats(h * h * c);
+  std::vector<float> col(out * out * 9 * c);
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] { kernels::im2col(in.data(), h, h, c, 3, 3, 1, 0, 0, out, out, col.data()); });
+    benchmark::DoNotOptimize(col.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(col.size() * 4));
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
+// The 2x2 pooling after conv2: 24x24x64 -> 12x12x64.
+void BM_maxpool_forward(benchmark::State& state) {
+  const std::vector<float> in = random_floats(24 * 24 * 64);
+  std::vector<float> out(12 * 12 * 64);
+  std::vector<std::uint32_t> argmax(out.size());
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      kernels::maxpool_forward(in.data(), 24, 24, 64, 2, 2, 12, 12, out.data(), argmax.data());
+    });
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(in.size() * 4));
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
+// The output layer's softmax: 128 rows of 10 classes.
+void BM_softmax_forward(benchmark::State& state) {
+  const std::vector<float> logits = random_floats(128 * 10);
+  std::vector<float> y(logits.size());
+  FastestCall best;
+  for (auto _ : state) {
+    y = logits;
+    best.time([&] { kernels::softmax_forward(y.data(), 128, 10); });
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations()) * 128);
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
+}  // namespace
+
+// Wall-clock time: CPU time is misaccounted on a shared virtual machine.
+benchmark::internal::Benchmark* timed(benchmark::internal::Benchmark* bench) {
+  return bench->UseRealTime();
+}
+
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("highway_target", kernels::simd_target_name());
+  for (const GemmShape& shape : kGemmShapes)
+    timed(benchmark::RegisterBenchmark((std::string("gemm/") + shape.name).c_str(),
+                                       BM_gemm<kernels::gemm>, shape));
+  for (const GemmShape& shape : kGemmShapes)
+    if (std::string(shape.name) == "conv2_forward_NN")
+      timed(benchmark::RegisterBenchmark((std::string("reference_gemm/") + shape.name).c_str(),
+                                         BM_gemm<kernels::reference::gemm>, shape));
+#ifdef TYPENET_BENCH_OPENBLAS
+  openblas_set_num_threads(1);
+  benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+  for (const GemmShape& shape : kGemmShapes)
+    timed(benchmark::RegisterBenchmark((std::string("openblas_sgemm/") + shape.name).c_str(),
+                                       BM_openblas_sgemm, shape));
+#endif
+  timed(benchmark::RegisterBenchmark("im2col/conv1_28x28x1", BM_im2col)->Args({28, 1}));
+  timed(benchmark::RegisterBenchmark("im2col/conv2_26x26x32", BM_im2col)->Args({26, 32}));
+  timed(benchmark::RegisterBenchmark("maxpool_forward/24x24x64", BM_maxpool_forward));
+  timed(benchmark::RegisterBenchmark("softmax_forward/128x10", BM_softmax_forward));
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

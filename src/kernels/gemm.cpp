@@ -1,0 +1,426 @@
+// gemm: C = op(A) op(B) + beta C (+ bias), the arithmetic of every dense and convolution layer,
+// forward and backward. Compiled once per Highway target and dispatched at run time.
+//
+// The Goto/BLIS scheme: op(B) is packed block by block (kKC deep, kNC wide) into panels of NR
+// columns, zero-padded and stored depth-major, so that the register-blocked micro-kernel
+// (kMR rows x 2 vectors) always reads full, contiguous panels of B whatever the transpose and
+// the ragged edges; the write-back clips each tile to C. The micro-kernel broadcasts A one
+// element at a time, so A is read in place (row pointers), except a transposed A with long
+// rows or much reuse, which is packed into kMR-row panels (see PackA). With at most kFewRows
+// rows (batch-1 inference) packing B would cost more than the product: B is streamed in place.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "src/kernels/gemm.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "src/kernels/gemm_blocking.h"
+#include "typenet/kernels/kernels.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace typenet::kernels::HWY_NAMESPACE {
+namespace {
+
+namespace hn = hwy::HWY_NAMESPACE;
+namespace gb = gemm_blocking;
+using gb::kMR;
+
+// Vectors of at most 16 floats, so that gemm_blocking's buffer sizes bound every target.
+using D = hn::CappedTag<float, 16>;
+using V = hn::Vec<D>;
+
+// Rows [i0, i0 + rows) and depths [p0, p0 + depth) of op(A) = A^T (A stored K x M), packed
+// into panels of kMR rows; a panel stores the kMR values of each depth step together, and rows
+// past `rows` are zeros. Each stored row of A holds one depth step of all the rows: it is read
+// once, front to back, and dealt out kMR floats per panel (reading down the columns instead
+// would touch a new page at every step).
+void PackTransposedA(const float* a, std::size_t lda, std::size_t i0, std::size_t rows,
+                     std::size_t p0, std::size_t depth, float* HWY_RESTRICT out) {
+  const std::size_t full_panels = rows / kMR;
+  const std::size_t tail_rows = rows % kMR;
+  const std::size_t panel_size = kMR * depth;
+  for (std::size_t p = 0; p < depth; ++p) {
+    const float* src = a + (p0 + p) * lda + i0;
+    float* dst = out + p * kMR;
+    for (std::size_t panel = 0; panel < full_panels; ++panel, src += kMR, dst += panel_size)
+      std::memcpy(dst, src, kMR * sizeof(float));
+    if (tail_rows != 0) {
+      for (std::size_t r = 0; r < tail_rows; ++r) dst[r] = src[r];
+      for (std::size_t r = tail_rows; r < kMR; ++r) dst[r] = 0.0f;
+    }
+  }
+}
+
+// One panel of op(B) = B^T (B stored N x K): columns [j0, j0 + cols) and depths [p0, p0 + depth),
+// each depth step's NR values together, columns past `cols` zero. A transpose, done in 4 x 4
+// blocks in registers except on the scalar target.
+void PackTransposedBPanel(const float* b, std::size_t ldb, std::size_t p0, std::size_t depth,
+                          std::size_t j0, std::size_t cols, std::size_t NR,
+                          float* HWY_RESTRICT out) {
+  std::size_t j = 0;
+#if HWY_TARGET != HWY_SCALAR
+  {
+    const hn::Full128<float> d4;
+    for (; j + 4 <= cols; j += 4) {
+      const float* src0 = b + (j0 + j) * ldb + p0;
+      const float* src1 = src0 + ldb;
+      const float* src2 = src1 + ldb;
+      const float* src3 = src2 + ldb;
+      std::size_t p = 0;
+      for (; p + 4 <= depth; p += 4) {
+        // 4 depth steps of columns a, b, c, d in; columns a, b, c, d of 4 depth steps out.
+        const auto col_a = hn::LoadU(d4, src0 + p), col_b = hn::LoadU(d4, src1 + p);
+        const auto col_c = hn::LoadU(d4, src2 + p), col_d = hn::LoadU(d4, src3 + p);
+        const auto a_b_low = hn::InterleaveLower(d4, col_a, col_b);   // a0 b0 a1 b1
+        const auto c_d_low = hn::InterleaveLower(d4, col_c, col_d);   // c0 d0 c1 d1
+        const auto a_b_high = hn::InterleaveUpper(d4, col_a, col_b);  // a2 b2 a3 b3
+        const auto c_d_high = hn::InterleaveUpper(d4, col_c, col_d);  // c2 d2 c3 d3
+        float* dst = out + p * NR + j;
+        hn::StoreU(hn::ConcatLowerLower(d4, c_d_low, a_b_low), d4, dst);
+        hn::StoreU(hn::ConcatUpperUpper(d4, c_d_low, a_b_low), d4, dst + NR);
+        hn::StoreU(hn::ConcatLowerLower(d4, c_d_high, a_b_high), d4, dst + 2 * NR);
+        hn::StoreU(hn::ConcatUpperUpper(d4, c_d_high, a_b_high), d4, dst + 3 * NR);
+      }
+      for (; p < depth; ++p) {
+        float* dst = out + p * NR + j;
+        dst[0] = src0[p];
+        dst[1] = src1[p];
+        dst[2] = src2[p];
+        dst[3] = src3[p];
+      }
+    }
+  }
+#endif
+  for (; j < cols; ++j) {
+    const float* src = b + (j0 + j) * ldb + p0;
+    for (std::size_t p = 0; p < depth; ++p) out[p * NR + j] = src[p];
+  }
+  for (; j < NR; ++j)
+    for (std::size_t p = 0; p < depth; ++p) out[p * NR + j] = 0.0f;
+}
+
+// Depths [p0, p0 + depth) and columns [j0, j0 + cols) of op(B), packed into panels of NR
+// columns; a panel stores the NR values of each depth step together. Columns past `cols` are
+// zeros.
+void PackB(D d, Trans trans_b, const float* b, std::size_t ldb, std::size_t p0, std::size_t depth,
+           std::size_t j0, std::size_t cols, float* HWY_RESTRICT out) {
+  const std::size_t N = hn::Lanes(d);
+  const std::size_t NR = 2 * N;
+  const std::size_t panel_size = NR * depth;
+  if (trans_b == Trans::Yes) {
+    for (std::size_t c0 = 0; c0 < cols; c0 += NR, out += panel_size)
+      PackTransposedBPanel(b, ldb, p0, depth, j0 + c0, std::min(NR, cols - c0), NR, out);
+    return;
+  }
+  // Row by row of B, each read front to back and dealt out NR floats per panel: streaming
+  // reads, whatever ldb (a panel at a time would stride down B, a page per row when it is wide).
+  const std::size_t full_panels = cols / NR;
+  const std::size_t tail_cols = cols % NR;
+  for (std::size_t p = 0; p < depth; ++p) {
+    const float* src = b + (p0 + p) * ldb + j0;
+    float* dst = out + p * NR;
+    for (std::size_t panel = 0; panel < full_panels; ++panel, src += NR, dst += panel_size) {
+      hn::Store(hn::LoadU(d, src), d, dst);
+      hn::Store(hn::LoadU(d, src + N), d, dst + N);
+    }
+    if (tail_cols != 0) {
+      for (std::size_t j = 0; j < tail_cols; ++j) dst[j] = src[j];
+      for (std::size_t j = tail_cols; j < NR; ++j) dst[j] = 0.0f;
+    }
+  }
+}
+
+// Where a micro-tile's result goes: the top-left corner of its rows x cols window of C, and
+// what to add to it (bias, beta * C unless C must not be read).
+struct TileOutput {
+  float* c;
+  std::size_t ldc;
+  std::size_t rows;
+  std::size_t cols;
+  const float* bias;
+  float beta;
+  bool read_c;
+};
+
+// c_row[j] = acc[j] (+ bias[j]) (+ beta * c_row[j]) for the out.cols columns of one tile row.
+HWY_INLINE void StoreTileRow(D d, V acc0, V acc1, float* HWY_RESTRICT c_row,
+                             const TileOutput& out) {
+  const std::size_t N = hn::Lanes(d);
+  if (out.cols == 2 * N) {
+    if (out.bias) {
+      acc0 = hn::Add(acc0, hn::LoadU(d, out.bias));
+      acc1 = hn::Add(acc1, hn::LoadU(d, out.bias + N));
+    }
+    if (out.read_c) {
+      const V beta = hn::Set(d, out.beta);
+      acc0 = hn::MulAdd(beta, hn::LoadU(d, c_row), acc0);
+      acc1 = hn::MulAdd(beta, hn::LoadU(d, c_row + N), acc1);
+    }
+    hn::StoreU(acc0, d, c_row);
+    hn::StoreU(acc1, d, c_row + N);
+    return;
+  }
+  // Right edge of C: through a buffer, so that no element past the matrix is touched.
+  HWY_ALIGN float lanes[2 * hn::MaxLanes(d)];
+  hn::Store(acc0, d, lanes);
+  hn::Store(acc1, d, lanes + N);
+  for (std::size_t j = 0; j < out.cols; ++j) {
+    float value = lanes[j];
+    if (out.bias) value += out.bias[j];
+    if (out.read_c) value += out.beta * c_row[j];
+    c_row[j] = value;
+  }
+}
+
+// A packed panel of op(A): element (r, p) at a[p * kMR + r].
+struct PackedA {
+  const float* HWY_RESTRICT a;
+  float at(std::size_t r, std::size_t p) const { return a[p * kMR + r]; }
+};
+
+// kMR rows of op(A), read where they are in A: the micro-kernel broadcasts one element at a
+// time, so they need no packing (which, for a row-major A, would be a transpose). Element
+// (r, p) is row[r][p * depth_step]: depth_step is 1 for a row-major A and lda for A^T. Rows
+// past the matrix repeat its last row; their results are never stored.
+struct InPlaceA {
+  InPlaceA(Trans trans_a, const float* a, std::size_t lda, std::size_t i0, std::size_t rows,
+           std::size_t p0)
+      : depth_step(trans_a == Trans::No ? 1 : lda) {
+    const std::size_t row_step = trans_a == Trans::No ? lda : 1;
+    for (std::size_t r = 0; r < kMR; ++r)
+      row[r] = a + std::min(i0 + r, i0 + rows - 1) * row_step + p0 * depth_step;
+  }
+  const float* row[kMR];
+  std::size_t depth_step;
+  float at(std::size_t r, std::size_t p) const { return row[r][p * depth_step]; }
+};
+
+// Whether op(A) = A^T is worth packing: a row-major A never is, but reading A^T in place
+// touches one stored row per depth step, a new page each step once rows are 4 KiB long (TLB
+// misses), and again for each of the n / NR column panels. Measured on conv2's dW (lda 288, 4
+// panels) in-place reads win by 5%; on dense dW (lda 784 or 9216, 8-32 panels) packing wins.
+bool PackA(Trans trans_a, std::size_t lda, std::size_t n, std::size_t NR) {
+  return trans_a == Trans::Yes && (lda >= 1024 || n > 4 * NR);
+}
+
+// The kMR x NR tile of op(A) op(B) over `depth` steps, written to `out`. `b` is a packed
+// panel of B. Per step: two loads of B, six broadcasts of A, 12 multiply-adds into 12
+// accumulators (with those 15 of AVX2's 16 registers).
+template <class PanelA>
+HWY_INLINE void MicroKernel(D d, std::size_t depth, PanelA a, const float* HWY_RESTRICT b,
+                            const TileOutput& out) {
+  const std::size_t N = hn::Lanes(d);
+  V c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
+  V c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
+  V c40 = hn::Zero(d), c41 = hn::Zero(d), c50 = hn::Zero(d), c51 = hn::Zero(d);
+  for (std::size_t p = 0; p < depth; ++p, b += 2 * N) {
+    const V b0 = hn::Load(d, b);
+    const V b1 = hn::Load(d, b + N);
+    V a_value = hn::Set(d, a.at(0, p));
+    c00 = hn::MulAdd(a_value, b0, c00);
+    c01 = hn::MulAdd(a_value, b1, c01);
+    a_value = hn::Set(d, a.at(1, p));
+    c10 = hn::MulAdd(a_value, b0, c10);
+    c11 = hn::MulAdd(a_value, b1, c11);
+    a_value = hn::Set(d, a.at(2, p));
+    c20 = hn::MulAdd(a_value, b0, c20);
+    c21 = hn::MulAdd(a_value, b1, c21);
+    a_value = hn::Set(d, a.at(3, p));
+    c30 = hn::MulAdd(a_value, b0, c30);
+    c31 = hn::MulAdd(a_value, b1, c31);
+    a_value = hn::Set(d, a.at(4, p));
+    c40 = hn::MulAdd(a_value, b0, c40);
+    c41 = hn::MulAdd(a_value, b1, c41);
+    a_value = hn::Set(d, a.at(5, p));
+    c50 = hn::MulAdd(a_value, b0, c50);
+    c51 = hn::MulAdd(a_value, b1, c51);
+  }
+  static_assert(kMR == 6, "the micro-kernel is written out for 6 rows");
+  float* c_row = out.c;
+  StoreTileRow(d, c00, c01, c_row, out);
+  if (out.rows > 1) StoreTileRow(d, c10, c11, c_row += out.ldc, out);
+  if (out.rows > 2) StoreTileRow(d, c20, c21, c_row += out.ldc, out);
+  if (out.rows > 3) StoreTileRow(d, c30, c31, c_row += out.ldc, out);
+  if (out.rows > 4) StoreTileRow(d, c40, c41, c_row += out.ldc, out);
+  if (out.rows > 5) StoreTileRow(d, c50, c51, c_row += out.ldc, out);
+}
+
+// Block length for splitting `total` into blocks of at most `max_block` (a multiple of
+// `granule`) as evenly as possible: 288 deep becomes 2 x 144, not 256 + 32.
+std::size_t BlockLength(std::size_t total, std::size_t max_block, std::size_t granule) {
+  const std::size_t blocks = (total + max_block - 1) / max_block;
+  const std::size_t even = (total + blocks - 1) / blocks;
+  return (even + granule - 1) / granule * granule;
+}
+
+// kRows rows x kVecs vectors of C, from B read in place (not transposed): no packing, for
+// products with few rows where each element of B is used only kRows times.
+template <std::size_t kRows, std::size_t kVecs, class DC>
+HWY_INLINE void FewRowsTile(DC d, std::size_t k, const float* a, std::size_t a_row_step,
+                            std::size_t a_depth_step, const float* b, std::size_t ldb, float beta,
+                            float* c, std::size_t ldc, const float* bias) {
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<DC> acc[kRows][kVecs];
+  for (std::size_t r = 0; r < kRows; ++r)
+    for (std::size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::Zero(d);
+  for (std::size_t p = 0; p < k; ++p) {
+    hn::Vec<DC> b_row[kVecs];
+    for (std::size_t v = 0; v < kVecs; ++v) b_row[v] = hn::LoadU(d, b + p * ldb + v * N);
+    for (std::size_t r = 0; r < kRows; ++r) {
+      const auto a_value = hn::Set(d, a[r * a_row_step + p * a_depth_step]);
+      for (std::size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::MulAdd(a_value, b_row[v], acc[r][v]);
+    }
+  }
+  for (std::size_t r = 0; r < kRows; ++r)
+    for (std::size_t v = 0; v < kVecs; ++v) {
+      float* c_vec = c + r * ldc + v * N;
+      auto result = acc[r][v];
+      if (bias) result = hn::Add(result, hn::LoadU(d, bias + v * N));
+      if (beta != 0.0f) result = hn::MulAdd(hn::Set(d, beta), hn::LoadU(d, c_vec), result);
+      hn::StoreU(result, d, c_vec);
+    }
+}
+
+// Rows [i0, i0 + kRows) of C, swept left to right: wide tiles, then single vectors, then the
+// last columns one at a time (same tile code, one-lane vectors).
+template <std::size_t kRows>
+void FewRows(std::size_t i0, std::size_t n, std::size_t k, const float* a, std::size_t a_row_step,
+             std::size_t a_depth_step, const float* b, std::size_t ldb, float beta, float* c,
+             std::size_t ldc, const float* bias) {
+  // Wide tiles (16 accumulators; fused multiply-adds take B from memory): B's rows are read
+  // in long contiguous runs, which is what the bandwidth-bound batch-1 product needs (measured
+  // on M=1 N=128 K=9216: 8 vectors 98 us, 16 vectors 65 us).
+  constexpr std::size_t kVecs = kRows == 1 ? 16 : kRows == 2 ? 8 : 4;
+  const float* a_rows = a + i0 * a_row_step;
+  float* c_rows = c + i0 * ldc;
+  const auto tile = [&](auto d, auto vecs, std::size_t j) {
+    FewRowsTile<kRows, decltype(vecs)::value>(d, k, a_rows, a_row_step, a_depth_step, b + j, ldb,
+                                              beta, c_rows + j, ldc, bias ? bias + j : nullptr);
+  };
+  const D d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t j = 0;
+  for (; j + kVecs * N <= n; j += kVecs * N)
+    tile(d, std::integral_constant<std::size_t, kVecs>(), j);
+  for (; j + N <= n; j += N) tile(d, std::integral_constant<std::size_t, 1>(), j);
+  for (; j < n; ++j) tile(hn::CappedTag<float, 1>(), std::integral_constant<std::size_t, 1>(), j);
+}
+
+// C = beta C + bias: a product with nothing to sum (k == 0), where A and B may be empty.
+void ScaleAndAddBias(std::size_t m, std::size_t n, float beta, float* c, std::size_t ldc,
+                     const float* bias) {
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      float& out = c[i * ldc + j];
+      out = (bias ? bias[j] : 0.0f) + (beta != 0.0f ? beta * out : 0.0f);
+    }
+}
+
+// Products with at most this many rows stream B in place (GemmFewRows).
+constexpr std::size_t kFewRows = 4;
+
+void GemmFewRows(Trans trans_a, std::size_t m, std::size_t n, std::size_t k, const float* a,
+                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+                 std::size_t ldc, const float* bias) {
+  const std::size_t a_row_step = trans_a == Trans::No ? lda : 1;
+  const std::size_t a_depth_step = trans_a == Trans::No ? 1 : lda;
+  for (std::size_t i0 = 0; i0 < m; i0 += kFewRows) {
+    switch (std::min(kFewRows, m - i0)) {
+      case 1:
+        FewRows<1>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc, bias);
+        break;
+      case 2:
+        FewRows<2>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc, bias);
+        break;
+      case 3:
+        FewRows<3>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc, bias);
+        break;
+      default:
+        FewRows<4>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc, bias);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void Gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+          const float* bias) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    ScaleAndAddBias(m, n, beta, c, ldc, bias);
+    return;
+  }
+  if (m <= kFewRows && trans_b == Trans::No) {
+    GemmFewRows(trans_a, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+    return;
+  }
+  const D d;
+  const std::size_t NR = 2 * hn::Lanes(d);
+  gb::PackingBuffers& buffers = gb::packing_buffers();
+  const std::size_t nc_max = BlockLength(n, gb::kNC, NR);
+  const std::size_t kc_max = BlockLength(k, gb::kKC, 1);
+  const std::size_t mc_max = BlockLength(m, gb::kMC, kMR);
+  const bool pack_a = PackA(trans_a, lda, n, NR);
+  for (std::size_t jc = 0; jc < n; jc += nc_max) {
+    const std::size_t nc = std::min(nc_max, n - jc);
+    for (std::size_t pc = 0; pc < k; pc += kc_max) {
+      const std::size_t kc = std::min(kc_max, k - pc);
+      // The first depth block applies beta and the bias; the later ones accumulate.
+      const bool first = pc == 0;
+      PackB(d, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
+      for (std::size_t ic = 0; ic < m; ic += mc_max) {
+        const std::size_t mc = std::min(mc_max, m - ic);
+        if (pack_a) PackTransposedA(a, lda, ic, mc, pc, kc, buffers.a);
+        for (std::size_t jr = 0; jr < nc; jr += NR) {
+          for (std::size_t ir = 0; ir < mc; ir += kMR) {
+            const TileOutput out{c + (ic + ir) * ldc + jc + jr,
+                                 ldc,
+                                 std::min(kMR, mc - ir),
+                                 std::min(NR, nc - jr),
+                                 first && bias ? bias + jc + jr : nullptr,
+                                 first ? beta : 1.0f,
+                                 !first || beta != 0.0f};
+            const float* b_panel = buffers.b + jr * kc;
+            if (pack_a) {
+              MicroKernel(d, kc, PackedA{buffers.a + ir * kc}, b_panel, out);
+            } else {
+              MicroKernel(d, kc, InPlaceA(trans_a, a, lda, ic + ir, out.rows, pc), b_panel, out);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The target this code was compiled for, for simd_target_name().
+std::int64_t CompiledTarget() { return HWY_TARGET; }
+
+}  // namespace typenet::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace typenet::kernels {
+
+HWY_EXPORT(Gemm);
+HWY_EXPORT(CompiledTarget);
+
+void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+          const float* bias) noexcept {
+  HWY_DYNAMIC_DISPATCH(Gemm)(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
+const char* simd_target_name() noexcept {
+  return hwy::TargetName(HWY_DYNAMIC_DISPATCH(CompiledTarget)());
+}
+
+}  // namespace typenet::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,386 @@
+// The dispatched kernels other than gemm (gemm.cpp): convolution patches, pooling, activations,
+// softmax and optimizer updates. They are memory-bound loops, so each is one vectorised pass;
+// compiled once per Highway target and dispatched at run time.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "src/kernels/simd.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+// After highway.h, inside the per-target pass: the math functions are per target too.
+#include <hwy/contrib/math/math-inl.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "typenet/kernels/kernels.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace typenet::kernels::HWY_NAMESPACE {
+namespace {
+
+namespace hn = hwy::HWY_NAMESPACE;
+using std::size_t;
+
+// Calls body(d, i) for i = 0, N, 2N, ... with full vectors, then for each remaining element
+// with a one-lane tag: one generic body serves the vector loop and its tail.
+template <class Body>
+HWY_INLINE void ForEachVector(size_t count, const Body& body) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + N <= count; i += N) body(d, i);
+  for (; i < count; ++i) body(hn::CappedTag<float, 1>(), i);
+}
+
+void CopyFloats(float* HWY_RESTRICT dst, const float* HWY_RESTRICT src, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) { hn::StoreU(hn::LoadU(d, src + i), d, dst + i); });
+}
+
+void ZeroFloats(float* HWY_RESTRICT dst, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) { hn::StoreU(hn::Zero(d), d, dst + i); });
+}
+
+// A convolution's patches, one kernel row at a time. For every output pixel and kernel row,
+// calls visit(col_offset, in_offset, lo, hi): the row's kw * c floats start at col[col_offset],
+// and its floats [lo, hi) come from in[in_offset, ...), contiguous in a channels-last image;
+// the others fall outside the image (padding). lo == hi when the whole row is outside.
+template <class Visit>
+void ForEachPatchRow(size_t h, size_t w, size_t c, size_t kh, size_t kw, size_t stride,
+                     size_t pad_top, size_t pad_left, size_t oh, size_t ow, const Visit& visit) {
+  const size_t row_length = kw * c;
+  const auto width = std::ptrdiff_t(w);
+  const auto kernel_width = std::ptrdiff_t(kw);
+  for (size_t oy = 0; oy < oh; ++oy)
+    for (size_t ox = 0; ox < ow; ++ox) {
+      const size_t patch_offset = (oy * ow + ox) * kh * row_length;
+      const std::ptrdiff_t x0 = std::ptrdiff_t(ox * stride) - std::ptrdiff_t(pad_left);
+      const std::ptrdiff_t y0 = std::ptrdiff_t(oy * stride) - std::ptrdiff_t(pad_top);
+      if (x0 >= 0 && y0 >= 0 && x0 + kernel_width <= width &&
+          y0 + std::ptrdiff_t(kh) <= std::ptrdiff_t(h)) {
+        // The whole patch inside the image (the common case): no clipping to work out.
+        const size_t in_offset = size_t(y0 * width + x0) * c;
+        for (size_t ky = 0; ky < kh; ++ky)
+          visit(patch_offset + ky * row_length, in_offset + ky * w * c, size_t{0}, row_length);
+        continue;
+      }
+      const std::ptrdiff_t kx_lo = std::clamp<std::ptrdiff_t>(-x0, 0, kernel_width);
+      const std::ptrdiff_t kx_hi = std::clamp<std::ptrdiff_t>(width - x0, kx_lo, kernel_width);
+      for (size_t ky = 0; ky < kh; ++ky) {
+        const size_t col_offset = patch_offset + ky * row_length;
+        const std::ptrdiff_t y = y0 + std::ptrdiff_t(ky);
+        if (y < 0 || y >= std::ptrdiff_t(h) || kx_lo == kx_hi) {
+          visit(col_offset, size_t{0}, size_t{0}, size_t{0});
+          continue;
+        }
+        const auto in_offset = size_t(y * width + x0 + kx_lo) * c;
+        visit(col_offset, in_offset, size_t(kx_lo) * c, size_t(kx_hi) * c);
+      }
+    }
+}
+
+}  // namespace
+
+void AddTo(float* dst, const float* src, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    hn::StoreU(hn::Add(hn::LoadU(d, dst + i), hn::LoadU(d, src + i)), d, dst + i);
+  });
+}
+
+void AddColumnSums(const float* dy, size_t m, size_t n, float* bias_grad) {
+  // A column strip at a time, summed in registers down all rows.
+  ForEachVector(n, [&](auto d, size_t j) {
+    auto sum = hn::Zero(d);
+    for (size_t i = 0; i < m; ++i) sum = hn::Add(sum, hn::LoadU(d, dy + i * n + j));
+    hn::StoreU(hn::Add(hn::LoadU(d, bias_grad + j), sum), d, bias_grad + j);
+  });
+}
+
+void Im2Col(const float* in, size_t h, size_t w, size_t c, size_t kh, size_t kw, size_t stride,
+            size_t pad_top, size_t pad_left, size_t oh, size_t ow, float* col) {
+  const size_t row_length = kw * c;
+  ForEachPatchRow(h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow,
+                  [&](size_t col_offset, size_t in_offset, size_t lo, size_t hi) {
+                    float* row = col + col_offset;
+                    ZeroFloats(row, lo);
+                    CopyFloats(row + lo, in + in_offset, hi - lo);
+                    ZeroFloats(row + hi, row_length - hi);
+                  });
+}
+
+void Col2ImAdd(const float* col, size_t h, size_t w, size_t c, size_t kh, size_t kw, size_t stride,
+               size_t pad_top, size_t pad_left, size_t oh, size_t ow, float* din) {
+  ForEachPatchRow(h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow,
+                  [&](size_t col_offset, size_t in_offset, size_t lo, size_t hi) {
+                    AddTo(din + in_offset, col + col_offset + lo, hi - lo);
+                  });
+}
+
+void MaxpoolForward(const float* in, size_t /*h*/, size_t w, size_t c, size_t pool, size_t stride,
+                    size_t oh, size_t ow, float* out, std::uint32_t* argmax) {
+  for (size_t oy = 0; oy < oh; ++oy)
+    for (size_t ox = 0; ox < ow; ++ox) {
+      const size_t out_offset = (oy * ow + ox) * c;
+      // A strip of channels at a time; a strictly greater value takes over, so the first
+      // maximum in window order wins, as in the reference.
+      ForEachVector(c, [&](auto d, size_t ch) {
+        const hn::RebindToUnsigned<decltype(d)> du;
+        // Indices of the lanes as Set(first) + 0, 1, 2...: Iota itself goes through memory.
+        const auto lane = hn::Iota(du, 0);
+        const auto indices = [&](size_t first) {
+          return hn::Add(hn::Set(du, std::uint32_t(first)), lane);
+        };
+        const auto window_start = (oy * stride * w + ox * stride) * c + ch;
+        auto best = hn::LoadU(d, in + window_start);
+        auto best_index = indices(window_start);
+        for (size_t py = 0; py < pool; ++py)
+          for (size_t px = 0; px < pool; ++px) {
+            const size_t index = ((oy * stride + py) * w + ox * stride + px) * c + ch;
+            const auto value = hn::LoadU(d, in + index);
+            const auto greater = hn::Gt(value, best);
+            best = hn::IfThenElse(greater, value, best);
+            best_index = hn::IfThenElse(hn::RebindMask(du, greater), indices(index), best_index);
+          }
+        hn::StoreU(best, d, out + out_offset + ch);
+        hn::StoreU(best_index, du, argmax + out_offset + ch);
+      });
+    }
+}
+
+void MaxpoolBackward(const float* dout, const std::uint32_t* argmax, size_t out_count, float* din) {
+  // A scatter whose targets may repeat (overlapping windows): sequential by nature.
+  for (size_t i = 0; i < out_count; ++i) din[argmax[i]] += dout[i];
+}
+
+void GlobalAvgPoolForward(const float* in, size_t pixels, size_t c, float* out) {
+  ForEachVector(c, [&](auto d, size_t ch) {
+    auto sum = hn::Zero(d);
+    for (size_t p = 0; p < pixels; ++p) sum = hn::Add(sum, hn::LoadU(d, in + p * c + ch));
+    hn::StoreU(hn::Div(sum, hn::Set(d, float(pixels))), d, out + ch);
+  });
+}
+
+void GlobalAvgPoolBackward(const float* dout, size_t pixels, size_t c, float* din) {
+  if (pixels == 0) return;
+  // The first pixel's row, then copies of it.
+  ForEachVector(c, [&](auto d, size_t ch) {
+    hn::StoreU(hn::Div(hn::LoadU(d, dout + ch), hn::Set(d, float(pixels))), d, din + ch);
+  });
+  for (size_t p = 1; p < pixels; ++p) CopyFloats(din + p * c, din, c);
+}
+
+void ReluForward(float* y, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    hn::StoreU(hn::Max(hn::LoadU(d, y + i), hn::Zero(d)), d, y + i);
+  });
+}
+
+void ReluBackward(const float* y, float* dy, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto active = hn::Gt(hn::LoadU(d, y + i), hn::Zero(d));
+    hn::StoreU(hn::IfThenElseZero(active, hn::LoadU(d, dy + i)), d, dy + i);
+  });
+}
+
+void SigmoidForward(float* y, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    // exp(-x) overflows to infinity past 88.7 (sigmoid 0 either way) and Highway's Exp is only
+    // specified up to 104, so the exponent is clamped at 88.
+    const auto exponent = hn::Min(hn::Set(d, 88.0f), hn::Neg(hn::LoadU(d, y + i)));
+    const auto one = hn::Set(d, 1.0f);
+    hn::StoreU(hn::Div(one, hn::Add(one, hn::Exp(d, exponent))), d, y + i);
+  });
+}
+
+void SigmoidBackward(const float* y, float* dy, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto value = hn::LoadU(d, y + i);
+    const auto slope = hn::Mul(value, hn::Sub(hn::Set(d, 1.0f), value));
+    hn::StoreU(hn::Mul(hn::LoadU(d, dy + i), slope), d, dy + i);
+  });
+}
+
+void TanhForward(float* y, size_t count) {
+  ForEachVector(count,
+                [&](auto d, size_t i) { hn::StoreU(hn::Tanh(d, hn::LoadU(d, y + i)), d, y + i); });
+}
+
+void TanhBackward(const float* y, float* dy, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto value = hn::LoadU(d, y + i);
+    const auto slope = hn::NegMulAdd(value, value, hn::Set(d, 1.0f));
+    hn::StoreU(hn::Mul(hn::LoadU(d, dy + i), slope), d, dy + i);
+  });
+}
+
+void SoftmaxForward(float* y, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* row = y + r * cols;
+    float max = -std::numeric_limits<float>::infinity();
+    ForEachVector(cols, [&](auto d, size_t i) {
+      max = std::max(max, hn::GetLane(hn::MaxOfLanes(d, hn::LoadU(d, row + i))));
+    });
+    float sum = 0.0f;
+    ForEachVector(cols, [&](auto d, size_t i) {
+      const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, row + i), hn::Set(d, max)));
+      hn::StoreU(e, d, row + i);
+      sum += hn::GetLane(hn::SumOfLanes(d, e));
+    });
+    ForEachVector(cols, [&](auto d, size_t i) {
+      hn::StoreU(hn::Div(hn::LoadU(d, row + i), hn::Set(d, sum)), d, row + i);
+    });
+  }
+}
+
+void SoftmaxBackward(const float* y, float* dy, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* y_row = y + r * cols;
+    float* dy_row = dy + r * cols;
+    float dot = 0.0f;
+    ForEachVector(cols, [&](auto d, size_t i) {
+      dot += hn::GetLane(
+          hn::SumOfLanes(d, hn::Mul(hn::LoadU(d, dy_row + i), hn::LoadU(d, y_row + i))));
+    });
+    ForEachVector(cols, [&](auto d, size_t i) {
+      const auto centred = hn::Sub(hn::LoadU(d, dy_row + i), hn::Set(d, dot));
+      hn::StoreU(hn::Mul(hn::LoadU(d, y_row + i), centred), d, dy_row + i);
+    });
+  }
+}
+
+void AdamUpdate(float* p, const float* g, float* m, float* v, size_t count, float lr_t, float beta1,
+                float beta2, float eps_t) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto grad = hn::LoadU(d, g + i);
+    const auto new_m =
+        hn::MulAdd(hn::Set(d, beta1), hn::LoadU(d, m + i), hn::Mul(hn::Set(d, 1.0f - beta1), grad));
+    const auto new_v = hn::MulAdd(hn::Set(d, beta2), hn::LoadU(d, v + i),
+                                  hn::Mul(hn::Mul(hn::Set(d, 1.0f - beta2), grad), grad));
+    const auto step = hn::Div(new_m, hn::Add(hn::Sqrt(new_v), hn::Set(d, eps_t)));
+    hn::StoreU(new_m, d, m + i);
+    hn::StoreU(new_v, d, v + i);
+    hn::StoreU(hn::NegMulAdd(hn::Set(d, lr_t), step, hn::LoadU(d, p + i)), d, p + i);
+  });
+}
+
+void RmspropUpdate(float* p, const float* g, float* v, size_t count, float lr, float rho,
+                   float eps) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto grad = hn::LoadU(d, g + i);
+    const auto new_v = hn::MulAdd(hn::Set(d, rho), hn::LoadU(d, v + i),
+                                  hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), grad), grad));
+    const auto step = hn::Div(grad, hn::Add(hn::Sqrt(new_v), hn::Set(d, eps)));
+    hn::StoreU(new_v, d, v + i);
+    hn::StoreU(hn::NegMulAdd(hn::Set(d, lr), step, hn::LoadU(d, p + i)), d, p + i);
+  });
+}
+
+void SgdUpdate(float* p, const float* g, float* vel, size_t count, float lr, float mu,
+               bool nesterov) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto lr_grad = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
+    const auto new_vel = hn::MulSub(hn::Set(d, mu), hn::LoadU(d, vel + i), lr_grad);
+    const auto step = nesterov ? hn::MulSub(hn::Set(d, mu), new_vel, lr_grad) : new_vel;
+    hn::StoreU(new_vel, d, vel + i);
+    hn::StoreU(hn::Add(hn::LoadU(d, p + i), step), d, p + i);
+  });
+}
+
+}  // namespace typenet::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace typenet::kernels {
+
+HWY_EXPORT(AddColumnSums);
+HWY_EXPORT(AddTo);
+HWY_EXPORT(Im2Col);
+HWY_EXPORT(Col2ImAdd);
+HWY_EXPORT(MaxpoolForward);
+HWY_EXPORT(MaxpoolBackward);
+HWY_EXPORT(GlobalAvgPoolForward);
+HWY_EXPORT(GlobalAvgPoolBackward);
+HWY_EXPORT(ReluForward);
+HWY_EXPORT(ReluBackward);
+HWY_EXPORT(SigmoidForward);
+HWY_EXPORT(SigmoidBackward);
+HWY_EXPORT(TanhForward);
+HWY_EXPORT(TanhBackward);
+HWY_EXPORT(SoftmaxForward);
+HWY_EXPORT(SoftmaxBackward);
+HWY_EXPORT(AdamUpdate);
+HWY_EXPORT(RmspropUpdate);
+HWY_EXPORT(SgdUpdate);
+
+void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept {
+  HWY_DYNAMIC_DISPATCH(AddColumnSums)(dy, m, n, bias_grad);
+}
+void add_to(float* dst, const float* src, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(AddTo)(dst, src, count);
+}
+void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
+            std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,
+            std::size_t oh, std::size_t ow, float* col) noexcept {
+  HWY_DYNAMIC_DISPATCH(Im2Col)(in, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow, col);
+}
+void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
+                std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,
+                std::size_t oh, std::size_t ow, float* din) noexcept {
+  HWY_DYNAMIC_DISPATCH(Col2ImAdd)(col, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow, din);
+}
+void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t pool,
+                     std::size_t stride, std::size_t oh, std::size_t ow, float* out,
+                     std::uint32_t* argmax) noexcept {
+  HWY_DYNAMIC_DISPATCH(MaxpoolForward)(in, h, w, c, pool, stride, oh, ow, out, argmax);
+}
+void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,
+                      float* din) noexcept {
+  HWY_DYNAMIC_DISPATCH(MaxpoolBackward)(dout, argmax, out_count, din);
+}
+void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,
+                             float* out) noexcept {
+  HWY_DYNAMIC_DISPATCH(GlobalAvgPoolForward)(in, pixels, c, out);
+}
+void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,
+                              float* din) noexcept {
+  HWY_DYNAMIC_DISPATCH(GlobalAvgPoolBackward)(dout, pixels, c, din);
+}
+void relu_forward(float* y, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(ReluForward)(y, count);
+}
+void relu_backward(const float* y, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(ReluBackward)(y, dy, count);
+}
+void sigmoid_forward(float* y, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(SigmoidForward)(y, count);
+}
+void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(SigmoidBackward)(y, dy, count);
+}
+void tanh_forward(float* y, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(TanhForward)(y, count);
+}
+void tanh_backward(const float* y, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(TanhBackward)(y, dy, count);
+}
+void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {
+  HWY_DYNAMIC_DISPATCH(SoftmaxForward)(y, rows, cols);
+}
+void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept {
+  HWY_DYNAMIC_DISPATCH(SoftmaxBackward)(y, dy, rows, cols);
+}
+void adam_update(float* p, const float* g, float* m, float* v, std::size_t count, float lr_t,
+                 float beta1, float beta2, float eps_t) noexcept {
+  HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, count, lr_t, beta1, beta2, eps_t);
+}
+void rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr, float rho,
+                    float eps) noexcept {
+  HWY_DYNAMIC_DISPATCH(RmspropUpdate)(p, g, v, count, lr, rho, eps);
+}
+void sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr, float mu,
+                bool nesterov) noexcept {
+  HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, vel, count, lr, mu, nesterov);
+}
+
+}  // namespace typenet::kernels
+#endif  // HWY_ONCE

@@ -1,0 +1,86 @@
+// Helpers of the kernel tests: random data, a tolerance that means something, and running a
+// check on every Highway target the machine supports.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "typenet/kernels/kernels.hpp"
+
+namespace typenet::kernels::testing {
+
+inline constexpr double kRelativeTolerance = 1e-5;
+
+inline std::vector<float> random_floats(std::size_t count, std::mt19937& rng, float lo = -1.0f,
+                                        float hi = 1.0f) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> values(count);
+  for (float& value : values) value = dist(rng);
+  return values;
+}
+
+inline std::vector<float> absolute(std::span<const float> values) {
+  std::vector<float> result(values.begin(), values.end());
+  for (float& value : result) value = std::fabs(value);
+  return result;
+}
+
+// |values| + floor: the error bound scale for results computed without cancellation.
+inline std::vector<float> own_magnitude(std::span<const float> values, float floor) {
+  std::vector<float> result = absolute(values);
+  for (float& value : result) value += floor;
+  return result;
+}
+
+// Element i passes when |actual - expected| <= kRelativeTolerance * bound[i], where bound[i] is
+// the size of the terms that make up the element (a sum of products may cancel to almost zero;
+// its rounding error is relative to the terms, not to the result). A NaN fails unless expected.
+inline void check_close(std::span<const float> actual, std::span<const float> expected,
+                        std::span<const float> bound) {
+  REQUIRE(actual.size() == expected.size());
+  REQUIRE(bound.size() == expected.size());
+  std::size_t failures = 0;
+  std::size_t first_failure = 0;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    if (std::isnan(expected[i]) && std::isnan(actual[i])) continue;
+    const double error = std::fabs(double(actual[i]) - double(expected[i]));
+    if (!(error <= kRelativeTolerance * double(bound[i]))) {
+      if (failures++ == 0) first_failure = i;
+    }
+  }
+  if (failures != 0) {
+    INFO("first failure at index " << first_failure << ": got " << actual[first_failure]
+                                   << ", expected " << expected[first_failure] << " (bound "
+                                   << bound[first_failure] << ")");
+    CHECK(failures == 0);
+  }
+}
+
+// Runs body() once per Highway target this machine supports and the library was compiled for,
+// with the run-time dispatch forced to that target; restores the normal dispatch afterwards.
+template <class Body>
+void for_each_target(const Body& body) {
+  struct RestoreDispatch {
+    ~RestoreDispatch() {
+      hwy::SetSupportedTargetsForTest(0);
+      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    }
+  } restore;
+  for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    INFO("Highway target " << hwy::TargetName(target));
+    REQUIRE(std::string(simd_target_name()) == hwy::TargetName(target));
+    body();
+  }
+}
+
+}  // namespace typenet::kernels::testing

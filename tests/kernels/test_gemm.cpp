@@ -1,0 +1,255 @@
+// gemm against the reference: odd sizes, all transposes, beta 0 and 1, bias, padded leading
+// dimensions, products larger than one cache block, on every Highway target; and a check that
+// it never allocates.
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <thread>
+
+#include "kernel_test_support.h"
+
+namespace {
+
+using typenet::kernels::Trans;
+namespace kernels = typenet::kernels;
+namespace testing = typenet::kernels::testing;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+// In C's padding columns: must survive gemm bit for bit.
+constexpr float kSentinel = 12345.0f;
+
+struct GemmCase {
+  Trans trans_a;
+  Trans trans_b;
+  std::size_t m, n, k;
+  float beta;
+  bool with_bias;
+  std::size_t padding;  // extra floats per row of A, B and C beyond the row length
+};
+
+std::string describe(const GemmCase& g) {
+  return std::string(g.trans_a == Trans::Yes ? "T" : "N") + (g.trans_b == Trans::Yes ? "T" : "N") +
+         " m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k) +
+         " beta=" + std::to_string(g.beta) + (g.with_bias ? " bias" : "") +
+         " padding=" + std::to_string(g.padding);
+}
+
+// A stored rows x cols with leading dimension ld; the padding holds NaN, so that reading it
+// would poison the result.
+std::vector<float> padded_matrix(std::size_t rows, std::size_t cols, std::size_t ld,
+                                 std::mt19937& rng) {
+  std::vector<float> values = testing::random_floats(rows * ld, rng);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = cols; c < ld; ++c) values[r * ld + c] = kNaN;
+  return values;
+}
+
+std::vector<float> top_left(const std::vector<float>& matrix, std::size_t rows, std::size_t cols,
+                            std::size_t ld) {
+  std::vector<float> part;
+  for (std::size_t r = 0; r < rows; ++r)
+    part.insert(part.end(), matrix.begin() + long(r * ld), matrix.begin() + long(r * ld + cols));
+  return part;
+}
+
+void check_gemm(const GemmCase& g, std::mt19937& rng) {
+  INFO(describe(g));
+  const std::size_t a_rows = g.trans_a == Trans::No ? g.m : g.k;
+  const std::size_t a_cols = g.trans_a == Trans::No ? g.k : g.m;
+  const std::size_t b_rows = g.trans_b == Trans::No ? g.k : g.n;
+  const std::size_t b_cols = g.trans_b == Trans::No ? g.n : g.k;
+  const std::size_t lda = a_cols + g.padding, ldb = b_cols + g.padding, ldc = g.n + g.padding;
+  const std::vector<float> a = padded_matrix(a_rows, a_cols, lda, rng);
+  const std::vector<float> b = padded_matrix(b_rows, b_cols, ldb, rng);
+  const std::vector<float> bias = testing::random_floats(g.n, rng);
+  // With beta == 0, C must not be read: it starts as NaN.
+  std::vector<float> c_initial =
+      g.beta == 0.0f ? std::vector<float>(g.m * ldc, kNaN) : testing::random_floats(g.m * ldc, rng);
+  for (std::size_t r = 0; r < g.m; ++r)
+    for (std::size_t col = g.n; col < ldc; ++col) c_initial[r * ldc + col] = kSentinel;
+  const float* bias_ptr = g.with_bias ? bias.data() : nullptr;
+
+  std::vector<float> expected = c_initial;
+  kernels::reference::gemm(g.trans_a, g.trans_b, g.m, g.n, g.k, a.data(), lda, b.data(), ldb,
+                           g.beta, expected.data(), ldc, bias_ptr);
+  // The same sum over absolute values: the size of the terms, which bounds the rounding error.
+  const std::vector<float> abs_a = testing::absolute(a), abs_b = testing::absolute(b);
+  const std::vector<float> abs_bias = testing::absolute(bias);
+  std::vector<float> bound = testing::absolute(c_initial);
+  kernels::reference::gemm(g.trans_a, g.trans_b, g.m, g.n, g.k, abs_a.data(), lda, abs_b.data(),
+                           ldb, g.beta, bound.data(), ldc, g.with_bias ? abs_bias.data() : nullptr);
+
+  testing::for_each_target([&] {
+    std::vector<float> actual = c_initial;
+    kernels::gemm(g.trans_a, g.trans_b, g.m, g.n, g.k, a.data(), lda, b.data(), ldb, g.beta,
+                  actual.data(), ldc, bias_ptr);
+    testing::check_close(top_left(actual, g.m, g.n, ldc), top_left(expected, g.m, g.n, ldc),
+                         top_left(bound, g.m, g.n, ldc));
+    for (std::size_t r = 0; r < g.m; ++r)
+      for (std::size_t col = g.n; col < ldc; ++col) REQUIRE(actual[r * ldc + col] == kSentinel);
+  });
+}
+
+constexpr Trans kTransposes[] = {Trans::No, Trans::Yes};
+
+TEST_CASE("gemm equals the reference on odd sizes, all transposes, beta 0/1, with/without bias") {
+  std::mt19937 rng(1);
+  std::size_t variant = 0;
+  for (const std::size_t m : {1, 3, 4, 7, 17, 33, 67, 130})
+    for (const std::size_t n : {1, 3, 7, 17, 33, 67, 130})
+      for (const std::size_t k : {1, 7, 33, 130})
+        for (const Trans trans_a : kTransposes)
+          for (const Trans trans_b : kTransposes) {
+            // beta, bias and padding take turns, so that every combination meets every shape
+            // class without multiplying the run time by 8.
+            ++variant;
+            check_gemm({trans_a, trans_b, m, n, k, float(variant % 2), (variant / 2) % 2 == 0,
+                        (variant / 4) % 2 == 0 ? 0u : 3u},
+                       rng);
+          }
+}
+
+TEST_CASE("gemm equals the reference across cache blocks (m > 144, n > 512, k > 256)") {
+  std::mt19937 rng(2);
+  for (const Trans trans_a : kTransposes)
+    for (const Trans trans_b : kTransposes)
+      for (const float beta : {0.0f, 1.0f})
+        check_gemm({trans_a, trans_b, 150, 530, 300, beta, true, 1}, rng);
+}
+
+TEST_CASE("gemm at the layer shapes: conv2 forward, dense backward") {
+  std::mt19937 rng(3);
+  check_gemm({Trans::No, Trans::No, 576, 64, 288, 0.0f, true, 0}, rng);
+  check_gemm({Trans::Yes, Trans::No, 288, 64, 576, 1.0f, false, 0}, rng);
+  check_gemm({Trans::No, Trans::Yes, 576, 288, 64, 0.0f, false, 0}, rng);
+  check_gemm({Trans::No, Trans::No, 1, 128, 2000, 0.0f, true, 0}, rng);
+}
+
+TEST_CASE("gemm with k == 0 is C = beta C + bias") {
+  std::mt19937 rng(4);
+  for (const std::size_t m : {1, 7})
+    for (const Trans trans_b : kTransposes)
+      for (const float beta : {0.0f, 1.0f})
+        for (const bool with_bias : {false, true})
+          check_gemm({Trans::No, trans_b, m, 17, 0, beta, with_bias, 2}, rng);
+  // Empty A and B may come as null pointers: they must not be touched.
+  const std::vector<float> bias = testing::random_floats(5, rng);
+  std::vector<float> c = testing::random_floats(3 * 5, rng);
+  std::vector<float> expected = c;
+  kernels::reference::gemm(Trans::No, Trans::No, 3, 5, 0, nullptr, 0, nullptr, 5, 1.0f,
+                           expected.data(), 5, bias.data());
+  testing::for_each_target([&] {
+    std::vector<float> actual = c;
+    kernels::gemm(Trans::No, Trans::No, 3, 5, 0, nullptr, 0, nullptr, 5, 1.0f, actual.data(), 5,
+                  bias.data());
+    testing::check_close(actual, expected, testing::own_magnitude(expected, 1.0f));
+  });
+}
+
+TEST_CASE("gemm on several threads at once: each has its own packing buffers") {
+  constexpr std::size_t kThreads = 4, m = 67, n = 130, k = 300;
+  std::mt19937 rng(6);
+  const std::vector<float> b = testing::random_floats(n * k, rng);
+  std::vector<std::vector<float>> a, expected, actual;
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    a.push_back(testing::random_floats(k * m, rng));
+    expected.emplace_back(m * n);
+    actual.emplace_back(m * n);
+    kernels::reference::gemm(Trans::Yes, Trans::Yes, m, n, k, a[t].data(), m, b.data(), k, 0.0f,
+                             expected[t].data(), n, nullptr);
+  }
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 20; ++repeat)
+        kernels::gemm(Trans::Yes, Trans::Yes, m, n, k, a[t].data(), m, b.data(), k, 0.0f,
+                      actual[t].data(), n, nullptr);
+    });
+  for (std::thread& thread : threads) thread.join();
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    INFO("thread " << t);
+    testing::check_close(actual[t], expected[t], testing::own_magnitude(expected[t], 1.0f));
+  }
+}
+
+// Counting allocations: every operator new of the binary, and malloc where it can be wrapped
+// (glibc without a sanitizer, which has its own malloc).
+std::atomic<bool> counting_allocations{false};
+std::atomic<std::size_t> allocations{0};
+
+void note_allocation() noexcept {
+  if (counting_allocations.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+}
+
+}  // namespace
+
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+extern "C" void* __libc_malloc(std::size_t size);
+extern "C" void* malloc(std::size_t size) noexcept {
+  note_allocation();
+  return __libc_malloc(size);
+}
+#endif
+
+void* operator new(std::size_t size) {
+  note_allocation();
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  note_allocation();
+  const auto align = std::size_t(alignment);
+  if (void* p = std::aligned_alloc(align, (size + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) {
+  return operator new(size, alignment);
+}
+// Out of line, or GCC pairs the inlined free() with the new-expression and warns of a mismatch.
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+[[gnu::noinline]] void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+
+TEST_CASE("gemm allocates no memory") {
+  std::mt19937 rng(5);
+  const std::size_t m = 150, n = 530, k = 300;
+  const std::vector<float> a = testing::random_floats(m * k, rng);
+  const std::vector<float> b = testing::random_floats(k * n, rng);
+  const std::vector<float> bias = testing::random_floats(n, rng);
+  std::vector<float> c(m * n);
+  const auto run_all = [&] {
+    for (const Trans trans_a : kTransposes)
+      for (const Trans trans_b : kTransposes) {
+        const std::size_t lda = trans_a == Trans::No ? k : m, ldb = trans_b == Trans::No ? n : k;
+        kernels::gemm(trans_a, trans_b, m, n, k, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
+                      bias.data());
+        kernels::gemm(trans_a, trans_b, 1, n, k, a.data(), lda, b.data(), ldb, 1.0f, c.data(), n,
+                      nullptr);
+      }
+  };
+  run_all();  // warm-up: dispatch chosen, thread-local buffers in place
+  // The counter itself must see an allocation, or a zero below would prove nothing.
+  counting_allocations = true;
+  void* volatile probe = ::operator new(16);  // a call, not a new-expression: not elided
+  ::operator delete(probe);
+  counting_allocations = false;
+  REQUIRE(allocations.load() > 0);
+  allocations = 0;
+
+  counting_allocations = true;
+  run_all();
+  counting_allocations = false;
+  CHECK(allocations.load() == 0);
+}

@@ -1,0 +1,306 @@
+// The kernels other than gemm against their references, on odd sizes (vector tails), every
+// Highway target, convolution geometries with stride and padding, pooling with stride != size.
+#include <functional>
+#include <limits>
+
+#include "kernel_test_support.h"
+
+namespace {
+
+namespace kernels = typenet::kernels;
+namespace testing = typenet::kernels::testing;
+using Buffers = std::vector<std::vector<float>>;
+
+constexpr std::size_t kCounts[] = {1, 3, 7, 17, 33, 67, 130};
+
+// Runs `run` once with the reference kernels (run(false, buffers)) and once per target with the
+// SIMD ones (run(true, buffers)), each time on a fresh copy of `inputs`, and compares every
+// buffer: the error bound of an element is `bound(expected buffers)[buffer][element]`.
+void compare_with_reference(const Buffers& inputs,
+                            const std::function<void(bool simd, Buffers&)>& run,
+                            const std::function<Buffers(const Buffers& expected)>& bound) {
+  Buffers expected = inputs;
+  run(false, expected);
+  const Buffers bounds = bound(expected);
+  testing::for_each_target([&] {
+    Buffers actual = inputs;
+    run(true, actual);
+    for (std::size_t i = 0; i < actual.size(); ++i) {
+      INFO("buffer " << i);
+      testing::check_close(actual[i], expected[i], bounds[i]);
+    }
+  });
+}
+
+// The usual bound: |expected| + floor, `floor` being the magnitude of the data (an absolute
+// tolerance where a result is near zero).
+std::function<Buffers(const Buffers&)> magnitude_plus(float floor) {
+  return [floor](const Buffers& expected) {
+    Buffers bounds;
+    for (const auto& buffer : expected) bounds.push_back(testing::own_magnitude(buffer, floor));
+    return bounds;
+  };
+}
+
+// Results that are copies or the same sequence of operations as the reference: exact.
+Buffers exact(const Buffers& expected) {
+  Buffers bounds;
+  for (const auto& buffer : expected) bounds.emplace_back(buffer.size(), 0.0f);
+  return bounds;
+}
+
+TEST_CASE("add_to and add_column_sums") {
+  std::mt19937 rng(11);
+  for (const std::size_t count : kCounts) {
+    INFO("count " << count);
+    compare_with_reference(
+        {testing::random_floats(count, rng), testing::random_floats(count, rng)},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::add_to : kernels::reference::add_to)(b[0].data(), b[1].data(), count);
+        },
+        magnitude_plus(1.0f));
+  }
+  for (const std::size_t m : {1, 3, 17, 130})
+    for (const std::size_t n : kCounts) {
+      INFO("m " << m << " n " << n);
+      const auto run = [&](bool simd, Buffers& b) {
+        (simd ? kernels::add_column_sums : kernels::reference::add_column_sums)(b[0].data(), m, n,
+                                                                                b[1].data());
+      };
+      const Buffers inputs{testing::random_floats(m * n, rng), testing::random_floats(n, rng)};
+      compare_with_reference(inputs, run, [&](const Buffers&) {
+        // The same sums over absolute values: the size of the terms.
+        Buffers abs_inputs{testing::absolute(inputs[0]), testing::absolute(inputs[1])};
+        run(false, abs_inputs);
+        return abs_inputs;
+      });
+    }
+}
+
+struct ConvGeometry {
+  std::size_t h, w, c, kh, kw, stride, pad_top, pad_left;
+  std::size_t oh() const { return (h + 2 * pad_top - kh) / stride + 1; }
+  std::size_t ow() const { return (w + 2 * pad_left - kw) / stride + 1; }
+};
+
+constexpr ConvGeometry kConvGeometries[] = {
+    {28, 28, 1, 3, 3, 1, 0, 0},   // MNIST conv1, valid
+    {12, 12, 64, 3, 3, 1, 1, 1},  // same padding, 64 channels
+    {13, 11, 3, 3, 3, 2, 1, 1},   // stride 2, padding
+    {7, 9, 32, 5, 3, 2, 2, 1},    // rectangular kernel, stride 2
+    {5, 6, 33, 2, 4, 3, 0, 2},    // stride larger than the kernel
+    {4, 4, 1, 3, 3, 1, 3, 3},     // padding so wide that whole patch rows fall outside
+};
+
+TEST_CASE("im2col and col2im_add, with stride and padding") {
+  std::mt19937 rng(12);
+  for (const ConvGeometry& g : kConvGeometries) {
+    INFO("h " << g.h << " w " << g.w << " c " << g.c << " kernel " << g.kh << "x" << g.kw
+              << " stride " << g.stride << " padding " << g.pad_top << "," << g.pad_left);
+    const std::size_t col_size = g.oh() * g.ow() * g.kh * g.kw * g.c;
+    // im2col overwrites every element of col: it starts as NaN garbage.
+    compare_with_reference(
+        {testing::random_floats(g.h * g.w * g.c, rng),
+         std::vector<float>(col_size, std::numeric_limits<float>::quiet_NaN())},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::im2col : kernels::reference::im2col)(
+              b[0].data(), g.h, g.w, g.c, g.kh, g.kw, g.stride, g.pad_top, g.pad_left, g.oh(),
+              g.ow(), b[1].data());
+        },
+        exact);
+    const auto run_col2im = [&](bool simd, Buffers& b) {
+      (simd ? kernels::col2im_add : kernels::reference::col2im_add)(
+          b[0].data(), g.h, g.w, g.c, g.kh, g.kw, g.stride, g.pad_top, g.pad_left, g.oh(), g.ow(),
+          b[1].data());
+    };
+    const Buffers inputs{testing::random_floats(col_size, rng),
+                         testing::random_floats(g.h * g.w * g.c, rng)};
+    compare_with_reference(inputs, run_col2im, [&](const Buffers&) {
+      Buffers abs_inputs{testing::absolute(inputs[0]), testing::absolute(inputs[1])};
+      run_col2im(false, abs_inputs);
+      return abs_inputs;
+    });
+  }
+}
+
+struct PoolGeometry {
+  std::size_t h, w, c, pool, stride;
+  std::size_t oh() const { return (h - pool) / stride + 1; }
+  std::size_t ow() const { return (w - pool) / stride + 1; }
+};
+
+TEST_CASE("maxpool forward and backward, stride == and != pool size, ties") {
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> few_values(0, 3);  // many ties: the first maximum wins
+  for (const PoolGeometry& g : {PoolGeometry{26, 26, 32, 2, 2}, PoolGeometry{7, 7, 3, 3, 2},
+                                PoolGeometry{9, 8, 17, 2, 3}, PoolGeometry{5, 5, 1, 2, 1},
+                                PoolGeometry{6, 6, 33, 3, 3}, PoolGeometry{11, 11, 64, 3, 2}}) {
+    INFO("h " << g.h << " w " << g.w << " c " << g.c << " pool " << g.pool << " stride "
+              << g.stride);
+    std::vector<float> in(g.h * g.w * g.c);
+    for (float& value : in) value = float(few_values(rng));
+    const std::size_t out_count = g.oh() * g.ow() * g.c;
+    std::vector<float> expected_out(out_count);
+    std::vector<std::uint32_t> expected_argmax(out_count);
+    kernels::reference::maxpool_forward(in.data(), g.h, g.w, g.c, g.pool, g.stride, g.oh(), g.ow(),
+                                        expected_out.data(), expected_argmax.data());
+    testing::for_each_target([&] {
+      std::vector<float> out(out_count, -1.0f);
+      std::vector<std::uint32_t> argmax(out_count, 0xFFFFFFFFu);
+      kernels::maxpool_forward(in.data(), g.h, g.w, g.c, g.pool, g.stride, g.oh(), g.ow(),
+                               out.data(), argmax.data());
+      CHECK(out == expected_out);
+      CHECK(argmax == expected_argmax);
+    });
+    // Overlapping windows send several gradients to one input.
+    compare_with_reference(
+        {testing::random_floats(out_count, rng), testing::random_floats(in.size(), rng)},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::maxpool_backward : kernels::reference::maxpool_backward)(
+              b[0].data(), expected_argmax.data(), out_count, b[1].data());
+        },
+        magnitude_plus(1.0f));
+  }
+}
+
+TEST_CASE("global average pooling forward and backward") {
+  std::mt19937 rng(14);
+  for (const std::size_t pixels : {1, 7, 169})
+    for (const std::size_t c : {1, 3, 17, 64}) {
+      INFO("pixels " << pixels << " channels " << c);
+      const auto run_forward = [&](bool simd, Buffers& b) {
+        (simd ? kernels::global_avg_pool_forward : kernels::reference::global_avg_pool_forward)(
+            b[0].data(), pixels, c, b[1].data());
+      };
+      const Buffers inputs{testing::random_floats(pixels * c, rng), std::vector<float>(c)};
+      compare_with_reference(inputs, run_forward, [&](const Buffers&) {
+        Buffers abs_inputs{testing::absolute(inputs[0]), inputs[1]};
+        run_forward(false, abs_inputs);
+        return abs_inputs;
+      });
+      compare_with_reference(
+          {testing::random_floats(c, rng), testing::random_floats(pixels * c, rng)},
+          [&](bool simd, Buffers& b) {
+            (simd ? kernels::global_avg_pool_backward
+                  : kernels::reference::global_avg_pool_backward)(b[0].data(), pixels, c,
+                                                                  b[1].data());
+          },
+          magnitude_plus(0.0f));
+    }
+}
+
+// Activation inputs: a spread of ordinary values and the extremes where exp overflows.
+std::vector<float> activation_inputs(std::size_t count, std::mt19937& rng) {
+  std::vector<float> values = testing::random_floats(count, rng, -6.0f, 6.0f);
+  const float extremes[] = {-100.0f, 100.0f, -89.0f, 89.0f, 0.0f, -1e-20f};
+  for (std::size_t i = 0; i < count && i < std::size(extremes); ++i)
+    values[i * 2 % count] = extremes[i];
+  return values;
+}
+
+TEST_CASE("activations forward and backward") {
+  std::mt19937 rng(15);
+  using Forward = void (*)(float*, std::size_t) noexcept;
+  using Backward = void (*)(const float*, float*, std::size_t) noexcept;
+  struct Activation {
+    const char* name;
+    Forward forward, reference_forward;
+    Backward backward, reference_backward;
+  };
+  const Activation activations[] = {
+      {"relu", kernels::relu_forward, kernels::reference::relu_forward, kernels::relu_backward,
+       kernels::reference::relu_backward},
+      {"sigmoid", kernels::sigmoid_forward, kernels::reference::sigmoid_forward,
+       kernels::sigmoid_backward, kernels::reference::sigmoid_backward},
+      {"tanh", kernels::tanh_forward, kernels::reference::tanh_forward, kernels::tanh_backward,
+       kernels::reference::tanh_backward},
+  };
+  for (const Activation& activation : activations)
+    for (const std::size_t count : kCounts) {
+      INFO(activation.name << " count " << count);
+      const std::vector<float> x = activation_inputs(count, rng);
+      // Forward: relative accuracy, down to values of 1e-30.
+      compare_with_reference(
+          {x},
+          [&](bool simd, Buffers& b) {
+            (simd ? activation.forward : activation.reference_forward)(b[0].data(), count);
+          },
+          magnitude_plus(1e-30f));
+      // Backward from the activation's outputs y, which are in (-1, 1) or >= 0.
+      std::vector<float> y = x;
+      activation.reference_forward(y.data(), count);
+      compare_with_reference(
+          {y, testing::random_floats(count, rng)},
+          [&](bool simd, Buffers& b) {
+            (simd ? activation.backward : activation.reference_backward)(b[0].data(), b[1].data(),
+                                                                         count);
+          },
+          magnitude_plus(1.0f));
+    }
+}
+
+TEST_CASE("softmax forward and backward") {
+  std::mt19937 rng(16);
+  for (const std::size_t rows : {1, 3, 7})
+    for (const std::size_t cols : {1, 3, 7, 10, 17, 33, 130}) {
+      INFO("rows " << rows << " cols " << cols);
+      // Large logits: only a max-subtracted softmax stays finite.
+      std::vector<float> logits = testing::random_floats(rows * cols, rng, -10.0f, 10.0f);
+      for (std::size_t i = 0; i < logits.size(); i += 3) logits[i] += 1000.0f;
+      compare_with_reference(
+          {logits},
+          [&](bool simd, Buffers& b) {
+            (simd ? kernels::softmax_forward : kernels::reference::softmax_forward)(b[0].data(),
+                                                                                    rows, cols);
+          },
+          magnitude_plus(1e-30f));
+      std::vector<float> y = logits;
+      kernels::reference::softmax_forward(y.data(), rows, cols);
+      compare_with_reference(
+          {y, testing::random_floats(rows * cols, rng)},
+          [&](bool simd, Buffers& b) {
+            (simd ? kernels::softmax_backward : kernels::reference::softmax_backward)(
+                b[0].data(), b[1].data(), rows, cols);
+          },
+          magnitude_plus(1.0f));
+    }
+}
+
+TEST_CASE("optimizer updates: Adam, RMSprop, SGD with and without (Nesterov) momentum") {
+  std::mt19937 rng(17);
+  // Large learning rates, so that the steps are large enough for their errors to show.
+  for (const std::size_t count : kCounts) {
+    INFO("count " << count);
+    const auto params = testing::random_floats(count, rng);
+    const auto grads = testing::random_floats(count, rng);
+    const auto moments = testing::random_floats(count, rng);
+    const auto squares = testing::random_floats(count, rng, 0.0f, 1.0f);
+    compare_with_reference(
+        {params, grads, moments, squares},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::adam_update : kernels::reference::adam_update)(
+              b[0].data(), b[1].data(), b[2].data(), b[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f);
+        },
+        magnitude_plus(1.0f));
+    compare_with_reference(
+        {params, grads, squares},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::rmsprop_update : kernels::reference::rmsprop_update)(
+              b[0].data(), b[1].data(), b[2].data(), count, 0.1f, 0.9f, 1e-7f);
+        },
+        magnitude_plus(1.0f));
+    for (const float mu : {0.0f, 0.9f})
+      for (const bool nesterov : {false, true}) {
+        INFO("momentum " << mu << " nesterov " << nesterov);
+        compare_with_reference(
+            {params, grads, moments},
+            [&](bool simd, Buffers& b) {
+              (simd ? kernels::sgd_update : kernels::reference::sgd_update)(
+                  b[0].data(), b[1].data(), b[2].data(), count, 0.5f, mu, nesterov);
+            },
+            magnitude_plus(1.0f));
+      }
+  }
+}
+
+}  // namespace
