@@ -14,9 +14,10 @@ namespace typenet {
 namespace {
 
 constexpr std::uint8_t kUnsignedByteType = 0x08;
-// Files bigger than this are read in pieces as they turn out to exist, so that a header that
-// lies about its size costs at most this much memory before the lie is found.
-constexpr std::size_t kMaxUpfrontReserve = std::size_t{64} << 20;
+// The values are read in pieces that start at this size and double as data turns out to exist,
+// so that a header that lies about its size (10 bytes declaring 2^31 values) costs at most this
+// much, or twice the data really there, before the lie is found.
+constexpr std::size_t kFirstPiece = std::size_t{64} << 10;
 
 std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
 
@@ -123,10 +124,11 @@ IdxArray read_idx_of_rank(const std::filesystem::path& path,
   const std::size_t header_size = in.position();
 
   // Grows as data arrives rather than trusting the declared size with one allocation.
-  array.values.reserve(std::min(declared, kMaxUpfrontReserve));
   while (array.values.size() < declared) {
     const std::size_t filled = array.values.size();
-    array.values.resize(std::min(declared, std::max(filled * 2, kMaxUpfrontReserve)));
+    const std::size_t next = std::min(declared, std::max(filled * 2, kFirstPiece));
+    array.values.reserve(next);  // exactly next: the last piece leaves no spare capacity
+    array.values.resize(next);
     const std::size_t wanted = array.values.size() - filled;
     const std::size_t got = in.read(array.values.data() + filled, wanted);
     if (got < wanted) {

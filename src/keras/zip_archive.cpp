@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "zip_archive.hpp"
 
 #include <zip.h>
@@ -41,6 +42,14 @@ std::vector<std::byte> ZipArchive::read(const std::string& entry, std::uint64_t 
     fail(KerasProblem::TooLarge, source_,
          "entry '" + entry + "' is " + std::to_string(stat.size) + " bytes, over the limit of " +
              std::to_string(max_bytes));
+  // Deflate expands at most 1032:1, so a larger declared size is a lie: refuse it before
+  // allocating what it claims.
+  constexpr zip_uint64_t max_deflate_ratio = 1032;
+  if ((stat.valid & ZIP_STAT_COMP_SIZE) &&
+      stat.size > std::max<zip_uint64_t>(stat.comp_size, 1) * max_deflate_ratio)
+    fail(KerasProblem::Corrupted, source_,
+         "entry '" + entry + "' declares " + std::to_string(stat.size) + " bytes from " +
+             std::to_string(stat.comp_size) + " compressed ones, more than deflate can expand to");
 
   std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> file(
       zip_fopen_index(archive_.get(), static_cast<zip_uint64_t>(index), 0), zip_fclose);
