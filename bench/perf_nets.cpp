@@ -1,0 +1,235 @@
+// perf_nets: how fast whole networks train and predict, as machine-readable lines that
+// bench/compare_pytorch puts side by side with PyTorch doing the same work:
+//
+//   setup target=AVX2 threads=2 data=mnist
+//   net=cnn figure=train images_per_s=1234.5 images=60000 seconds=48.6 gflops=88.1 allocations=0
+//   net=cnn figure=latency median_us=412.0 p99_us=530.1 calls=7000 params=1199882 allocations=0
+//       checksum=31.4
+//   net=cnn figure=throughput images_per_s=3800.2 batch=1000 repeats=11 allocations=0
+//   allocations=0
+//
+// (one line per figure; the setup line's data= field ends its line and may hold spaces)
+// train: one epoch of train_on_batch steps (batch 128, Adam, shuffled) on --threads threads,
+// after one warm-up step, as PyTorch's training loop; latency: single-image net.predict calls on
+// one thread; throughput: Model::predict of 1000 images on --threads threads. The Conv64/128 and
+// Keras 5x5 nets are timed for inference only. Every measured loop counts the global operator
+// new calls made meanwhile (typenet promises none); the program fails when there were any.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "nets.hpp"
+
+namespace {
+
+std::atomic<std::size_t> allocation_count{0};
+
+void* allocate(std::size_t size, std::size_t alignment) {
+  allocation_count.fetch_add(1, std::memory_order_relaxed);
+  if (size == 0) size = 1;
+  // aligned_alloc wants a multiple of the alignment.
+  void* memory = alignment <= alignof(std::max_align_t)
+                     ? std::malloc(size)
+                     : std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+  if (!memory) throw std::bad_alloc();
+  return memory;
+}
+
+}  // namespace
+
+// Every form of global new ends up in these two (the array and nothrow forms call them).
+void* operator new(std::size_t size) { return allocate(size, alignof(std::max_align_t)); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  return allocate(size, std::size_t(alignment));
+}
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete(void* memory, std::align_val_t) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
+
+namespace {
+
+using namespace typenet;
+using Clock = std::chrono::steady_clock;
+
+struct Settings {
+  std::size_t threads = 0;  // 0: every core
+  double epochs_fraction = 1.0;
+  double seconds = 3.0;  // per latency or throughput figure
+  std::vector<std::string> only;  // empty: every network
+};
+
+constexpr std::size_t kTrainBatch = 128;
+constexpr std::size_t kPredictBatch = 1000;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Allocations made while `measured` runs, added to the program's total.
+template <class Measured>
+std::size_t count_allocations(std::size_t& total, Measured&& measured) {
+  const std::size_t before = allocation_count.load();
+  measured();
+  const std::size_t made = allocation_count.load() - before;
+  total += made;
+  return made;
+}
+
+double percentile(std::vector<double> values, double fraction) {
+  std::sort(values.begin(), values.end());
+  const auto index = std::size_t(std::ceil(fraction * double(values.size()))) - 1;
+  return values[std::min(index, values.size() - 1)];
+}
+
+template <class NetT>
+void measure_training(const char* name, const Settings& settings, const bench::BenchData& data,
+                      std::size_t& total_allocations) {
+  auto net = std::make_unique<NetT>(1);
+  auto model = compile(*net, Adam{}, bench::loss_for<NetT>(), {.threads = settings.threads});
+  const std::vector<std::size_t> shuffled = permutation(data.train.count, 7);
+  const std::vector<std::uint32_t> order(shuffled.begin(), shuffled.end());
+  const auto wanted = std::size_t(std::ceil(settings.epochs_fraction * double(order.size())));
+  const std::size_t steps = std::max<std::size_t>(1, (wanted + kTrainBatch - 1) / kTrainBatch);
+  const Samples<std::uint8_t> samples{data.train.images, data.train.labels};
+  auto batch = [&](std::size_t step) {
+    const std::size_t first = step * kTrainBatch;
+    return std::span(order).subspan(first, std::min(kTrainBatch, order.size() - first));
+  };
+  model.train_on_batch(samples, batch(0));  // warm-up: caches, page faults, thread start
+
+  std::size_t images = 0;
+  Clock::time_point start;
+  const std::size_t allocations = count_allocations(total_allocations, [&] {
+    start = Clock::now();
+    for (std::size_t step = 0; step < steps; ++step) {
+      const auto indices = batch(step);
+      model.train_on_batch(samples, indices);
+      images += indices.size();
+    }
+  });
+  const double seconds = seconds_since(start);
+  const double rate = double(images) / seconds;
+  std::printf("net=%s figure=train images_per_s=%.1f images=%zu seconds=%.3f gflops=%.2f "
+              "allocations=%zu\n",
+              name, rate, images, seconds, 3.0 * double(NetT::flops) * rate * 1e-9, allocations);
+}
+
+template <class NetT>
+void measure_latency(const char* name, const Settings& settings, const bench::BenchData& data,
+                     std::size_t& total_allocations) {
+  auto net = std::make_unique<NetT>(1);
+  const std::size_t images = data.test.count;
+  auto image = [&](std::size_t call) {
+    return std::span(data.test.images).subspan(call % images * NetT::input_size, NetT::input_size);
+  };
+  float checksum = 0;  // keeps the calls from being optimised away
+  for (std::size_t call = 0; call < 50; ++call) checksum += net->predict(image(call))[0];
+
+  std::vector<double> micros(1'000'000);
+  std::size_t calls = 0;
+  const std::size_t allocations = count_allocations(total_allocations, [&] {
+    const Clock::time_point start = Clock::now();
+    while (calls < micros.size() && (calls < 200 || seconds_since(start) < settings.seconds)) {
+      const Clock::time_point before = Clock::now();
+      checksum += net->predict(image(calls))[0];
+      micros[calls++] = std::chrono::duration<double, std::micro>(Clock::now() - before).count();
+    }
+  });
+  micros.resize(calls);
+  std::printf("net=%s figure=latency median_us=%.2f p99_us=%.2f calls=%zu params=%zu "
+              "allocations=%zu checksum=%g\n",
+              name, percentile(micros, 0.5), percentile(micros, 0.99), calls, NetT::param_count,
+              allocations, double(checksum));
+}
+
+template <class NetT>
+void measure_throughput(const char* name, const Settings& settings, const bench::BenchData& data,
+                        std::size_t& total_allocations) {
+  auto net = std::make_unique<NetT>(1);
+  auto model = compile(*net, Adam{}, bench::loss_for<NetT>(), {.threads = settings.threads});
+  const std::span<const float> images =
+      std::span(data.test.images).first(kPredictBatch * NetT::input_size);
+  std::vector<float> outputs(kPredictBatch * NetT::output_size);
+  model.predict(images, outputs);  // warm-up
+
+  std::vector<double> rates(100'000);
+  std::size_t repeats = 0;
+  const std::size_t allocations = count_allocations(total_allocations, [&] {
+    const Clock::time_point start = Clock::now();
+    while (repeats < rates.size() && (repeats < 3 || seconds_since(start) < settings.seconds)) {
+      const Clock::time_point before = Clock::now();
+      model.predict(images, outputs);
+      rates[repeats++] = double(kPredictBatch) / seconds_since(before);
+    }
+  });
+  rates.resize(repeats);
+  std::printf("net=%s figure=throughput images_per_s=%.1f batch=%zu repeats=%zu allocations=%zu\n",
+              name, percentile(rates, 0.5), kPredictBatch, repeats, allocations);
+}
+
+int run(const Settings& settings) {
+  const bench::BenchData data = bench::load_bench_data();
+  if (data.test.count < kPredictBatch)
+    throw std::runtime_error("perf_nets: the test set has " + std::to_string(data.test.count) +
+                             " images, the throughput figure needs " +
+                             std::to_string(kPredictBatch));
+  const std::size_t threads = ThreadPool(settings.threads).size();
+  std::printf("setup target=%s threads=%zu data=%s\n", kernels::simd_target_name(), threads,
+              data.source.c_str());
+  std::fflush(stdout);
+  std::size_t total_allocations = 0;
+  bench::for_each_net([&]<class NetT>(const char* name, bool trained) {
+    if (!settings.only.empty() && std::ranges::find(settings.only, name) == settings.only.end())
+      return;
+    if (trained) measure_training<NetT>(name, settings, data, total_allocations);
+    measure_latency<NetT>(name, settings, data, total_allocations);
+    measure_throughput<NetT>(name, settings, data, total_allocations);
+    std::fflush(stdout);
+  });
+  std::printf("allocations=%zu\n", total_allocations);
+  if (total_allocations != 0) {
+    std::fprintf(stderr, "perf_nets: the measured loops allocated %zu times; expected none\n",
+                 total_allocations);
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  CLI::App app("Training speed, batch-1 latency and batch-1000 throughput of whole networks");
+  app.add_option("--threads", settings.threads, "Threads for training and throughput (0: every core)")
+      ->capture_default_str();
+  app.add_option("--epochs-fraction", settings.epochs_fraction,
+                 "Part of an epoch of MNIST to train on (1: all 60000 images)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 1.0));
+  app.add_option("--seconds", settings.seconds, "Time spent on each latency or throughput figure")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--only", settings.only, "Measure only this network (repeatable)")
+      ->check(CLI::IsMember({"cnn", "mlp", "conv64", "keras5x5"}));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  try {
+    return run(settings);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "perf_nets: error: %s\n", error.what());
+    return 1;
+  }
+}
