@@ -72,7 +72,7 @@ struct Evaluation {
   std::size_t correct = 0, incorrect = 0;
 };
 
-template <class NetT, class Optimizer, CrossEntropyLoss Loss, std::size_t Chunk = 32>
+template <class NetT, class Optimizer, CrossEntropyLoss Loss, std::size_t Chunk = 64>
 class Model final : public TrainingControl {
  public:
   using target_type = typename Loss::target_type;
