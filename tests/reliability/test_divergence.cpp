@@ -97,11 +97,9 @@ TEST_CASE("SGD with a learning rate of 1e38 on 0..255 pixels: the update overflo
   CHECK(divergence.after.weights == divergence.before.weights);
 }
 
-// Known gap, reported to the lead: when the update overflows, Model puts the weights back but not
-// the optimizer slots (SGD's velocity is left at -inf, which the next step turns into NaN weights
-// even with momentum 0) nor the step count. may_fail keeps this visible without failing the suite.
-TEST_CASE("an overflowing update leaves the optimizer state and step count intact too" *
-          doctest::may_fail()) {
+// SGD's velocity would be left at -inf, which the next step turns into NaN weights even with
+// momentum 0: the optimizer state and step count are put back with the weights.
+TEST_CASE("an overflowing update leaves the optimizer state and step count intact too") {
   const Divergence divergence = train_until_divergence(SGD{.learning_rate = 1e38f}, 255.0f);
   CHECK(all_finite(divergence.after.slots));
   CHECK(divergence.after.slots == divergence.before.slots);

@@ -15,7 +15,7 @@ using namespace typenet;
 TEST_CASE("the tutorial MLP reaches 95% on MNIST after one epoch") {
   const char* folder = std::getenv("TYPENET_DATA");
   if (!folder || !std::filesystem::is_directory(folder)) {
-    MESSAGE("skipped: TYPENET_DATA (" << (folder ? folder : "unset")
+    MESSAGE("skipped: TYPENET_DATA (" << std::string(folder ? folder : "unset")
                                       << ") is not a folder holding MNIST");
     return;
   }

@@ -54,15 +54,15 @@ struct FitOptions {
   std::size_t epochs = 1;
   int verbose = 1;
   double validation_split = 0;  // the last fraction of the training data, as Keras
-  std::optional<Samples<Target>> validation_data;
+  std::optional<Samples<Target>> validation_data{};
   bool shuffle = true;
   std::size_t initial_epoch = 0;  // epochs already done, as Keras' initial_epoch
   // As Keras' BackupAndRestore: a training checkpoint (parameters, optimizer state, epoch,
   // history) written atomically after every epoch; when it exists as fit starts, training
   // resumes from it and gives the same weights as a run that never stopped. Removed when fit
   // completes.
-  std::filesystem::path backup;
-  std::vector<Callback*> callbacks;
+  std::filesystem::path backup{};
+  std::vector<Callback*> callbacks{};
   std::ostream* out = &std::cout;
 };
 
@@ -85,7 +85,7 @@ class Model final : public TrainingControl {
   Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
       : net_(net), optimizer_(optimizer), loss_(loss), seed_(options.seed), pool_(options.threads),
         slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f),
-        previous_params_(NetT::param_count) {
+        previous_params_(NetT::param_count), previous_slots_(slots_.size()) {
     if (loss_.from_logits && softmax_head)
       throw std::invalid_argument(
           "typenet: the loss expects logits (from_logits = true) but the Net ends in Softmax: "
@@ -180,8 +180,11 @@ class Model final : public TrainingControl {
         slots[k] = slots_.data() + k * NetT::param_count + begin;
       float* params = net_.parameters().data() + begin;
       // Kept until the update is known to be finite, so a diverging step leaves the last good
-      // weights in place.
+      // weights and optimizer state in place.
       std::copy_n(params, end - begin, previous_params_.data() + begin);
+      for (std::size_t k = 0; k < slots.size(); ++k)
+        std::copy_n(slots[k], end - begin,
+                    previous_slots_.data() + k * NetT::param_count + begin);
       optimizer_.update(params, sum, slots, end - begin, step_);
       workers_[w]->first_non_finite = NetT::param_count;
       for (std::size_t i = 0; i < end - begin; ++i)
@@ -195,6 +198,8 @@ class Model final : public TrainingControl {
       if (worker->first_non_finite < NetT::param_count) {
         const float bad = net_.parameters()[worker->first_non_finite];
         std::copy(previous_params_.begin(), previous_params_.end(), net_.parameters().begin());
+        slots_ = previous_slots_;
+        --step_;
         throw_non_finite(worker->first_non_finite, bad);
       }
     return totals(count);
@@ -379,7 +384,7 @@ class Model final : public TrainingControl {
     throw std::runtime_error(
         "typenet: a weight of layer " + std::to_string(layer) + " (" +
         keras_layer_name(NetT::layer_infos, layer) + ") became " +
-        std::to_string(value) + " at optimizer step " + std::to_string(step_) +
+        std::to_string(value) + " at optimizer step " + std::to_string(step_ + 1) +
         ": training diverged (try a lower learning rate); the weights are those before this step");
   }
   static void check_batch(const samples& data, std::span<const std::uint32_t> indices) {
@@ -437,7 +442,7 @@ class Model final : public TrainingControl {
   std::uint64_t step_ = 0;
   ThreadPool pool_;
   std::vector<float> slots_;
-  std::vector<float> previous_params_;
+  std::vector<float> previous_params_, previous_slots_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
