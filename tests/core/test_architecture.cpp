@@ -47,6 +47,9 @@ static_assert(Options::shape_at<1> == Shape<14, 14, 8>{});
 static_assert(Options::shape_at<2> == Shape<6, 6, 4>{});
 static_assert(Options::shape_at<3> == Shape<5, 5, 4>{});
 static_assert(Options::output_shape == Shape<4>{});
+// Same pooling, as Keras: ceil(in / stride).
+static_assert(Net<Input<7, 5, 2>, MaxPool<2, Same>>::output_shape == Shape<4, 3, 2>{});
+static_assert(Net<Input<7, 6, 2>, MaxPool<3, Stride<2>, Same>>::output_shape == Shape<4, 3, 2>{});
 using Odd = Net<Input<7, 5, 2>, Conv<3, 3, Same, Stride<2>>>;
 static_assert(Odd::output_shape == Shape<4, 3, 3>{});
 

@@ -22,6 +22,8 @@ TEST_CASE("pooling, flatten and dropout gradients") {
   check_gradients<Net<Input<6, 6, 3>, MaxPool<2>, Flatten, Dense<4, Tanh>>>(9, 2);
   check_gradients<Net<Input<7, 5, 2>, MaxPool<3, Stride<2>>, Flatten, Dense<3>>>(10, 2);
   check_gradients<Net<Input<5, 4, 3>, GlobalAvgPool, Dense<2, Tanh>>>(11);
+  check_gradients<Net<Input<7, 5, 2>, MaxPool<2, Same>, Flatten, Dense<3, Tanh>>>(16, 2);
+  check_gradients<Net<Input<7, 6, 2>, MaxPool<3, Stride<2>, Same>, Flatten, Dense<3>>>(17, 2);
   check_gradients<Net<Input<12>, Dropout<40>, Dense<3, Tanh>>>(12);
 }
 

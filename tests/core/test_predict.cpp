@@ -61,3 +61,11 @@ TEST_CASE("initialisation is Keras' Glorot uniform, reproducible from a seed") {
   CHECK(largest > 0.9f * limit);
   for (std::size_t i = 1000; i < 1010; ++i) CHECK(params[i] == 0.0f);
 }
+
+TEST_CASE("MaxPool with Same padding pools windows cut by the border, as Keras") {
+  // 3x3 input, 2x2 windows, stride 2: out 2x2; the right and bottom windows hold 2 and 1 pixels.
+  Net<Input<3, 3, 1>, MaxPool<2, Same>> pool;
+  const std::array<float, 9> image{1, 5, 2, -3, 4, -7, -8, -9, -6};
+  const auto out = pool.predict(image);
+  CHECK(out == std::array<float, 4>{5, 2, -8, -6});
+}

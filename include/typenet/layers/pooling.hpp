@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstring>
+#include <limits>
+#include <algorithm>
 
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
@@ -14,32 +16,42 @@ template <std::size_t Size, class... Opts>
 struct MaxPool {
   static_assert(Size > 0, "typenet: MaxPool<Size> needs Size > 0");
   using options = detail::Options</*activation*/ false, /*padding*/ true, Size, Opts...>;
-  static_assert(options::padding == PaddingKind::Valid,
-                "typenet: MaxPool supports Valid padding only (Keras' default)");
 
   template <class In>
   struct bind {
     static_assert(In::rank == 3, "typenet: MaxPool needs an HxWxC image input, not a flat one");
-    static_assert(Size <= In::height && Size <= In::width,
-                  "typenet: MaxPool window is larger than its input");
+    static constexpr PaddingKind padding = options::padding;
+    static_assert(padding == PaddingKind::Same || (Size <= In::height && Size <= In::width),
+                  "typenet: MaxPool window is larger than its input (Valid padding)");
     static constexpr std::size_t height = In::height, width = In::width, channels = In::channels;
     static constexpr std::size_t stride = options::stride;
-    static constexpr std::size_t out_height =
-        detail::output_extent(height, Size, stride, PaddingKind::Valid);
-    static constexpr std::size_t out_width =
-        detail::output_extent(width, Size, stride, PaddingKind::Valid);
+    static constexpr std::size_t out_height = detail::output_extent(height, Size, stride, padding);
+    static constexpr std::size_t out_width = detail::output_extent(width, Size, stride, padding);
+    // Same padding (as Keras: ceil(in / stride), the extra row/column at the bottom/right) pools
+    // a copy of the image framed by -infinity, which never wins a window.
+    static constexpr std::size_t pad_top =
+        detail::padding_before(height, out_height, Size, stride, padding);
+    static constexpr std::size_t pad_left =
+        detail::padding_before(width, out_width, Size, stride, padding);
+    static constexpr std::size_t padded_height =
+        std::max(height, (out_height - 1) * stride + Size);
+    static constexpr std::size_t padded_width = std::max(width, (out_width - 1) * stride + Size);
+    static constexpr bool padded = padding == PaddingKind::Same &&
+                                   (padded_height != height || padded_width != width);
+    static constexpr std::size_t padded_size = padded_height * padded_width * channels;
 
     using input_shape = In;
     using output_shape = Shape<out_height, out_width, channels>;
     using activation = detail::Activation<ActivationKind::Linear>;
     static constexpr std::size_t param_count = 0;
-    static constexpr std::size_t scratch_floats = 0;
+    static constexpr std::size_t scratch_floats = padded ? padded_size : 0;
     static constexpr std::size_t cache_words = output_shape::size;  // argmax of each output
     static constexpr std::size_t flops = 0;
 
     static constexpr LayerInfo info() {
       LayerInfo layer;
       layer.kind = LayerKind::MaxPool;
+      layer.padding = padding;
       layer.kernel = Size;
       layer.stride = stride;
       layer.in = In::dims;
@@ -49,10 +61,27 @@ struct MaxPool {
     static void init(float*, Rng&) noexcept {}
     static void forward(const float*, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
-      for (std::size_t i = 0; i < n; ++i)
-        kernels::maxpool_forward(in + i * In::size, height, width, channels, Size, stride,
-                                 out_height, out_width, out + i * output_shape::size,
-                                 ctx.cache + i * cache_words);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float* image = in + i * In::size;
+        std::uint32_t* argmax = ctx.cache + i * cache_words;
+        if constexpr (padded) {
+          std::fill_n(ctx.scratch, padded_size, -std::numeric_limits<float>::infinity());
+          for (std::size_t y = 0; y < height; ++y)
+            std::memcpy(ctx.scratch + ((y + pad_top) * padded_width + pad_left) * channels,
+                        image + y * width * channels, width * channels * sizeof(float));
+          image = ctx.scratch;
+        }
+        kernels::maxpool_forward(image, padded_height, padded_width, channels, Size, stride,
+                                 out_height, out_width, out + i * output_shape::size, argmax);
+        if constexpr (padded)  // winners as indices into the unpadded image
+          for (std::size_t o = 0; o < output_shape::size; ++o) {
+            const std::size_t pixel = argmax[o] / channels, channel = argmax[o] % channels;
+            // Clamped: a window of -infinity inputs may elect a padding cell.
+            const std::size_t y = std::clamp(pixel / padded_width, pad_top, pad_top + height - 1);
+            const std::size_t x = std::clamp(pixel % padded_width, pad_left, pad_left + width - 1);
+            argmax[o] = std::uint32_t(((y - pad_top) * width + x - pad_left) * channels + channel);
+          }
+      }
     }
     static void backward(const float*, const float*, float* dout, float* din, float*,
                          std::size_t n, const Context& ctx) noexcept {
