@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "seed_corpus.hpp"
+
 namespace {
 
 std::vector<std::uint8_t> idx_file(const std::vector<std::uint32_t>& shape) {
@@ -51,12 +53,7 @@ void write(const std::filesystem::path& path, const std::vector<std::uint8_t>& b
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path corpus = argv[1];
-  std::filesystem::create_directories(corpus);
+  const std::filesystem::path corpus = typenet_fuzz::corpus_folder(argc, argv);
 
   const std::vector<std::pair<std::string, std::vector<std::uint32_t>>> files = {
       {"labels", {10}}, {"images", {2, 5, 4}}, {"matrix", {3, 7}}, {"rank8", {1, 2, 1, 1, 2, 1, 1, 3}}};

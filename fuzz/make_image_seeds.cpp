@@ -13,6 +13,8 @@
 #include <png.h>
 #include <jpeglib.h>
 
+#include "seed_corpus.hpp"
+
 namespace {
 
 constexpr std::uint32_t kWidth = 5, kHeight = 3;
@@ -127,12 +129,7 @@ void write_jpeg(const std::filesystem::path& path, const JpegLayout& layout) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path corpus = argv[1];
-  std::filesystem::create_directories(corpus);
+  const std::filesystem::path corpus = typenet_fuzz::corpus_folder(argc, argv);
 
   const struct {
     const char* name;

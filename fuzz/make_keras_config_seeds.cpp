@@ -5,14 +5,10 @@
 #include <fstream>
 
 #include "keras_bases.hpp"
+#include "seed_corpus.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path corpus = argv[1];
-  std::filesystem::create_directories(corpus);
+  const std::filesystem::path corpus = typenet_fuzz::corpus_folder(argc, argv);
   const std::vector<typenet_fuzz::KerasBase> bases = typenet_fuzz::read_keras_bases();
   for (std::size_t i = 0; i < bases.size(); ++i) {
     std::ofstream out(corpus / (std::string(typenet_fuzz::kKerasBaseNames[i]) + ".config"), std::ios::binary);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "typenet/io/save_load.hpp"
+#include "seed_corpus.hpp"
 
 namespace {
 
@@ -26,12 +27,7 @@ typenet::LayerInfo layer(typenet::LayerKind kind, typenet::Dims in, typenet::Dim
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path corpus = argv[1];
-  std::filesystem::create_directories(corpus);
+  const std::filesystem::path corpus = typenet_fuzz::corpus_folder(argc, argv);
 
   const typenet::Dims image{3, {6, 6, 1}}, features{3, {4, 4, 2}}, flat{1, {32, 0, 0}}, classes{1, {3, 0, 0}};
   const std::array<typenet::LayerInfo, 4> layers = {
