@@ -153,27 +153,48 @@ void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t c
   }
 }
 
-void adam_update(float* p, const float* g, float* m, float* v, std::size_t count, float lr_t,
-                 float beta1, float beta2, float eps_t) noexcept {
-  for (std::size_t i = 0; i < count; ++i) {
-    m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
-    v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
-    p[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps_t);
-  }
+namespace {
+// Updates parameter by parameter: new_param(i, apply) returns parameter i's updated value,
+// storing it and the optimizer's slots when apply. As the SIMD kernels, returns the index of
+// the first non-finite updated parameter (count when none).
+template <class NewParam>
+std::size_t update_params(std::size_t count, UpdateMode mode, const NewParam& new_param) {
+  std::size_t first_non_finite = count;
+  for (std::size_t i = 0; i < count; ++i)
+    if (!std::isfinite(new_param(i, mode == UpdateMode::Apply)) && first_non_finite == count)
+      first_non_finite = i;
+  return first_non_finite;
 }
-void rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr, float rho,
-                    float eps) noexcept {
-  for (std::size_t i = 0; i < count; ++i) {
-    v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-    p[i] -= lr * g[i] / (std::sqrt(v[i]) + eps);
-  }
+}  // namespace
+
+std::size_t adam_update(float* p, const float* g, float* m, float* v, std::size_t count,
+                        float lr_t, float beta1, float beta2, float eps_t,
+                        UpdateMode mode) noexcept {
+  return update_params(count, mode, [&](std::size_t i, bool apply) {
+    const float new_m = beta1 * m[i] + (1.0f - beta1) * g[i];
+    const float new_v = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+    const float new_p = p[i] - lr_t * new_m / (std::sqrt(new_v) + eps_t);
+    if (apply) m[i] = new_m, v[i] = new_v, p[i] = new_p;
+    return new_p;
+  });
 }
-void sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr, float mu,
-                bool nesterov) noexcept {
-  for (std::size_t i = 0; i < count; ++i) {
-    vel[i] = mu * vel[i] - lr * g[i];
-    p[i] += nesterov ? mu * vel[i] - lr * g[i] : vel[i];
-  }
+std::size_t rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,
+                           float rho, float eps, UpdateMode mode) noexcept {
+  return update_params(count, mode, [&](std::size_t i, bool apply) {
+    const float new_v = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+    const float new_p = p[i] - lr * g[i] / (std::sqrt(new_v) + eps);
+    if (apply) v[i] = new_v, p[i] = new_p;
+    return new_p;
+  });
+}
+std::size_t sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr,
+                       float mu, bool nesterov, UpdateMode mode) noexcept {
+  return update_params(count, mode, [&](std::size_t i, bool apply) {
+    const float new_vel = mu * vel[i] - lr * g[i];
+    const float new_p = p[i] + (nesterov ? mu * new_vel - lr * g[i] : new_vel);
+    if (apply) vel[i] = new_vel, p[i] = new_p;
+    return new_p;
+  });
 }
 
 }  // namespace typenet::kernels::reference

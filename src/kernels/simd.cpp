@@ -248,41 +248,68 @@ void SoftmaxBackward(const float* y, float* dy, size_t rows, size_t cols) {
   }
 }
 
-void AdamUpdate(float* p, const float* g, float* m, float* v, size_t count, float lr_t, float beta1,
-                float beta2, float eps_t) {
+// Drives an optimizer update: new_params(d, i, apply) computes the updated parameters of the
+// lanes at i (storing them and the optimizer's slots when apply) and returns them. Returns the
+// index of the first non-finite updated parameter, count when there is none.
+template <class NewParams>
+HWY_INLINE size_t UpdateParams(size_t count, UpdateMode mode, const NewParams& new_params) {
+  const bool apply = mode == UpdateMode::Apply;
+  size_t first_non_finite = count;
   ForEachVector(count, [&](auto d, size_t i) {
+    const auto non_finite = hn::Not(hn::IsFinite(new_params(d, i, apply)));
+    if (HWY_UNLIKELY(!hn::AllFalse(d, non_finite)) && first_non_finite == count)
+      first_non_finite = i + size_t(hn::FindFirstTrue(d, non_finite));
+  });
+  return first_non_finite;
+}
+
+size_t AdamUpdate(float* p, const float* g, float* m, float* v, size_t count, float lr_t,
+                  float beta1, float beta2, float eps_t, UpdateMode mode) {
+  return UpdateParams(count, mode, [&](auto d, size_t i, bool apply) {
     const auto grad = hn::LoadU(d, g + i);
     const auto new_m =
         hn::MulAdd(hn::Set(d, beta1), hn::LoadU(d, m + i), hn::Mul(hn::Set(d, 1.0f - beta1), grad));
     const auto new_v = hn::MulAdd(hn::Set(d, beta2), hn::LoadU(d, v + i),
                                   hn::Mul(hn::Mul(hn::Set(d, 1.0f - beta2), grad), grad));
     const auto step = hn::Div(new_m, hn::Add(hn::Sqrt(new_v), hn::Set(d, eps_t)));
-    hn::StoreU(new_m, d, m + i);
-    hn::StoreU(new_v, d, v + i);
-    hn::StoreU(hn::NegMulAdd(hn::Set(d, lr_t), step, hn::LoadU(d, p + i)), d, p + i);
+    const auto new_p = hn::NegMulAdd(hn::Set(d, lr_t), step, hn::LoadU(d, p + i));
+    if (apply) {
+      hn::StoreU(new_m, d, m + i);
+      hn::StoreU(new_v, d, v + i);
+      hn::StoreU(new_p, d, p + i);
+    }
+    return new_p;
   });
 }
 
-void RmspropUpdate(float* p, const float* g, float* v, size_t count, float lr, float rho,
-                   float eps) {
-  ForEachVector(count, [&](auto d, size_t i) {
+size_t RmspropUpdate(float* p, const float* g, float* v, size_t count, float lr, float rho,
+                     float eps, UpdateMode mode) {
+  return UpdateParams(count, mode, [&](auto d, size_t i, bool apply) {
     const auto grad = hn::LoadU(d, g + i);
     const auto new_v = hn::MulAdd(hn::Set(d, rho), hn::LoadU(d, v + i),
                                   hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), grad), grad));
     const auto step = hn::Div(grad, hn::Add(hn::Sqrt(new_v), hn::Set(d, eps)));
-    hn::StoreU(new_v, d, v + i);
-    hn::StoreU(hn::NegMulAdd(hn::Set(d, lr), step, hn::LoadU(d, p + i)), d, p + i);
+    const auto new_p = hn::NegMulAdd(hn::Set(d, lr), step, hn::LoadU(d, p + i));
+    if (apply) {
+      hn::StoreU(new_v, d, v + i);
+      hn::StoreU(new_p, d, p + i);
+    }
+    return new_p;
   });
 }
 
-void SgdUpdate(float* p, const float* g, float* vel, size_t count, float lr, float mu,
-               bool nesterov) {
-  ForEachVector(count, [&](auto d, size_t i) {
+size_t SgdUpdate(float* p, const float* g, float* vel, size_t count, float lr, float mu,
+                 bool nesterov, UpdateMode mode) {
+  return UpdateParams(count, mode, [&](auto d, size_t i, bool apply) {
     const auto lr_grad = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
     const auto new_vel = hn::MulSub(hn::Set(d, mu), hn::LoadU(d, vel + i), lr_grad);
     const auto step = nesterov ? hn::MulSub(hn::Set(d, mu), new_vel, lr_grad) : new_vel;
-    hn::StoreU(new_vel, d, vel + i);
-    hn::StoreU(hn::Add(hn::LoadU(d, p + i), step), d, p + i);
+    const auto new_p = hn::Add(hn::LoadU(d, p + i), step);
+    if (apply) {
+      hn::StoreU(new_vel, d, vel + i);
+      hn::StoreU(new_p, d, p + i);
+    }
+    return new_p;
   });
 }
 
@@ -369,17 +396,18 @@ void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {
 void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept {
   HWY_DYNAMIC_DISPATCH(SoftmaxBackward)(y, dy, rows, cols);
 }
-void adam_update(float* p, const float* g, float* m, float* v, std::size_t count, float lr_t,
-                 float beta1, float beta2, float eps_t) noexcept {
-  HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, count, lr_t, beta1, beta2, eps_t);
+std::size_t adam_update(float* p, const float* g, float* m, float* v, std::size_t count,
+                        float lr_t, float beta1, float beta2, float eps_t,
+                        UpdateMode mode) noexcept {
+  return HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, count, lr_t, beta1, beta2, eps_t, mode);
 }
-void rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr, float rho,
-                    float eps) noexcept {
-  HWY_DYNAMIC_DISPATCH(RmspropUpdate)(p, g, v, count, lr, rho, eps);
+std::size_t rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,
+                           float rho, float eps, UpdateMode mode) noexcept {
+  return HWY_DYNAMIC_DISPATCH(RmspropUpdate)(p, g, v, count, lr, rho, eps, mode);
 }
-void sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr, float mu,
-                bool nesterov) noexcept {
-  HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, vel, count, lr, mu, nesterov);
+std::size_t sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr,
+                       float mu, bool nesterov, UpdateMode mode) noexcept {
+  return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, vel, count, lr, mu, nesterov, mode);
 }
 
 }  // namespace typenet::kernels

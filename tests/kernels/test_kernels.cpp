@@ -1,5 +1,7 @@
 // The kernels other than gemm against their references, on odd sizes (vector tails), every
 // Highway target, convolution geometries with stride and padding, pooling with stride != size.
+#include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -266,41 +268,97 @@ TEST_CASE("softmax forward and backward") {
     }
 }
 
+// An optimizer update over buffers {params, grads, slots...}: the SIMD or the reference kernel.
+using OptimizerRun =
+    std::function<std::size_t(bool simd, Buffers&, std::size_t count, kernels::UpdateMode)>;
+
+struct NamedOptimizerRun {
+  const char* name;
+  std::size_t slots;
+  bool squares_slot;  // the last slot holds running squares of gradients: never negative
+  OptimizerRun run;
+};
+
+// Large learning rates, so that the steps are large enough for their errors to show.
+std::vector<NamedOptimizerRun> optimizer_runs() {
+  std::vector<NamedOptimizerRun> runs{
+      {"adam", 2, true,
+       [](bool simd, Buffers& b, std::size_t count, kernels::UpdateMode mode) {
+         return (simd ? kernels::adam_update : kernels::reference::adam_update)(
+             b[0].data(), b[1].data(), b[2].data(), b[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f,
+             mode);
+       }},
+      {"rmsprop", 1, true, [](bool simd, Buffers& b, std::size_t count, kernels::UpdateMode mode) {
+         return (simd ? kernels::rmsprop_update : kernels::reference::rmsprop_update)(
+             b[0].data(), b[1].data(), b[2].data(), count, 0.1f, 0.9f, 1e-7f, mode);
+       }}};
+  for (const float mu : {0.0f, 0.9f})
+    for (const bool nesterov : {false, true})
+      runs.push_back({mu == 0 ? (nesterov ? "sgd nesterov" : "sgd")
+                              : (nesterov ? "sgd momentum nesterov" : "sgd momentum"),
+                      1, false, [mu, nesterov](bool simd, Buffers& b, std::size_t count,
+                                        kernels::UpdateMode mode) {
+                        return (simd ? kernels::sgd_update : kernels::reference::sgd_update)(
+                            b[0].data(), b[1].data(), b[2].data(), count, 0.5f, mu, nesterov,
+                            mode);
+                      }});
+  return runs;
+}
+
+// {params, grads, slots...} for an update of `count` parameters.
+Buffers optimizer_inputs(const NamedOptimizerRun& optimizer, std::size_t count,
+                         std::mt19937& rng) {
+  Buffers inputs;
+  for (std::size_t buffer = 0; buffer < 2 + optimizer.slots; ++buffer)
+    inputs.push_back(testing::random_floats(count, rng));
+  if (optimizer.squares_slot) inputs.back() = testing::random_floats(count, rng, 0.0f, 1.0f);
+  return inputs;
+}
+
 TEST_CASE("optimizer updates: Adam, RMSprop, SGD with and without (Nesterov) momentum") {
   std::mt19937 rng(17);
-  // Large learning rates, so that the steps are large enough for their errors to show.
-  for (const std::size_t count : kCounts) {
-    INFO("count " << count);
-    const auto params = testing::random_floats(count, rng);
-    const auto grads = testing::random_floats(count, rng);
-    const auto moments = testing::random_floats(count, rng);
-    const auto squares = testing::random_floats(count, rng, 0.0f, 1.0f);
-    compare_with_reference(
-        {params, grads, moments, squares},
-        [&](bool simd, Buffers& b) {
-          (simd ? kernels::adam_update : kernels::reference::adam_update)(
-              b[0].data(), b[1].data(), b[2].data(), b[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f);
-        },
-        magnitude_plus(1.0f));
-    compare_with_reference(
-        {params, grads, squares},
-        [&](bool simd, Buffers& b) {
-          (simd ? kernels::rmsprop_update : kernels::reference::rmsprop_update)(
-              b[0].data(), b[1].data(), b[2].data(), count, 0.1f, 0.9f, 1e-7f);
-        },
-        magnitude_plus(1.0f));
-    for (const float mu : {0.0f, 0.9f})
-      for (const bool nesterov : {false, true}) {
-        INFO("momentum " << mu << " nesterov " << nesterov);
-        compare_with_reference(
-            {params, grads, moments},
-            [&](bool simd, Buffers& b) {
-              (simd ? kernels::sgd_update : kernels::reference::sgd_update)(
-                  b[0].data(), b[1].data(), b[2].data(), count, 0.5f, mu, nesterov);
-            },
-            magnitude_plus(1.0f));
+  for (const auto& optimizer : optimizer_runs())
+    for (const std::size_t count : kCounts) {
+      INFO(optimizer.name << ", count " << count);
+      const auto& run = optimizer.run;
+      const Buffers inputs = optimizer_inputs(optimizer, count, rng);
+      compare_with_reference(
+          inputs,
+          [&](bool simd, Buffers& b) {
+            CHECK(run(simd, b, count, kernels::UpdateMode::Apply) == count);
+          },
+          magnitude_plus(1.0f));
+      // A dry run reports the same and writes nothing.
+      for (const bool simd : {false, true}) {
+        Buffers untouched = inputs;
+        CHECK(run(simd, untouched, count, kernels::UpdateMode::DryRun) == count);
+        CHECK(untouched == inputs);
       }
-  }
+    }
+}
+
+TEST_CASE("optimizer updates name the first parameter they make non-finite") {
+  std::mt19937 rng(18);
+  for (const auto& optimizer : optimizer_runs())
+    for (const std::size_t count : kCounts)
+      for (const std::size_t bad : {count - 1, count / 2}) {
+        INFO(optimizer.name << ", count " << count << ", NaN gradient at " << bad);
+        const auto& run = optimizer.run;
+        Buffers inputs = optimizer_inputs(optimizer, count, rng);
+        inputs[1][bad] = std::numeric_limits<float>::quiet_NaN();
+        inputs[1][count - 1] = inputs[1][bad];  // a later one too: the first is named
+        testing::for_each_target([&] {
+          for (const bool simd : {false, true}) {
+            Buffers dry = inputs;
+            CHECK(run(simd, dry, count, kernels::UpdateMode::DryRun) == bad);
+            for (std::size_t i = 0; i < dry.size(); ++i)
+              CHECK(std::memcmp(dry[i].data(), inputs[i].data(), count * sizeof(float)) == 0);
+            Buffers applied = inputs;
+            CHECK(run(simd, applied, count, kernels::UpdateMode::Apply) == bad);
+            CHECK(std::isnan(applied[0][bad]));
+          }
+        });
+      }
 }
 
 }  // namespace

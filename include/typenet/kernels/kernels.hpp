@@ -15,6 +15,7 @@
 namespace typenet::kernels {
 
 enum class Trans : std::uint8_t { No, Yes };
+enum class UpdateMode : std::uint8_t { DryRun, Apply };
 
 // Every kernel is declared twice, once in each namespace, from this single list.
 #define TYPENET_KERNEL_DECLARATIONS                                                              \
@@ -64,17 +65,21 @@ enum class Trans : std::uint8_t { No, Yes };
   /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                  \
   void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept; \
   /* Optimizer updates over count parameters p with gradients g (see include/typenet/optim/). \
+     Each returns the index of the first parameter whose updated value is not finite (count   \
+     when all are). UpdateMode::DryRun computes the update but writes nothing, so a step can be \
+     checked over every slice before any slice is changed.                                    \
      Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps_t), with  \
      the bias corrections folded into lr_t and eps_t by the caller (Keras' formulation). */    \
-  void adam_update(float* p, const float* g, float* m, float* v, std::size_t count, float lr_t,  \
-                   float beta1, float beta2, float eps_t) noexcept;                             \
+  std::size_t adam_update(float* p, const float* g, float* m, float* v, std::size_t count,      \
+                          float lr_t, float beta1, float beta2, float eps_t,                    \
+                          UpdateMode mode) noexcept;                                            \
   /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                         \
-  void rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,          \
-                      float rho, float eps) noexcept;                                           \
+  std::size_t rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,   \
+                             float rho, float eps, UpdateMode mode) noexcept;                   \
   /* SGD with momentum mu (velocity vel; mu == 0 is plain SGD) as Keras does it:              \
      vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */                              \
-  void sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr, float mu,  \
-                  bool nesterov) noexcept;
+  std::size_t sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr,     \
+                         float mu, bool nesterov, UpdateMode mode) noexcept;
 
 // The dispatched, SIMD versions (src/kernels/simd.cpp).
 TYPENET_KERNEL_DECLARATIONS

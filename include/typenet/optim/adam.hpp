@@ -22,13 +22,16 @@ struct Adam {
   static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
 
   // One update of `count` parameters at step t (counted from 1); slots[k] is slot k's slice.
-  void update(float* params, const float* grads, std::span<float* const> slots, std::size_t count,
-              std::uint64_t step) const noexcept {
+  // Returns the index of the first parameter made non-finite (count if none); see
+  // kernels::UpdateMode for the dry run.
+  std::size_t update(float* params, const float* grads, std::span<float* const> slots,
+                     std::size_t count, std::uint64_t step,
+                     kernels::UpdateMode mode = kernels::UpdateMode::Apply) const noexcept {
     const double t = double(step);
     const double alpha = double(learning_rate) * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
                          (1.0 - std::pow(double(beta_1), t));
-    kernels::adam_update(params, grads, slots[0], slots[1], count, float(alpha), beta_1, beta_2,
-                         epsilon);
+    return kernels::adam_update(params, grads, slots[0], slots[1], count, float(alpha), beta_1,
+                                beta_2, epsilon, mode);
   }
 };
 

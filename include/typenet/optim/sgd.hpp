@@ -19,9 +19,11 @@ struct SGD {
   static constexpr std::string_view name = "sgd";
   static constexpr std::array<std::string_view, 1> slot_names{"velocity"};
 
-  void update(float* params, const float* grads, std::span<float* const> slots, std::size_t count,
-              std::uint64_t) const noexcept {
-    kernels::sgd_update(params, grads, slots[0], count, learning_rate, momentum, nesterov);
+  std::size_t update(float* params, const float* grads, std::span<float* const> slots,
+                     std::size_t count, std::uint64_t,
+                     kernels::UpdateMode mode = kernels::UpdateMode::Apply) const noexcept {
+    return kernels::sgd_update(params, grads, slots[0], count, learning_rate, momentum, nesterov,
+                               mode);
   }
 };
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "typenet/io/save_load.hpp"
+#include "typenet/kernels/kernels.hpp"
 #include "typenet/net.hpp"
 #include "typenet/train/callbacks.hpp"
 #include "typenet/train/history.hpp"
@@ -84,8 +86,7 @@ class Model final : public TrainingControl {
 
   Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
       : net_(net), optimizer_(optimizer), loss_(loss), seed_(options.seed), pool_(options.threads),
-        slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f),
-        previous_params_(NetT::param_count), previous_slots_(slots_.size()) {
+        slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f) {
     if (loss_.from_logits && softmax_head)
       throw std::invalid_argument(
           "typenet: the loss expects logits (from_logits = true) but the Net ends in Softmax: "
@@ -167,41 +168,26 @@ class Model final : public TrainingControl {
                                ": training diverged (try a lower learning rate); the weights "
                                "are those before this step");
     ++step_;
-    auto reduce_and_update = [&](std::size_t w) {
-      // Slices on 16-float boundaries keep the SIMD kernels aligned.
-      auto [begin, end] = ThreadPool::share(NetT::param_count / 16, w, pool_.size());
-      begin *= 16;
-      end = w + 1 == pool_.size() ? NetT::param_count : end * 16;
+    // The step is first tried on every slice without writing (a dry run), then applied: a
+    // diverging step leaves the weights and optimizer state as they were, with no copy of them
+    // kept on the hot path.
+    kernels::UpdateMode mode = kernels::UpdateMode::DryRun;
+    auto update = [&](std::size_t w) {
+      const auto [begin, end] = param_slice(w);
       float* sum = workers_[0]->grads.data() + begin;
-      for (std::size_t t = 1; t < workers_.size(); ++t)
-        kernels::add_to(sum, workers_[t]->grads.data() + begin, end - begin);
-      std::array<float*, Optimizer::slot_names.size()> slots;
-      for (std::size_t k = 0; k < slots.size(); ++k)
-        slots[k] = slots_.data() + k * NetT::param_count + begin;
-      float* params = net_.parameters().data() + begin;
-      // Kept until the update is known to be finite, so a diverging step leaves the last good
-      // weights and optimizer state in place.
-      std::copy_n(params, end - begin, previous_params_.data() + begin);
-      for (std::size_t k = 0; k < slots.size(); ++k)
-        std::copy_n(slots[k], end - begin,
-                    previous_slots_.data() + k * NetT::param_count + begin);
-      optimizer_.update(params, sum, slots, end - begin, step_);
-      workers_[w]->first_non_finite = NetT::param_count;
-      for (std::size_t i = 0; i < end - begin; ++i)
-        if (!std::isfinite(params[i])) {
-          workers_[w]->first_non_finite = begin + i;
-          break;
-        }
+      if (mode == kernels::UpdateMode::DryRun)
+        for (std::size_t t = 1; t < workers_.size(); ++t)
+          kernels::add_to(sum, workers_[t]->grads.data() + begin, end - begin);
+      const std::size_t non_finite = optimizer_.update(net_.parameters().data() + begin, sum,
+                                                       slot_slices(begin), end - begin, step_, mode);
+      workers_[w]->first_non_finite = non_finite < end - begin ? begin + non_finite
+                                                               : NetT::param_count;
     };
-    pool_.run(reduce_and_update);
+    pool_.run(update);
     for (const auto& worker : workers_)
-      if (worker->first_non_finite < NetT::param_count) {
-        const float bad = net_.parameters()[worker->first_non_finite];
-        std::copy(previous_params_.begin(), previous_params_.end(), net_.parameters().begin());
-        slots_ = previous_slots_;
-        --step_;
-        throw_non_finite(worker->first_non_finite, bad);
-      }
+      if (worker->first_non_finite < NetT::param_count) throw_non_finite(worker->first_non_finite);
+    mode = kernels::UpdateMode::Apply;
+    pool_.run(update);
     return totals(count);
   }
 
@@ -378,7 +364,30 @@ class Model final : public TrainingControl {
                                       std::to_string(i) + " is not below the " +
                                       std::to_string(classes) + " classes of the Net");
   }
-  [[noreturn]] void throw_non_finite(std::size_t index, float value) const {
+  // The part of the parameters that worker w updates; slices on 16-float boundaries keep the
+  // SIMD kernels aligned.
+  std::pair<std::size_t, std::size_t> param_slice(std::size_t w) const {
+    const auto [begin, end] = ThreadPool::share(NetT::param_count / 16, w, pool_.size());
+    return {begin * 16, w + 1 == pool_.size() ? NetT::param_count : end * 16};
+  }
+  std::array<float*, Optimizer::slot_names.size()> slot_slices(std::size_t begin) {
+    std::array<float*, Optimizer::slot_names.size()> slots;
+    for (std::size_t k = 0; k < slots.size(); ++k)
+      slots[k] = slots_.data() + k * NetT::param_count + begin;
+    return slots;
+  }
+  // Reports the step that would make parameter `index` non-finite (the state is unchanged), with
+  // the value it would take, computed on a copy.
+  [[noreturn]] void throw_non_finite(std::size_t index) {
+    float value = net_.parameters()[index];
+    std::array<float, Optimizer::slot_names.size()> slot_values;
+    std::array<float*, Optimizer::slot_names.size()> slots;
+    for (std::size_t k = 0; k < slots.size(); ++k) {
+      slot_values[k] = slots_[k * NetT::param_count + index];
+      slots[k] = &slot_values[k];
+    }
+    optimizer_.update(&value, workers_[0]->grads.data() + index, slots, 1, step_);
+    --step_;
     std::size_t layer = 1;
     while (NetT::layer_infos[layer].param_offset + NetT::layer_infos[layer].param_count <= index) ++layer;
     throw std::runtime_error(
@@ -442,7 +451,6 @@ class Model final : public TrainingControl {
   std::uint64_t step_ = 0;
   ThreadPool pool_;
   std::vector<float> slots_;
-  std::vector<float> previous_params_, previous_slots_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
