@@ -1,11 +1,14 @@
 #include "typenet/io/atomic_write.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace typenet::io {
@@ -82,6 +85,25 @@ void sync_directory(const std::filesystem::path& directory, const std::filesyste
   }
 }
 
+// A writer killed mid-write leaves "<target>.tmp.<pid>" behind; without this, loops that are killed
+// and resumed pile them up. Only files of dead pids go: a live one may be another process's write
+// in progress. Failures are ignored, since the write they follow has already succeeded.
+void remove_stale_temporaries(const std::filesystem::path& directory, const std::filesystem::path& target) {
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code error;
+  for (std::filesystem::directory_iterator entry(directory, error), end; !error && entry != end;
+       entry.increment(error)) {
+    const std::string name = entry->path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    const std::string_view digits = std::string_view(name).substr(prefix.size());
+    pid_t pid = 0;
+    const auto [rest, parse_error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    // All digits and positive: kill() reads 0 and negative pids as process groups.
+    if (parse_error != std::errc{} || rest != digits.data() + digits.size() || pid <= 0) continue;
+    if (::kill(pid, 0) != 0 && errno == ESRCH) ::unlink(entry->path().c_str());
+  }
+}
+
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
@@ -97,6 +119,7 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   temporary.release();
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : ".";
   sync_directory(directory, path);
+  remove_stale_temporaries(directory, path);
 }
 
 std::vector<std::byte> read_whole_file(const std::filesystem::path& path) {

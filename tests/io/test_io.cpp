@@ -2,6 +2,7 @@
 // guarantee of loading, and atomic writes.
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -11,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <system_error>
 #include <vector>
@@ -114,6 +116,16 @@ std::vector<std::byte> bytes_of(const fs::path& path) { return typenet::io::read
 
 void overwrite(const fs::path& path, std::span<const std::byte> bytes) {
   typenet::io::write_file_atomically(path, bytes);
+}
+
+// The pid of a process that has ended and been waited for, so kill(pid, 0) fails with ESRCH: the
+// pid of a writer that was killed.
+pid_t dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  return child;
 }
 
 // Recomputes the trailing CRC-32 so that a deliberately malformed body gets past the checksum.
@@ -492,6 +504,24 @@ TEST_CASE("atomic writes replace the whole file or nothing") {
     CHECK(message.find("File too large") != std::string::npos);
     CHECK(bytes_of(path) == old_bytes);
     CHECK(dir.entries() == std::vector<std::string>{"model.tnet"});
+  }
+  SUBCASE("a write removes the temporary file that a dead writer of the same file left") {
+    std::ofstream(dir.path / ("model.tnet.tmp." + std::to_string(dead_pid()))) << "half a model";
+    overwrite(path, old_bytes);
+    CHECK(dir.entries() == std::vector<std::string>{"model.tnet"});
+  }
+  SUBCASE("a write leaves live writers' temporary files, other files' and other names alone") {
+    const std::string dead = std::to_string(dead_pid());
+    // Not getpid(): write_file_atomically itself uses that name.
+    const std::string live = std::to_string(::getppid());
+    const std::vector<std::string> leftovers = {"model.tnet.tmp." + dead, "model.tnet.tmp." + live,
+                                                "other.tnet.tmp." + dead, "model.tnet.tmp.12ab"};
+    for (const std::string& name : leftovers) std::ofstream(dir.path / name) << "half a model";
+    overwrite(path, old_bytes);
+    std::vector<std::string> kept = {"model.tnet", "model.tnet.tmp." + live, "other.tnet.tmp." + dead,
+                                     "model.tnet.tmp.12ab"};
+    std::sort(kept.begin(), kept.end());
+    CHECK(dir.entries() == kept);
   }
   SUBCASE("a failed save leaves the previous model loadable") {
     Mlp net;

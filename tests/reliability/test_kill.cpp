@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -70,6 +71,7 @@ class WriterProcess {
     if (pid_ > 0) kill_and_wait();
     ::close(stdout_);
   }
+  pid_t pid() const { return pid_; }
 
   // Waits for the line "ready"; false when the process ended without printing it.
   bool wait_until_ready() {
@@ -131,11 +133,24 @@ std::vector<float> training_state(ModelT& model) {
   return state;
 }
 
-// Removes the temporary files that kills left; returns how many there were.
-std::size_t remove_temporary_files(const std::filesystem::path& folder) {
+// Checks that the temporary files of killed writers do not pile up in `folder`, right after the
+// writer `killed` was killed, its checkpoint (written once per epoch) having gone from `epochs_before`
+// to `epochs_after`; true if it left a temporary file itself. A completed write removes the files of
+// the writers killed before it just after its rename, so that is certainly done once a second write
+// has completed: then only the killed writer's own file may remain.
+bool check_no_pile_up(const std::filesystem::path& folder, pid_t killed, std::uint64_t epochs_before,
+                      std::uint64_t epochs_after, const std::string& which) {
   const std::vector<std::filesystem::path> left = temporary_files_in(folder);
-  for (const auto& file : left) std::filesystem::remove(file);
-  return left.size();
+  // write_file_atomically names its temporary file "<target>.tmp.<pid>".
+  const std::string own_suffix = ".tmp." + std::to_string(killed);
+  const auto own = std::ranges::count_if(
+      left, [&](const std::filesystem::path& file) { return file.string().ends_with(own_suffix); });
+  if (epochs_after >= epochs_before + 2)
+    CHECK_MESSAGE(left.size() == std::size_t(own),
+                  which << ": " << left.size() - own << " temporary files of earlier killed writers "
+                        << "are still there after epochs " << epochs_before << " to " << epochs_after
+                        << " were written");
+  return own > 0;
 }
 
 // The epochs a checkpoint holds, loading it into `model`; nullopt when there is no file.
@@ -169,14 +184,16 @@ TEST_CASE("a checkpoint rewritten in a loop survives SIGKILL at 120 random momen
   const auto start = std::chrono::steady_clock::now();
   for (int kill = 1; kill <= kills; ++kill) {
     WriterProcess writer({"loop", checkpoint.string()}, folder / "writer.log");
+    const pid_t pid = writer.pid();
     // A write takes a few milliseconds (two fsyncs): up to 25 ms is a handful of writes.
     if (writer.wait_until_ready())
       std::this_thread::sleep_for(std::chrono::microseconds(rng.below(25'000)));
     const int status = writer.kill_and_wait();
     REQUIRE_MESSAGE(killed_by_sigkill(status), "kill " << kill << ": checkpoint_writer "
                                                        << writer.describe(status));
-    mid_write += remove_temporary_files(folder.path());
     const std::optional<std::uint64_t> epoch = epochs_in(reader, checkpoint);
+    mid_write += check_no_pile_up(folder.path(), pid, previous_epoch, epoch.value_or(0),
+                                  "kill " + std::to_string(kill));
     if (!epoch) {
       REQUIRE_MESSAGE(previous_good.empty(), "kill " << kill << ": the checkpoint of epoch "
                                                      << previous_epoch << " vanished");
@@ -266,6 +283,7 @@ TEST_CASE("fit resumed from its backup after SIGKILLs gives the weights of an un
                     "the run has not finished after " << kills << " kills");
     const std::uint64_t epochs_at_start = epochs_in(reader, backup).value_or(0);
     WriterProcess writer({"fit", backup.string(), weights.string()}, folder / "resumed.log");
+    const pid_t pid = writer.pid();
     const auto kill_within_an_epoch = [&]() -> std::optional<int> {
       std::this_thread::sleep_for(std::chrono::microseconds(rng.below(epoch_time.count() + 1)));
       // fit deletes its backup as it returns, before the helper saves the weights: a kill then
@@ -274,11 +292,12 @@ TEST_CASE("fit resumed from its backup after SIGKILLs gives the weights of an un
       return writer.kill_and_wait();
     };
     const int status = watch_backups(writer, reader, backup, epochs_at_start, kill_within_an_epoch);
-    remove_temporary_files(folder.path());
     if (exited_cleanly(status)) break;
     REQUIRE_MESSAGE(killed_by_sigkill(status), "life " << life << ": checkpoint_writer "
                                                        << writer.describe(status));
     ++kills;
+    check_no_pile_up(folder.path(), pid, epochs_at_start, epochs_in(reader, backup).value_or(0),
+                     "life " + std::to_string(life));
   }
   auto unbroken_net = std::make_unique<FitNet>(1), resumed_net = std::make_unique<FitNet>(2);
   load(*unbroken_net, folder / "unbroken.tnet");
