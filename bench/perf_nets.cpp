@@ -3,9 +3,9 @@
 //
 //   setup target=AVX2 threads=2 data=mnist
 //   net=cnn figure=train images_per_s=1234.5 images=60000 seconds=48.6 gflops=88.1 allocations=0
-//   net=cnn figure=latency median_us=412.0 p99_us=530.1 calls=7000 params=1199882 allocations=0
-//       checksum=31.4
-//   net=cnn figure=throughput images_per_s=3800.2 batch=1000 repeats=11 allocations=0
+//   net=cnn figure=latency median_us=412.0 p99_us=530.1 calls=7000 params=1199882 gflops=58.2
+//       allocations=0 checksum=31.4
+//   net=cnn figure=throughput images_per_s=3800.2 batch=1000 repeats=11 gflops=90.4 allocations=0
 //   allocations=0
 //
 // (one line per figure; the setup line's data= field ends its line and may hold spaces)
@@ -121,10 +121,11 @@ void measure_latency(const char* name, const Settings& settings, const bench::Be
     }
   });
   micros.resize(calls);
+  const double median_us = percentile(micros, 0.5);
   std::printf("net=%s figure=latency median_us=%.2f p99_us=%.2f calls=%zu params=%zu "
-              "allocations=%zu checksum=%g\n",
-              name, percentile(micros, 0.5), percentile(micros, 0.99), calls, NetT::param_count,
-              allocations, double(checksum));
+              "gflops=%.2f allocations=%zu checksum=%g\n",
+              name, median_us, percentile(micros, 0.99), calls, NetT::param_count,
+              double(NetT::flops) / median_us * 1e-3, allocations, double(checksum));
 }
 
 template <class NetT>
@@ -148,8 +149,10 @@ void measure_throughput(const char* name, const Settings& settings, const bench:
     }
   });
   rates.resize(repeats);
-  std::printf("net=%s figure=throughput images_per_s=%.1f batch=%zu repeats=%zu allocations=%zu\n",
-              name, percentile(rates, 0.5), kPredictBatch, repeats, allocations);
+  const double rate = percentile(rates, 0.5);
+  std::printf("net=%s figure=throughput images_per_s=%.1f batch=%zu repeats=%zu gflops=%.2f "
+              "allocations=%zu\n",
+              name, rate, kPredictBatch, repeats, double(NetT::flops) * rate * 1e-9, allocations);
 }
 
 int run(const Settings& settings) {
