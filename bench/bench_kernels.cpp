@@ -1,6 +1,7 @@
 // Kernel benchmarks, single-threaded: gemm at the shapes the MNIST layers use (GFLOP/s), the
-// scalar reference gemm for scale, OpenBLAS sgemm at the same shapes as the peak to aim at
-// (when built with OpenBLAS), im2col, maxpool and softmax.
+// scalar reference gemm for scale, OpenBLAS sgemm at the same shapes and the machine's peak
+// (a large OpenBLAS sgemm on 1 and 2 threads; when built with OpenBLAS), im2col, maxpool and
+// softmax.
 //
 // For a fair OpenBLAS peak on an AVX-512 machine, run with OPENBLAS_CORETYPE=SkylakeX (some
 // environments pin an older core type); on an AVX2-only machine use its own core type.
@@ -130,6 +131,17 @@ void BM_openblas_sgemm(benchmark::State& state, const GemmShape& s) {
   }
   GemmOperands::set_counters(state, s, best);
 }
+
+// The machine's practical peak, as the issues define it: a large square sgemm of the tuned BLAS
+// on state.range(0) threads (the per-shape cases above stay on one thread).
+constexpr GemmShape kPeakShape{"square1536_NN", Trans::No, Trans::No, 1536, 1536, 1536, 0.0f,
+                               false};
+
+void BM_openblas_peak(benchmark::State& state) {
+  openblas_set_num_threads(int(state.range(0)));
+  BM_openblas_sgemm(state, kPeakShape);
+  openblas_set_num_threads(1);
+}
 #endif
 
 // conv1 (28x28x1) and conv2 (26x26x32) patches of a 3x3 valid convolution.
@@ -146,6 +158,31 @@ void BM_im2col(benchmark::State& state) {
   }
   state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(col.size() * 4));
   state.counters["best_us"] = best.seconds() * 1e6;
+}
+
+// A 3x3 valid convolution of one h x h x c image to `filters` channels, patches read in place
+// (conv_forward): conv1 (28x28x1 -> 32) and conv2 (26x26x32 -> 64) of the seed CNN. Compare
+// with im2col + gemm/conv2_forward_NN, the same product through an explicit patch matrix.
+void BM_conv_forward(benchmark::State& state) {
+  const auto h = std::size_t(state.range(0)), c = std::size_t(state.range(1));
+  const auto filters = std::size_t(state.range(2));
+  const std::size_t out = h - 2;
+  const std::vector<float> image = random_floats(h * h * c);
+  const std::vector<float> kernel = random_floats(9 * c * filters), bias = random_floats(filters);
+  std::vector<float> y(out * out * filters);
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      kernels::conv_forward(image.data(), h, c, 3, 3, 1, out, 0, out * out, kernel.data(),
+                            filters, bias.data(), y.data());
+    });
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = 2.0 * double(out * out) * double(9 * c) * double(filters);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["best_GFLOP/s"] = flops / 1e9 / best.seconds();
 }
 
 // The 2x2 pooling after conv2: 24x24x64 -> 12x12x64.
@@ -202,9 +239,17 @@ int main(int argc, char** argv) {
   for (const GemmShape& shape : kGemmShapes)
     timed(benchmark::RegisterBenchmark((std::string("openblas_sgemm/") + shape.name).c_str(),
                                        BM_openblas_sgemm, shape));
+  timed(benchmark::RegisterBenchmark("openblas_peak/square1536", BM_openblas_peak)
+            ->ArgName("threads")
+            ->Arg(1)
+            ->Arg(2));
 #endif
   timed(benchmark::RegisterBenchmark("im2col/conv1_28x28x1", BM_im2col)->Args({28, 1}));
   timed(benchmark::RegisterBenchmark("im2col/conv2_26x26x32", BM_im2col)->Args({26, 32}));
+  timed(benchmark::RegisterBenchmark("conv_forward/conv1_28x28x1_32", BM_conv_forward)
+            ->Args({28, 1, 32}));
+  timed(benchmark::RegisterBenchmark("conv_forward/conv2_26x26x32_64", BM_conv_forward)
+            ->Args({26, 32, 64}));
   timed(benchmark::RegisterBenchmark("maxpool_forward/24x24x64", BM_maxpool_forward));
   timed(benchmark::RegisterBenchmark("softmax_forward/128x10", BM_softmax_forward));
 

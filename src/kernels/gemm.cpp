@@ -177,6 +177,9 @@ HWY_INLINE void StoreTileRow(D d, V acc0, V acc1, float* HWY_RESTRICT c_row,
   }
 }
 
+// The micro-kernel reads op(A) through one of three panel types, each a view of kMR rows over a
+// depth block with element (r, p) at at(r, p), or (ImageA) a sequence of such views.
+
 // A packed panel of op(A): element (r, p) at a[p * kMR + r].
 struct PackedA {
   const float* HWY_RESTRICT a;
@@ -195,9 +198,54 @@ struct InPlaceA {
     for (std::size_t r = 0; r < kMR; ++r)
       row[r] = a + std::min(i0 + r, i0 + rows - 1) * row_step + p0 * depth_step;
   }
+  InPlaceA() = default;
   const float* row[kMR];
-  std::size_t depth_step;
+  std::size_t depth_step = 1;
   float at(std::size_t r, std::size_t p) const { return row[r][p * depth_step]; }
+};
+
+// The patches of kMR output pixels of a convolution, read from the channels-last image where
+// they are (an implicit im2col): element p = (ky * kw + kx) * c + ch of a pixel's patch lies at
+// first[r] + (p / segment) * image_row + p % segment, where segment = kw * c floats (one kernel
+// row, contiguous in the image) and image_row = w * c. Read as one InPlaceA per segment.
+struct ImageA {
+  const float* first[kMR];  // each pixel's window corner
+  std::size_t segment, image_row, p0;
+};
+
+// Where the rows of op(A) come from, for the blocked driver (GemmBlocked): a matrix, packed
+// block by block or read in place ...
+struct MatrixRows {
+  Trans trans;
+  const float* a;
+  std::size_t lda;
+  bool pack;  // see PackA
+  void pack_block(std::size_t i0, std::size_t rows, std::size_t p0, std::size_t depth,
+                  float* HWY_RESTRICT out) const {
+    PackTransposedA(a, lda, i0, rows, p0, depth, out);
+  }
+  InPlaceA panel(std::size_t i0, std::size_t rows, std::size_t p0) const {
+    return InPlaceA(trans, a, lda, i0, rows, p0);
+  }
+};
+
+// ... or the patches of a convolution's output pixels [first_pixel, ...), from the image.
+struct PatchRows {
+  const float* image;
+  std::size_t w, c, kw, stride, ow, first_pixel;
+  static constexpr bool pack = false;
+  void pack_block(std::size_t, std::size_t, std::size_t, std::size_t, float*) const {}
+  ImageA panel(std::size_t i0, std::size_t rows, std::size_t p0) const {
+    ImageA panel;
+    for (std::size_t r = 0; r < kMR; ++r) {
+      const std::size_t pixel = first_pixel + std::min(i0 + r, i0 + rows - 1);
+      panel.first[r] = image + ((pixel / ow) * w + pixel % ow) * stride * c;
+    }
+    panel.segment = kw * c;
+    panel.image_row = w * c;
+    panel.p0 = p0;
+    return panel;
+  }
 };
 
 // Whether op(A) = A^T is worth packing: a row-major A never is, but reading A^T in place
@@ -208,16 +256,18 @@ bool PackA(Trans trans_a, std::size_t lda, std::size_t n, std::size_t NR) {
   return trans_a == Trans::Yes && (lda >= 1024 || n > 4 * NR);
 }
 
-// The kMR x NR tile of op(A) op(B) over `depth` steps, written to `out`. `b` is a packed
-// panel of B. Per step: two loads of B, six broadcasts of A, 12 multiply-adds into 12
-// accumulators (with those 15 of AVX2's 16 registers).
+// acc += the kMR x NR product of `depth` steps of a panel of op(A) and the packed panel b of B.
+// Per step: two loads of B, six broadcasts of A, 12 multiply-adds into 12 accumulators (with
+// those, 15 of AVX2's 16 registers). The accumulators are named locals during the loop: GCC
+// keeps an array of them in memory when the caller loops over runs (a store per step).
 template <class PanelA>
-HWY_INLINE void MicroKernel(D d, std::size_t depth, PanelA a, const float* HWY_RESTRICT b,
-                            const TileOutput& out) {
+HWY_INLINE void Accumulate(D d, std::size_t depth, const PanelA& a, const float* HWY_RESTRICT b,
+                           V (&acc)[kMR][2]) {
+  static_assert(kMR == 6, "the micro-kernel is written out for 6 rows");
   const std::size_t N = hn::Lanes(d);
-  V c00 = hn::Zero(d), c01 = hn::Zero(d), c10 = hn::Zero(d), c11 = hn::Zero(d);
-  V c20 = hn::Zero(d), c21 = hn::Zero(d), c30 = hn::Zero(d), c31 = hn::Zero(d);
-  V c40 = hn::Zero(d), c41 = hn::Zero(d), c50 = hn::Zero(d), c51 = hn::Zero(d);
+  V c00 = acc[0][0], c01 = acc[0][1], c10 = acc[1][0], c11 = acc[1][1];
+  V c20 = acc[2][0], c21 = acc[2][1], c30 = acc[3][0], c31 = acc[3][1];
+  V c40 = acc[4][0], c41 = acc[4][1], c50 = acc[5][0], c51 = acc[5][1];
   for (std::size_t p = 0; p < depth; ++p, b += 2 * N) {
     const V b0 = hn::Load(d, b);
     const V b1 = hn::Load(d, b + N);
@@ -240,14 +290,38 @@ HWY_INLINE void MicroKernel(D d, std::size_t depth, PanelA a, const float* HWY_R
     c50 = hn::MulAdd(a_value, b0, c50);
     c51 = hn::MulAdd(a_value, b1, c51);
   }
-  static_assert(kMR == 6, "the micro-kernel is written out for 6 rows");
+  acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
+  acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
+  acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51;
+}
+
+// The same over a convolution's patches: one contiguous run per kernel row (segment).
+HWY_INLINE void Accumulate(D d, std::size_t depth, const ImageA& a, const float* HWY_RESTRICT b,
+                           V (&acc)[kMR][2]) {
+  const std::size_t N = hn::Lanes(d);
+  for (std::size_t p = a.p0, end = a.p0 + depth; p < end;) {
+    const std::size_t offset = p % a.segment;
+    const std::size_t length = std::min(a.segment - offset, end - p);
+    InPlaceA rows;
+    for (std::size_t r = 0; r < kMR; ++r)
+      rows.row[r] = a.first[r] + p / a.segment * a.image_row + offset;
+    Accumulate(d, length, rows, b, acc);
+    b += length * 2 * N;
+    p += length;
+  }
+}
+
+// The kMR x NR tile of op(A) op(B) over `depth` steps, written to `out`. `b` is a packed
+// panel of B.
+template <class PanelA>
+HWY_INLINE void MicroKernel(D d, std::size_t depth, const PanelA& a, const float* HWY_RESTRICT b,
+                            const TileOutput& out) {
+  V acc[kMR][2];
+  for (std::size_t r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = hn::Zero(d);
+  Accumulate(d, depth, a, b, acc);
   float* c_row = out.c;
-  StoreTileRow(d, c00, c01, c_row, out);
-  if (out.rows > 1) StoreTileRow(d, c10, c11, c_row += out.ldc, out);
-  if (out.rows > 2) StoreTileRow(d, c20, c21, c_row += out.ldc, out);
-  if (out.rows > 3) StoreTileRow(d, c30, c31, c_row += out.ldc, out);
-  if (out.rows > 4) StoreTileRow(d, c40, c41, c_row += out.ldc, out);
-  if (out.rows > 5) StoreTileRow(d, c50, c51, c_row += out.ldc, out);
+  for (std::size_t r = 0; r < out.rows; ++r, c_row += out.ldc)
+    StoreTileRow(d, acc[r][0], acc[r][1], c_row, out);
 }
 
 // Block length for splitting `total` into blocks of at most `max_block` (a multiple of
@@ -259,56 +333,79 @@ std::size_t BlockLength(std::size_t total, std::size_t max_block, std::size_t gr
 }
 
 // kRows rows x kVecs vectors of C, from B read in place (not transposed): no packing, for
-// products with few rows where each element of B is used only kRows times.
+// products with few rows where each element of B is used only kRows times. Narrow tiles keep
+// kChains partial sums per accumulator (depth steps dealt out in turn), so that at least 8
+// independent multiply-adds are in flight: one chain would wait on the adder's latency at every
+// step (the 10-column output layer of the MLP, K = 512).
 template <std::size_t kRows, std::size_t kVecs, class DC>
 HWY_INLINE void FewRowsTile(DC d, std::size_t k, const float* a, std::size_t a_row_step,
                             std::size_t a_depth_step, const float* b, std::size_t ldb, float beta,
                             float* c, std::size_t ldc, const float* bias) {
+  constexpr std::size_t kChains = kRows * kVecs >= 8 ? 1 : 8 / (kRows * kVecs);
   const std::size_t N = hn::Lanes(d);
-  hn::Vec<DC> acc[kRows][kVecs];
-  for (std::size_t r = 0; r < kRows; ++r)
-    for (std::size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::Zero(d);
-  for (std::size_t p = 0; p < k; ++p) {
+  hn::Vec<DC> acc[kChains][kRows][kVecs];
+  for (std::size_t s = 0; s < kChains; ++s)
+    for (std::size_t r = 0; r < kRows; ++r)
+      for (std::size_t v = 0; v < kVecs; ++v) acc[s][r][v] = hn::Zero(d);
+  const auto step = [&](std::size_t s, std::size_t p) {
     hn::Vec<DC> b_row[kVecs];
     for (std::size_t v = 0; v < kVecs; ++v) b_row[v] = hn::LoadU(d, b + p * ldb + v * N);
     for (std::size_t r = 0; r < kRows; ++r) {
       const auto a_value = hn::Set(d, a[r * a_row_step + p * a_depth_step]);
-      for (std::size_t v = 0; v < kVecs; ++v) acc[r][v] = hn::MulAdd(a_value, b_row[v], acc[r][v]);
+      for (std::size_t v = 0; v < kVecs; ++v)
+        acc[s][r][v] = hn::MulAdd(a_value, b_row[v], acc[s][r][v]);
     }
-  }
+  };
+  std::size_t p = 0;
+  for (; p + kChains <= k; p += kChains)
+    for (std::size_t s = 0; s < kChains; ++s) step(s, p + s);
+  for (std::size_t s = 0; p < k; ++p, ++s) step(s, p);
+  for (std::size_t s = 1; s < kChains; ++s)
+    for (std::size_t r = 0; r < kRows; ++r)
+      for (std::size_t v = 0; v < kVecs; ++v) acc[0][r][v] = hn::Add(acc[0][r][v], acc[s][r][v]);
   for (std::size_t r = 0; r < kRows; ++r)
     for (std::size_t v = 0; v < kVecs; ++v) {
       float* c_vec = c + r * ldc + v * N;
-      auto result = acc[r][v];
+      auto result = acc[0][r][v];
       if (bias) result = hn::Add(result, hn::LoadU(d, bias + v * N));
       if (beta != 0.0f) result = hn::MulAdd(hn::Set(d, beta), hn::LoadU(d, c_vec), result);
       hn::StoreU(result, d, c_vec);
     }
 }
 
-// Rows [i0, i0 + kRows) of C, swept left to right: wide tiles, then single vectors, then the
-// last columns one at a time (same tile code, one-lane vectors).
+// Rows [i0, i0 + kRows) of C, swept left to right: the widest tiles that fit (halving from
+// kMaxVecs vectors down to one), then the last columns with ever narrower vectors (8, 4, 2, 1
+// lanes). A tile reads each row of B it covers as one contiguous run, which is what the
+// bandwidth-bound batch-1 product needs (measured on M=1 N=128 K=9216, AVX2: 8 vectors 98 us,
+// 16 vectors 65 us); with 16-lane vectors, a 128-column B takes one 8-vector tile, not eight
+// one-vector passes that stride down it (AVX-512: 559 us -> see bench_kernels).
 template <std::size_t kRows>
 void FewRows(std::size_t i0, std::size_t n, std::size_t k, const float* a, std::size_t a_row_step,
              std::size_t a_depth_step, const float* b, std::size_t ldb, float beta, float* c,
              std::size_t ldc, const float* bias) {
-  // Wide tiles (16 accumulators; fused multiply-adds take B from memory): B's rows are read
-  // in long contiguous runs, which is what the bandwidth-bound batch-1 product needs (measured
-  // on M=1 N=128 K=9216: 8 vectors 98 us, 16 vectors 65 us).
-  constexpr std::size_t kVecs = kRows == 1 ? 16 : kRows == 2 ? 8 : 4;
+  constexpr std::size_t kMaxVecs = kRows == 1 ? 16 : kRows == 2 ? 8 : 4;  // 16 accumulators
   const float* a_rows = a + i0 * a_row_step;
   float* c_rows = c + i0 * ldc;
-  const auto tile = [&](auto d, auto vecs, std::size_t j) {
-    FewRowsTile<kRows, decltype(vecs)::value>(d, k, a_rows, a_row_step, a_depth_step, b + j, ldb,
-                                              beta, c_rows + j, ldc, bias ? bias + j : nullptr);
-  };
-  const D d;
-  const std::size_t N = hn::Lanes(d);
   std::size_t j = 0;
-  for (; j + kVecs * N <= n; j += kVecs * N)
-    tile(d, std::integral_constant<std::size_t, kVecs>(), j);
-  for (; j + N <= n; j += N) tile(d, std::integral_constant<std::size_t, 1>(), j);
-  for (; j < n; ++j) tile(hn::CappedTag<float, 1>(), std::integral_constant<std::size_t, 1>(), j);
+  const auto sweep = [&](auto d, auto vecs) {
+    constexpr std::size_t kVecs = decltype(vecs)::value;
+    if constexpr (kVecs <= kMaxVecs) {
+      const std::size_t width = kVecs * hn::Lanes(d);
+      for (; j + width <= n; j += width)
+        FewRowsTile<kRows, kVecs>(d, k, a_rows, a_row_step, a_depth_step, b + j, ldb, beta,
+                                  c_rows + j, ldc, bias ? bias + j : nullptr);
+    }
+  };
+  using One = std::integral_constant<std::size_t, 1>;
+  sweep(D(), std::integral_constant<std::size_t, 16>());
+  sweep(D(), std::integral_constant<std::size_t, 8>());
+  sweep(D(), std::integral_constant<std::size_t, 4>());
+  sweep(D(), std::integral_constant<std::size_t, 2>());
+  sweep(D(), One());
+  sweep(hn::CappedTag<float, 8>(), One());
+  sweep(hn::CappedTag<float, 4>(), One());
+  sweep(hn::CappedTag<float, 2>(), One());
+  sweep(hn::CappedTag<float, 1>(), One());
 }
 
 // C = beta C + bias: a product with nothing to sum (k == 0), where A and B may be empty.
@@ -347,6 +444,49 @@ void GemmFewRows(Trans trans_a, std::size_t m, std::size_t n, std::size_t k, con
   }
 }
 
+// The Goto/BLIS loops over blocks of C, B packed block by block, rows of op(A) from `rows`.
+template <class Rows>
+void GemmBlocked(const Rows& rows, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,
+                 const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+                 const float* bias) {
+  const D d;
+  const std::size_t NR = 2 * hn::Lanes(d);
+  gb::PackingBuffers& buffers = gb::packing_buffers();
+  const std::size_t nc_max = BlockLength(n, gb::kNC, NR);
+  const std::size_t kc_max = BlockLength(k, gb::kKC, 1);
+  const std::size_t mc_max = BlockLength(m, gb::kMC, kMR);
+  for (std::size_t jc = 0; jc < n; jc += nc_max) {
+    const std::size_t nc = std::min(nc_max, n - jc);
+    for (std::size_t pc = 0; pc < k; pc += kc_max) {
+      const std::size_t kc = std::min(kc_max, k - pc);
+      // The first depth block applies beta and the bias; the later ones accumulate.
+      const bool first = pc == 0;
+      PackB(d, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
+      for (std::size_t ic = 0; ic < m; ic += mc_max) {
+        const std::size_t mc = std::min(mc_max, m - ic);
+        if (rows.pack) rows.pack_block(ic, mc, pc, kc, buffers.a);
+        for (std::size_t jr = 0; jr < nc; jr += NR) {
+          for (std::size_t ir = 0; ir < mc; ir += kMR) {
+            const TileOutput out{c + (ic + ir) * ldc + jc + jr,
+                                 ldc,
+                                 std::min(kMR, mc - ir),
+                                 std::min(NR, nc - jr),
+                                 first && bias ? bias + jc + jr : nullptr,
+                                 first ? beta : 1.0f,
+                                 !first || beta != 0.0f};
+            const float* b_panel = buffers.b + jr * kc;
+            if (rows.pack) {
+              MicroKernel(d, kc, PackedA{buffers.a + ir * kc}, b_panel, out);
+            } else {
+              MicroKernel(d, kc, rows.panel(ic + ir, out.rows, pc), b_panel, out);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void Gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
@@ -361,43 +501,19 @@ void Gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
     GemmFewRows(trans_a, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
     return;
   }
-  const D d;
-  const std::size_t NR = 2 * hn::Lanes(d);
-  gb::PackingBuffers& buffers = gb::packing_buffers();
-  const std::size_t nc_max = BlockLength(n, gb::kNC, NR);
-  const std::size_t kc_max = BlockLength(k, gb::kKC, 1);
-  const std::size_t mc_max = BlockLength(m, gb::kMC, kMR);
-  const bool pack_a = PackA(trans_a, lda, n, NR);
-  for (std::size_t jc = 0; jc < n; jc += nc_max) {
-    const std::size_t nc = std::min(nc_max, n - jc);
-    for (std::size_t pc = 0; pc < k; pc += kc_max) {
-      const std::size_t kc = std::min(kc_max, k - pc);
-      // The first depth block applies beta and the bias; the later ones accumulate.
-      const bool first = pc == 0;
-      PackB(d, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
-      for (std::size_t ic = 0; ic < m; ic += mc_max) {
-        const std::size_t mc = std::min(mc_max, m - ic);
-        if (pack_a) PackTransposedA(a, lda, ic, mc, pc, kc, buffers.a);
-        for (std::size_t jr = 0; jr < nc; jr += NR) {
-          for (std::size_t ir = 0; ir < mc; ir += kMR) {
-            const TileOutput out{c + (ic + ir) * ldc + jc + jr,
-                                 ldc,
-                                 std::min(kMR, mc - ir),
-                                 std::min(NR, nc - jr),
-                                 first && bias ? bias + jc + jr : nullptr,
-                                 first ? beta : 1.0f,
-                                 !first || beta != 0.0f};
-            const float* b_panel = buffers.b + jr * kc;
-            if (pack_a) {
-              MicroKernel(d, kc, PackedA{buffers.a + ir * kc}, b_panel, out);
-            } else {
-              MicroKernel(d, kc, InPlaceA(trans_a, a, lda, ic + ir, out.rows, pc), b_panel, out);
-            }
-          }
-        }
-      }
-    }
-  }
+  const std::size_t NR = 2 * hn::Lanes(D());
+  GemmBlocked(MatrixRows{trans_a, a, lda, PackA(trans_a, lda, n, NR)}, trans_b, m, n, k, b, ldb,
+              beta, c, ldc, bias);
+}
+
+void ConvForward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
+                 std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                 std::size_t end_pixel, const float* kernel, std::size_t filters,
+                 const float* bias, float* out) {
+  if (first_pixel >= end_pixel || filters == 0) return;
+  GemmBlocked(PatchRows{image, w, c, kw, stride, ow, first_pixel}, Trans::No,
+              end_pixel - first_pixel, filters, kh * kw * c, kernel, filters, 0.0f,
+              out + first_pixel * filters, filters, bias);
 }
 
 // The target this code was compiled for, for simd_target_name().
@@ -410,12 +526,21 @@ HWY_AFTER_NAMESPACE();
 namespace typenet::kernels {
 
 HWY_EXPORT(Gemm);
+HWY_EXPORT(ConvForward);
 HWY_EXPORT(CompiledTarget);
 
 void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
           std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
           const float* bias) noexcept {
   HWY_DYNAMIC_DISPATCH(Gemm)(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
+void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                  std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                  std::size_t end_pixel, const float* kernel, std::size_t filters,
+                  const float* bias, float* out) noexcept {
+  HWY_DYNAMIC_DISPATCH(ConvForward)(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
+                                    kernel, filters, bias, out);
 }
 
 const char* simd_target_name() noexcept {

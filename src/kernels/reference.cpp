@@ -25,6 +25,24 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
   }
 }
 
+void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                  std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                  std::size_t end_pixel, const float* kernel, std::size_t filters,
+                  const float* bias, float* out) noexcept {
+  for (std::size_t pixel = first_pixel; pixel < end_pixel; ++pixel) {
+    const std::size_t oy = pixel / ow, ox = pixel % ow;
+    for (std::size_t f = 0; f < filters; ++f) {
+      double sum = bias ? bias[f] : 0.0;
+      for (std::size_t ky = 0; ky < kh; ++ky)
+        for (std::size_t kx = 0; kx < kw; ++kx)
+          for (std::size_t ch = 0; ch < c; ++ch)
+            sum += double(image[((oy * stride + ky) * w + ox * stride + kx) * c + ch]) *
+                   double(kernel[((ky * kw + kx) * c + ch) * filters + f]);
+      out[pixel * filters + f] = float(sum);
+    }
+  }
+}
+
 void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept {
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) bias_grad[j] += dy[i * n + j];

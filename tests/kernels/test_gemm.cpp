@@ -127,6 +127,67 @@ TEST_CASE("gemm at the layer shapes: conv2 forward, dense backward") {
   check_gemm({Trans::No, Trans::No, 1, 128, 2000, 0.0f, true, 0}, rng);
 }
 
+struct ConvCase {
+  std::size_t h, w, c, kh, kw, stride, filters;
+  std::size_t oh() const { return (h - kh) / stride + 1; }
+  std::size_t ow() const { return (w - kw) / stride + 1; }
+};
+
+// conv_forward reads the patches in place; it must compute what im2col + gemm computes, on
+// every pixel range, without touching the rows outside it.
+TEST_CASE("conv_forward equals the reference and im2col + gemm, on pixel ranges") {
+  std::mt19937 rng(7);
+  const ConvCase cases[] = {
+      {28, 28, 1, 3, 3, 1, 32},   // conv1 of the seed CNN: 3-float patch rows
+      {26, 26, 32, 3, 3, 1, 64},  // conv2
+      {12, 12, 64, 3, 3, 1, 128}, // K = 576 > one depth block
+      {32, 32, 1, 5, 5, 1, 16},   // 5x5 (on a padded 28x28)
+      {13, 11, 3, 3, 2, 2, 7},    // stride 2, rectangular kernel, odd filters
+      {9, 9, 5, 1, 1, 1, 33},     // 1x1
+  };
+  for (const ConvCase& g : cases) {
+    const std::size_t pixels = g.oh() * g.ow(), patch = g.kh * g.kw * g.c;
+    INFO("image " << g.h << "x" << g.w << "x" << g.c << " kernel " << g.kh << "x" << g.kw
+                  << " stride " << g.stride << " filters " << g.filters);
+    const std::vector<float> image = testing::random_floats(g.h * g.w * g.c, rng);
+    const std::vector<float> kernel = testing::random_floats(patch * g.filters, rng);
+    const std::vector<float> bias = testing::random_floats(g.filters, rng);
+    std::vector<float> expected(pixels * g.filters), bound(pixels * g.filters);
+    kernels::reference::conv_forward(image.data(), g.w, g.c, g.kh, g.kw, g.stride, g.ow(), 0,
+                                     pixels, kernel.data(), g.filters, bias.data(),
+                                     expected.data());
+    kernels::reference::conv_forward(testing::absolute(image).data(), g.w, g.c, g.kh, g.kw,
+                                     g.stride, g.ow(), 0, pixels,
+                                     testing::absolute(kernel).data(), g.filters,
+                                     testing::absolute(bias).data(), bound.data());
+    testing::for_each_target([&] {
+      std::vector<float> col(pixels * patch), explicit_patches(pixels * g.filters);
+      kernels::im2col(image.data(), g.h, g.w, g.c, g.kh, g.kw, g.stride, 0, 0, g.oh(), g.ow(),
+                      col.data());
+      kernels::gemm(Trans::No, Trans::No, pixels, g.filters, patch, col.data(), patch,
+                    kernel.data(), g.filters, 0.0f, explicit_patches.data(), g.filters,
+                    bias.data());
+      // The whole image, then in three pieces (as a team of threads splits it).
+      std::vector<float> whole(pixels * g.filters, kNaN);
+      kernels::conv_forward(image.data(), g.w, g.c, g.kh, g.kw, g.stride, g.ow(), 0, pixels,
+                            kernel.data(), g.filters, bias.data(), whole.data());
+      testing::check_close(whole, expected, bound);
+      CHECK(whole == explicit_patches);
+      const std::size_t cuts[] = {0, pixels / 3, pixels / 3 + 7 < pixels ? pixels / 3 + 7 : pixels,
+                                  pixels};
+      std::vector<float> pieces(pixels * g.filters, kSentinel);
+      for (std::size_t piece = 0; piece + 1 < std::size(cuts); ++piece) {
+        kernels::conv_forward(image.data(), g.w, g.c, g.kh, g.kw, g.stride, g.ow(), cuts[piece],
+                              cuts[piece + 1], kernel.data(), g.filters, bias.data(),
+                              pieces.data());
+        for (std::size_t i = cuts[piece + 1] * g.filters; i < pieces.size(); ++i)
+          REQUIRE(pieces[i] == kSentinel);
+      }
+      CHECK(pieces == whole);
+    });
+  }
+}
+
 TEST_CASE("gemm with k == 0 is C = beta C + bias") {
   std::mt19937 rng(4);
   for (const std::size_t m : {1, 7})

@@ -25,6 +25,16 @@ enum class UpdateMode : std::uint8_t { DryRun, Apply };
   void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,          \
             const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,       \
             float* c, std::size_t ldc, const float* bias) noexcept;                             \
+  /* A convolution of one channels-last image, as a GEMM whose A rows (the patches) are read \
+     from the image where they are (no im2col): for the output pixels p = oy * ow + ox in      \
+     [first_pixel, end_pixel), out[p, f] = bias[f] + sum over (ky, kx, ch) of                 \
+     image[(oy * stride + ky) * w + ox * stride + kx, ch] * kernel[(ky * kw + kx) * c + ch, f]. \
+     The image is w pixels wide and already padded (every window lies inside it); the kernel \
+     is (kh * kw * c) x filters; bias may be null. Rows outside the range are not touched. */ \
+  void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,           \
+                    std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel, \
+                    std::size_t end_pixel, const float* kernel, std::size_t filters,            \
+                    const float* bias, float* out) noexcept;                                    \
   /* bias_grad[n] += sum over rows m of dy[m, n]  (dy is M x N, row-major). */                 \
   void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept; \
   /* dst[i] += src[i] */                                                                        \

@@ -1,8 +1,12 @@
 // Conv<Filters, Kernel, options...>: 2-D cross-correlation over channels-last images, as Keras'
-// Conv2D. Kernel stored (kh, kw, cin, cout). Computed as im2col of one image into the shared
-// scratch, then one GEMM per image (patches x kernel), bias fused into the GEMM's write-back.
+// Conv2D. Kernel stored (kh, kw, cin, cout). Forward: one GEMM per image (patches x kernel,
+// bias fused into the write-back) whose patches are read from the image in place
+// (kernels::conv_forward); Same padding first copies the image into a zero frame in the scratch.
+// Backward: im2col of the image into the scratch, then the GEMMs of the kernel and patch
+// gradients.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -38,13 +42,22 @@ struct Conv {
         detail::padding_before(width, out_width, Kernel, stride, padding);
     static constexpr std::size_t pixels = out_height * out_width;
     static constexpr std::size_t patch = Kernel * Kernel * channels;
+    // The extent the windows cover: the image, cropped (Valid, a stride that leaves pixels
+    // over) or framed by zeros (Same).
+    static constexpr std::size_t framed_height = (out_height - 1) * stride + Kernel;
+    static constexpr std::size_t framed_width = (out_width - 1) * stride + Kernel;
+    static constexpr bool framed = pad_top != 0 || pad_left != 0 || framed_height > height ||
+                                   framed_width > width;
+    static constexpr std::size_t framed_size = framed_height * framed_width * channels;
+    static constexpr std::size_t read_width = framed ? framed_width : width;  // row stride
 
     using input_shape = In;
     using output_shape = Shape<out_height, out_width, Filters>;
     using activation = typename options::activation;
     static constexpr std::size_t kernel_count = patch * Filters;
     static constexpr std::size_t param_count = kernel_count + Filters;
-    static constexpr std::size_t scratch_floats = pixels * patch;
+    static constexpr std::size_t scratch_floats = std::max(pixels * patch,
+                                                           framed ? framed_size : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
 
@@ -68,14 +81,26 @@ struct Conv {
       kernels::im2col(image, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
                       out_height, out_width, col);
     }
+    // The image as conv_forward reads it: itself, or its copy framed by zeros in `scratch`.
+    static const float* framed_image(const float* image, float* scratch) noexcept {
+      if constexpr (!framed) {
+        return image;
+      } else {
+        std::fill_n(scratch, framed_size, 0.0f);
+        const std::size_t rows = std::min(height, framed_height - pad_top);
+        const std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
+        for (std::size_t y = 0; y < rows; ++y)
+          std::memcpy(scratch + ((y + pad_top) * framed_width + pad_left) * channels,
+                      image + y * width * channels, row_floats * sizeof(float));
+        return scratch;
+      }
+    }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
-      using kernels::Trans;
-      for (std::size_t i = 0; i < n; ++i) {
-        im2col(in + i * In::size, ctx.scratch);
-        kernels::gemm(Trans::No, Trans::No, pixels, Filters, patch, ctx.scratch, patch, params,
-                      Filters, 0.0f, out + i * output_shape::size, Filters, params + kernel_count);
-      }
+      for (std::size_t i = 0; i < n; ++i)
+        kernels::conv_forward(framed_image(in + i * In::size, ctx.scratch), read_width,
+                              channels, Kernel, Kernel, stride, out_width, 0, pixels, params,
+                              Filters, params + kernel_count, out + i * output_shape::size);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
