@@ -57,6 +57,16 @@ TEST_CASE("predict allocates nothing") {
   CHECK(allocations - before == 0);
 }
 
+TEST_CASE("predict with a team of threads allocates nothing") {
+  auto net = std::make_unique<Cnn>(1);
+  std::vector<float> image(Cnn::input_size, 0.25f);
+  ThreadPool pool(2);
+  net->predict(image, pool);  // warm-up: each thread's packing buffers
+  const std::size_t before = allocations;
+  for (int i = 0; i < 5; ++i) CHECK(net->predict(image, pool)[0] >= 0.0f);
+  CHECK(allocations - before == 0);
+}
+
 TEST_CASE("a training step (forward, backward, reduction, Adam) allocates nothing") {
   auto net = std::make_unique<Cnn>(1);
   std::vector<float> x(64 * Cnn::input_size);

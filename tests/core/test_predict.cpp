@@ -69,3 +69,56 @@ TEST_CASE("MaxPool with Same padding pools windows cut by the border, as Keras")
   const auto out = pool.predict(image);
   CHECK(out == std::array<float, 4>{5, 2, -8, -6});
 }
+
+// Teams: the seed CNN's shape (valid convolutions, Dense split by its inputs), Same padding
+// (framed images split by rows), a Dense with a softmax split across the team, and the MLP.
+using TeamCnn = Net<Input<28, 28, 1>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2>,
+                    Dropout<25>, Flatten, Dense<32, Relu>, Dense<10, Softmax>>;
+using TeamSameCnn = Net<Input<28, 28, 1>, Conv<8, 5, Relu, Same>, MaxPool<2>,
+                        Conv<12, 5, Relu, Same, Stride<2>>, Flatten, Dense<128, Softmax>>;
+using TeamMlp = Net<Input<784>, Dense<512>, Relu, Dense<512>, Relu, Dense<10>, Softmax>;
+
+template <class NetT>
+void check_team_predict() {
+  auto net = std::make_unique<NetT>(5);
+  std::vector<float> image(NetT::input_size);
+  Rng rng(11);
+  for (float& v : image) v = rng.uniform();
+  const auto alone = net->predict(image);
+  std::vector<std::vector<float>> layers_alone;
+  for (std::size_t i = 0; i < NetT::layer_count; ++i)
+    layers_alone.emplace_back(net->layer_output(i).begin(), net->layer_output(i).end());
+  for (const std::size_t threads : {1, 2, 3, 9}) {  // 9: more than kMaxTeam
+    INFO(threads << " threads");
+    ThreadPool pool(threads);
+    for (int repeat = 0; repeat < 3; ++repeat) {
+      const auto together = net->predict(image, pool);
+      for (std::size_t j = 0; j < alone.size(); ++j)
+        CHECK(together[j] == doctest::Approx(alone[j]).epsilon(1e-5).scale(1.0));
+      for (std::size_t i = 0; i < NetT::layer_count; ++i)
+        for (std::size_t j = 0; j < layers_alone[i].size(); j += 7)
+          REQUIRE(net->layer_output(i)[j] ==
+                  doctest::Approx(layers_alone[i][j]).epsilon(1e-5).scale(1.0));
+    }
+  }
+}
+
+TEST_CASE("predict with a team of threads gives what predict alone gives") {
+  static_assert(TeamCnn::layer<1>::team_split && TeamCnn::layer<5>::team_split &&
+                !TeamCnn::layer<6>::team_split);
+  static_assert(TeamSameCnn::layer<4>::team_split, "the softmax Dense splits");
+  check_team_predict<TeamCnn>();
+  check_team_predict<TeamSameCnn>();
+  check_team_predict<TeamMlp>();
+}
+
+TEST_CASE("Model::predict of one image uses the team: the same outputs") {
+  auto net = std::make_unique<TeamCnn>(5);
+  std::vector<float> image(TeamCnn::input_size, 0.3f);
+  const auto alone = net->predict(image);
+  auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2});
+  const std::vector<float> outputs = model.predict(image);
+  REQUIRE(outputs.size() == 10);
+  for (std::size_t j = 0; j < 10; ++j)
+    CHECK(outputs[j] == doctest::Approx(alone[j]).epsilon(1e-5).scale(1.0));
+}

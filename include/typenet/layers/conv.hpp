@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
@@ -60,6 +61,13 @@ struct Conv {
                                                            framed ? framed_size : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
+    // In a team, each member computes its part of the output pixels (whole 6-row micro-tiles).
+    static constexpr bool team_split = flops >= kTeamSplitFlops;
+    static constexpr std::size_t team_pixel_granule = 6;
+    static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
+      const auto [first, end] = team.part(pixels, team_pixel_granule);
+      return {first * Filters, end * Filters};
+    }
 
     static constexpr LayerInfo info() {
       LayerInfo layer;
@@ -81,26 +89,34 @@ struct Conv {
       kernels::im2col(image, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
                       out_height, out_width, col);
     }
-    // The image as conv_forward reads it: itself, or its copy framed by zeros in `scratch`.
-    static const float* framed_image(const float* image, float* scratch) noexcept {
+    // The image as conv_forward reads it: itself, or its copy framed by zeros in `scratch`
+    // (in a team, each member frames its part of the rows, then the team syncs).
+    static const float* framed_image(const float* image, float* scratch,
+                                     const Team& team) noexcept {
       if constexpr (!framed) {
         return image;
       } else {
-        std::fill_n(scratch, framed_size, 0.0f);
-        const std::size_t rows = std::min(height, framed_height - pad_top);
+        const auto [first_row, end_row] = team.part(framed_height);
+        std::fill(scratch + first_row * framed_width * channels,
+                  scratch + end_row * framed_width * channels, 0.0f);
         const std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
-        for (std::size_t y = 0; y < rows; ++y)
-          std::memcpy(scratch + ((y + pad_top) * framed_width + pad_left) * channels,
-                      image + y * width * channels, row_floats * sizeof(float));
+        for (std::size_t y = std::max(first_row, pad_top); y < end_row && y < pad_top + height;
+             ++y)
+          std::memcpy(scratch + (y * framed_width + pad_left) * channels,
+                      image + (y - pad_top) * width * channels, row_floats * sizeof(float));
+        team.sync();
         return scratch;
       }
     }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
+      // Alone: every pixel of each image. In a team (one image): this member's pixels.
+      const auto [first_pixel, end_pixel] = ctx.team.part(pixels, team_pixel_granule);
       for (std::size_t i = 0; i < n; ++i)
-        kernels::conv_forward(framed_image(in + i * In::size, ctx.scratch), read_width,
-                              channels, Kernel, Kernel, stride, out_width, 0, pixels, params,
-                              Filters, params + kernel_count, out + i * output_shape::size);
+        kernels::conv_forward(framed_image(in + i * In::size, ctx.scratch, ctx.team),
+                              read_width, channels, Kernel, Kernel, stride, out_width,
+                              first_pixel, end_pixel, params, Filters, params + kernel_count,
+                              out + i * output_shape::size);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
@@ -25,9 +26,16 @@ struct Dense {
     using activation = typename options::activation;
     static constexpr std::size_t kernel_count = inputs * Units;
     static constexpr std::size_t param_count = kernel_count + Units;
-    static constexpr std::size_t scratch_floats = 0;
-    static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * kernel_count;
+    // In a team, each member sums over its part of the inputs (contiguous rows of W: the
+    // bandwidth-bound batch-1 product streams them best) into a partial output; the members
+    // then add the partials up, each over its part of the outputs.
+    static constexpr bool team_split = flops >= kTeamSplitFlops;
+    static constexpr std::size_t scratch_floats = team_split ? (kMaxTeam - 1) * Units : 0;
+    static constexpr std::size_t cache_words = 0;
+    static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
+      return team.part(Units, 16);
+    }
 
     static constexpr LayerInfo info() {
       LayerInfo layer;
@@ -43,10 +51,24 @@ struct Dense {
       glorot_uniform_init(params, kernel_count, Units, inputs, Units, rng);
     }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
-                        const Context&) noexcept {
+                        const Context& ctx) noexcept {
       using kernels::Trans;
-      kernels::gemm(Trans::No, Trans::No, n, Units, inputs, in, inputs, params, Units, 0.0f, out,
-                    Units, params + kernel_count);
+      const Team& team = ctx.team;
+      if (team.size == 1) {
+        kernels::gemm(Trans::No, Trans::No, n, Units, inputs, in, inputs, params, Units, 0.0f,
+                      out, Units, params + kernel_count);
+        return;
+      }
+      // A team computes one image (n == 1).
+      const auto [first_input, end_input] = team.part(inputs, 16);
+      float* partial = team.member == 0 ? out : ctx.scratch + (team.member - 1) * Units;
+      kernels::gemm(Trans::No, Trans::No, 1, Units, end_input - first_input, in + first_input,
+                    inputs, params + first_input * Units, Units, 0.0f, partial, Units,
+                    team.member == 0 ? params + kernel_count : nullptr);
+      team.sync();
+      const auto [first, end] = team_share(team);
+      for (std::size_t member = 1; member < team.size; ++member)
+        kernels::add_to(out + first, ctx.scratch + (member - 1) * Units + first, end - first);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context&) noexcept {

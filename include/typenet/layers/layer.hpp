@@ -21,6 +21,12 @@
 // activation), which it may overwrite; it *assigns* `din` (skipped when din is null, for the first
 // layer) and *accumulates* into `dparams` (the trainer zeroes it once per step). All of them are
 // noexcept and allocate nothing.
+//
+// Teams: Net::predict(image, pool) runs one forward pass on several threads. A layer whose
+// bound type says `team_split = true` is then called on every member with ctx.team set and
+// computes the part team_share(member, size) of its output (a contiguous range of floats); it
+// may sync() the team inside. Other layers run on member 0 alone. The Net applies the
+// activation to each member's part and syncs the team between layers.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +36,7 @@
 #include "typenet/layer_info.hpp"
 #include "typenet/random.hpp"
 #include "typenet/shape.hpp"
+#include "typenet/share.hpp"
 
 namespace typenet {
 
@@ -37,6 +44,29 @@ namespace detail {
 template <ActivationKind Kind>
 struct Activation;
 }
+
+class ThreadPool;
+
+// The most threads that share one forward pass (Net::predict with a pool): layers size their
+// team scratch for it. The MNIST nets gain nothing beyond a few.
+inline constexpr std::size_t kMaxTeam = 8;
+// A layer splits its forward pass across a team from this many FLOPs per image: below, one
+// thread is done before a barrier would be.
+inline constexpr std::size_t kTeamSplitFlops = std::size_t{1} << 17;
+
+// This thread's place in the team computing a forward pass; size 1 when it works alone.
+struct Team {
+  ThreadPool* pool = nullptr;
+  std::size_t member = 0;
+  std::size_t size = 1;
+  // Waits until every member has reached this point.
+  void sync() const noexcept;
+  // This member's part of `count` items (see share_of).
+  constexpr std::pair<std::size_t, std::size_t> part(std::size_t count,
+                                                     std::size_t granule = 1) const noexcept {
+    return share_of(count, member, size, granule);
+  }
+};
 
 // What a layer may use besides its parameters and its input/output buffers.
 struct Context {
@@ -46,6 +76,7 @@ struct Context {
   std::uint64_t seed = 0;          // stream seed for this step (dropout)
   std::size_t first_image = 0;     // global index of image 0 of this call within the step
   std::size_t layer_index = 0;
+  Team team{};
 };
 
 // Common base of layers that only move data (Flatten, inference-time Dropout, activations).

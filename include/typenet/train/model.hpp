@@ -33,7 +33,7 @@
 #include "typenet/train/history.hpp"
 #include "typenet/train/losses.hpp"
 #include "typenet/train/progress.hpp"
-#include "typenet/train/thread_pool.hpp"
+#include "typenet/thread_pool.hpp"
 
 namespace typenet {
 
@@ -145,7 +145,7 @@ class Model final : public TrainingControl {
       std::fill(worker.grads.begin(), worker.grads.end(), 0.0f);
       worker.loss = 0;
       worker.correct = 0;
-      const auto [begin, end] = ThreadPool::share(count, w, pool_.size());
+      const auto [begin, end] = share_of(count, w, pool_.size());
       for (std::size_t first = begin; first < end; first += Chunk) {
         const std::size_t n = std::min(Chunk, end - first);
         gather(data, indices.subspan(first, n), worker);
@@ -269,7 +269,7 @@ class Model final : public TrainingControl {
       Worker& worker = *workers_[w];
       worker.loss = 0;
       worker.correct = 0;
-      const auto [begin, end] = ThreadPool::share(count, w, pool_.size());
+      const auto [begin, end] = share_of(count, w, pool_.size());
       for (std::size_t first = begin; first < end; first += Chunk) {
         const std::size_t n = std::min(Chunk, end - first);
         const float* out = NetT::forward(net_.parameters().data(),
@@ -283,7 +283,8 @@ class Model final : public TrainingControl {
     return totals(count);
   }
 
-  // Outputs (probabilities for a Softmax head) for every image, every core.
+  // Outputs (probabilities for a Softmax head) for every image, every core: images split
+  // between the threads, or each image split between them when there are fewer images.
   void predict(std::span<const float> images, std::span<float> outputs) {
     const std::size_t count = images.size() / NetT::input_size;
     if (images.size() != count * NetT::input_size || outputs.size() != count * classes)
@@ -291,9 +292,17 @@ class Model final : public TrainingControl {
                                   " floats per image and " + std::to_string(classes) +
                                   " outputs per image; got " + std::to_string(images.size()) +
                                   " and " + std::to_string(outputs.size()));
+    if (count < pool_.size()) {  // too few images to go round: the threads share each one
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto output =
+            net_.predict(images.subspan(i * NetT::input_size, NetT::input_size), pool_);
+        std::copy(output.begin(), output.end(), outputs.begin() + i * classes);
+      }
+      return;
+    }
     auto job = [&](std::size_t w) {
       Worker& worker = *workers_[w];
-      const auto [begin, end] = ThreadPool::share(count, w, pool_.size());
+      const auto [begin, end] = share_of(count, w, pool_.size());
       for (std::size_t first = begin; first < end; first += Chunk) {
         const std::size_t n = std::min(Chunk, end - first);
         const float* out = NetT::forward(net_.parameters().data(),
@@ -367,8 +376,7 @@ class Model final : public TrainingControl {
   // The part of the parameters that worker w updates; slices on 16-float boundaries keep the
   // SIMD kernels aligned.
   std::pair<std::size_t, std::size_t> param_slice(std::size_t w) const {
-    const auto [begin, end] = ThreadPool::share(NetT::param_count / 16, w, pool_.size());
-    return {begin * 16, w + 1 == pool_.size() ? NetT::param_count : end * 16};
+    return share_of(NetT::param_count, w, pool_.size(), 16);
   }
   std::array<float*, Optimizer::slot_names.size()> slot_slices(std::size_t begin) {
     std::array<float*, Optimizer::slot_names.size()> slots;
