@@ -3,15 +3,16 @@
 //
 //   setup target=AVX2 threads=2 data=mnist
 //   net=cnn figure=train images_per_s=1234.5 images=60000 seconds=48.6 gflops=88.1 allocations=0
-//   net=cnn figure=latency median_us=412.0 p99_us=530.1 calls=7000 params=1199882 gflops=58.2
-//       allocations=0 checksum=31.4
+//   net=cnn figure=latency threads=1 median_us=412.0 p99_us=530.1 calls=7000 params=1199882
+//       gflops=58.2 allocations=0 checksum=31.4
 //   net=cnn figure=throughput images_per_s=3800.2 batch=1000 repeats=11 gflops=90.4 allocations=0
 //   allocations=0
 //
 // (one line per figure; the setup line's data= field ends its line and may hold spaces)
 // train: one epoch of train_on_batch steps (batch 128, Adam, shuffled) on --threads threads,
-// after one warm-up step, as PyTorch's training loop; latency: single-image net.predict calls on
-// one thread; throughput: Model::predict of 1000 images on --threads threads. The Conv64/128 and
+// after one warm-up step, as PyTorch's training loop; latency: single-image net.predict calls,
+// alone on one thread and (a line each) shared by a team of --threads threads (predict with a
+// pool); throughput: Model::predict of 1000 images on --threads threads. The Conv64/128 and
 // Keras 5x5 nets are timed for inference only. Every measured loop counts the global operator
 // new calls made meanwhile (typenet promises none); the program fails when there were any.
 #include <CLI/CLI.hpp>
@@ -99,16 +100,22 @@ void measure_training(const char* name, const Settings& settings, const bench::B
               name, rate, images, seconds, 3.0 * double(NetT::flops) * rate * 1e-9, allocations);
 }
 
+// Single-image predictions, alone (team == 1: Net::predict(image)) or by a team of threads
+// (Net::predict(image, pool)).
 template <class NetT>
 void measure_latency(const char* name, const Settings& settings, const bench::BenchData& data,
-                     std::size_t& total_allocations) {
+                     std::size_t team, std::size_t& total_allocations) {
   auto net = std::make_unique<NetT>(1);
+  ThreadPool pool(team);
   const std::size_t images = data.test.count;
   auto image = [&](std::size_t call) {
     return std::span(data.test.images).subspan(call % images * NetT::input_size, NetT::input_size);
   };
+  auto predict = [&](std::size_t call) {
+    return team == 1 ? net->predict(image(call)) : net->predict(image(call), pool);
+  };
   float checksum = 0;  // keeps the calls from being optimised away
-  for (std::size_t call = 0; call < 50; ++call) checksum += net->predict(image(call))[0];
+  for (std::size_t call = 0; call < 50; ++call) checksum += predict(call)[0];
 
   std::vector<double> micros(1'000'000);
   std::size_t calls = 0;
@@ -116,15 +123,15 @@ void measure_latency(const char* name, const Settings& settings, const bench::Be
     const Clock::time_point start = Clock::now();
     while (calls < micros.size() && (calls < 200 || seconds_since(start) < settings.seconds)) {
       const Clock::time_point before = Clock::now();
-      checksum += net->predict(image(calls))[0];
+      checksum += predict(calls)[0];
       micros[calls++] = std::chrono::duration<double, std::micro>(Clock::now() - before).count();
     }
   });
   micros.resize(calls);
   const double median_us = percentile(micros, 0.5);
-  std::printf("net=%s figure=latency median_us=%.2f p99_us=%.2f calls=%zu params=%zu "
+  std::printf("net=%s figure=latency threads=%zu median_us=%.2f p99_us=%.2f calls=%zu params=%zu "
               "gflops=%.2f allocations=%zu checksum=%g\n",
-              name, median_us, percentile(micros, 0.99), calls, NetT::param_count,
+              name, team, median_us, percentile(micros, 0.99), calls, NetT::param_count,
               double(NetT::flops) / median_us * 1e-3, allocations, double(checksum));
 }
 
@@ -170,7 +177,8 @@ int run(const Settings& settings) {
     if (!settings.only.empty() && std::ranges::find(settings.only, name) == settings.only.end())
       return;
     if (trained) measure_training<NetT>(name, settings, data, total_allocations);
-    measure_latency<NetT>(name, settings, data, total_allocations);
+    measure_latency<NetT>(name, settings, data, 1, total_allocations);
+    if (threads > 1) measure_latency<NetT>(name, settings, data, threads, total_allocations);
     measure_throughput<NetT>(name, settings, data, total_allocations);
     std::fflush(stdout);
   });
