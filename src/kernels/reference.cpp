@@ -43,6 +43,19 @@ void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t 
   }
 }
 
+void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,
+                     std::uint64_t seed, std::uint32_t threshold, float scale) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    keep[i] = dropout_bits(seed, std::uint32_t(i)) >= threshold;
+    y[i] = keep[i] ? x[i] * scale : 0.0f;
+  }
+}
+
+void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,
+                      float scale) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dx[i] = keep[i] ? dy[i] * scale : 0.0f;
+}
+
 void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept {
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) bias_grad[j] += dy[i * n + j];

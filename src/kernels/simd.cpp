@@ -213,6 +213,43 @@ void TanhBackward(const float* y, float* dy, size_t count) {
   });
 }
 
+// murmur3_mix and dropout_bits (kernels.hpp), a vector of counters at a time.
+template <class DU, class VU>
+HWY_INLINE VU Murmur3Mix(DU du, VU h) {
+  h = hn::Xor(h, hn::ShiftRight<16>(h));
+  h = hn::Mul(h, hn::Set(du, 0x85ebca6bu));
+  h = hn::Xor(h, hn::ShiftRight<13>(h));
+  h = hn::Mul(h, hn::Set(du, 0xc2b2ae35u));
+  return hn::Xor(h, hn::ShiftRight<16>(h));
+}
+
+void DropoutForward(const float* x, float* y, std::uint32_t* keep, size_t count,
+                    std::uint64_t seed, std::uint32_t threshold, float scale) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const hn::RebindToUnsigned<decltype(d)> du;
+    const auto index = hn::Add(hn::Set(du, std::uint32_t(i)), hn::Iota(du, 0));
+    const auto weyl = hn::Add(hn::Mul(index, hn::Set(du, 0x9e3779b9u)),
+                              hn::Set(du, std::uint32_t(seed)));
+    const auto bits = Murmur3Mix(
+        du, hn::Xor(Murmur3Mix(du, weyl), hn::Set(du, std::uint32_t(seed >> 32))));
+    const auto kept = hn::Not(hn::Gt(hn::Set(du, threshold), bits));  // bits >= threshold
+    hn::StoreU(hn::IfThenElseZero(kept, hn::Set(du, 1u)), du, keep + i);
+    hn::StoreU(hn::IfThenElseZero(hn::RebindMask(d, kept),
+                                  hn::Mul(hn::LoadU(d, x + i), hn::Set(d, scale))),
+               d, y + i);
+  });
+}
+
+void DropoutBackward(const float* dy, const std::uint32_t* keep, float* dx, size_t count,
+                     float scale) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const hn::RebindToUnsigned<decltype(d)> du;
+    const auto kept = hn::RebindMask(d, hn::Ne(hn::LoadU(du, keep + i), hn::Zero(du)));
+    hn::StoreU(hn::IfThenElseZero(kept, hn::Mul(hn::LoadU(d, dy + i), hn::Set(d, scale))), d,
+               dx + i);
+  });
+}
+
 void SoftmaxForward(float* y, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; ++r) {
     float* row = y + r * cols;
@@ -333,6 +370,8 @@ HWY_EXPORT(SigmoidForward);
 HWY_EXPORT(SigmoidBackward);
 HWY_EXPORT(TanhForward);
 HWY_EXPORT(TanhBackward);
+HWY_EXPORT(DropoutForward);
+HWY_EXPORT(DropoutBackward);
 HWY_EXPORT(SoftmaxForward);
 HWY_EXPORT(SoftmaxBackward);
 HWY_EXPORT(AdamUpdate);
@@ -389,6 +428,14 @@ void tanh_forward(float* y, std::size_t count) noexcept {
 }
 void tanh_backward(const float* y, float* dy, std::size_t count) noexcept {
   HWY_DYNAMIC_DISPATCH(TanhBackward)(y, dy, count);
+}
+void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,
+                     std::uint64_t seed, std::uint32_t threshold, float scale) noexcept {
+  HWY_DYNAMIC_DISPATCH(DropoutForward)(x, y, keep, count, seed, threshold, scale);
+}
+void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,
+                      float scale) noexcept {
+  HWY_DYNAMIC_DISPATCH(DropoutBackward)(dy, keep, dx, count, scale);
 }
 void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {
   HWY_DYNAMIC_DISPATCH(SoftmaxForward)(y, rows, cols);

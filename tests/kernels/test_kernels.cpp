@@ -1,5 +1,6 @@
 // The kernels other than gemm against their references, on odd sizes (vector tails), every
 // Highway target, convolution geometries with stride and padding, pooling with stride != size.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -239,6 +240,44 @@ TEST_CASE("activations forward and backward") {
           },
           magnitude_plus(1.0f));
     }
+}
+
+TEST_CASE("dropout forward and backward: the reference's mask, its rate, (seed, index) alone") {
+  std::mt19937 rng(21);
+  for (const std::uint32_t percent : {0u, 25u, 50u, 90u}) {
+    const auto threshold = std::uint32_t((std::uint64_t(percent) << 32) / 100);
+    const float scale = 100.0f / float(100 - percent);
+    for (const std::size_t count : {std::size_t{1}, std::size_t{67}, std::size_t{9216}}) {
+      INFO(percent << "% of " << count);
+      const std::uint64_t seed = rng();
+      const std::vector<float> x = testing::random_floats(count, rng);
+      std::vector<std::uint32_t> keep_expected(count), keep(count);
+      std::vector<float> y_expected(count), y(count), dx_expected(count), dx(count);
+      kernels::reference::dropout_forward(x.data(), y_expected.data(), keep_expected.data(),
+                                          count, seed, threshold, scale);
+      kernels::reference::dropout_backward(x.data(), keep_expected.data(), dx_expected.data(),
+                                           count, scale);
+      testing::for_each_target([&] {
+        kernels::dropout_forward(x.data(), y.data(), keep.data(), count, seed, threshold, scale);
+        CHECK(keep == keep_expected);
+        CHECK(y == y_expected);
+        kernels::dropout_backward(x.data(), keep.data(), dx.data(), count, scale);
+        CHECK(dx == dx_expected);
+      });
+      const std::size_t kept = std::size_t(std::count(keep.begin(), keep.end(), 1u));
+      if (count == 9216) {  // 3 standard deviations of a binomial at most
+        const double expected_kept = double(count) * (100 - percent) / 100.0;
+        const double sd = std::sqrt(double(count) * percent * (100 - percent)) / 100.0;
+        CHECK(std::abs(double(kept) - expected_kept) <= 3 * sd + 1e-9);
+      }
+      // A prefix of the mask is the mask of the prefix: element i depends on (seed, i) alone.
+      std::vector<float> prefix(count / 2);
+      std::vector<std::uint32_t> prefix_keep(count / 2);
+      kernels::dropout_forward(x.data(), prefix.data(), prefix_keep.data(), count / 2, seed,
+                               threshold, scale);
+      CHECK(std::equal(prefix_keep.begin(), prefix_keep.end(), keep.begin()));
+    }
+  }
 }
 
 TEST_CASE("softmax forward and backward") {

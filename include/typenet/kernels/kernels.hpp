@@ -70,6 +70,13 @@ enum class UpdateMode : std::uint8_t { DryRun, Apply };
   void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                 \
   void tanh_forward(float* y, std::size_t count) noexcept;                                      \
   void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
+  /* Inverted dropout of count values: keep[i] = 1 when dropout_bits(seed, i) >= threshold,   \
+     else 0; y[i] = keep[i] ? x[i] * scale : 0. The mask depends on (seed, i) alone.          \
+     Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */                                         \
+  void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,        \
+                       std::uint64_t seed, std::uint32_t threshold, float scale) noexcept;      \
+  void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx,                  \
+                        std::size_t count, float scale) noexcept;                               \
   /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */      \
   void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                  \
   /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                  \
@@ -93,6 +100,21 @@ enum class UpdateMode : std::uint8_t { DryRun, Apply };
 
 // The dispatched, SIMD versions (src/kernels/simd.cpp).
 TYPENET_KERNEL_DECLARATIONS
+
+// The 32 random bits of element i of a dropout mask: two rounds of MurmurHash3's finaliser over
+// a Weyl sequence, keyed by the 64-bit seed. A function of (seed, i) alone, in 32-bit integer
+// arithmetic that every SIMD target has, so masks are computed a vector at a time.
+constexpr std::uint32_t murmur3_mix(std::uint32_t h) noexcept {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+constexpr std::uint32_t dropout_bits(std::uint64_t seed, std::uint32_t i) noexcept {
+  return murmur3_mix(murmur3_mix(i * 0x9e3779b9u + std::uint32_t(seed)) ^
+                     std::uint32_t(seed >> 32));
+}
 
 // Name of the Highway target the dispatched kernels run on here, e.g. "AVX3".
 const char* simd_target_name() noexcept;
