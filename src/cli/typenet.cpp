@@ -159,8 +159,8 @@ void train(const Options& options) {
 
 template <class NetT>
 void evaluate(const Options& options) {
+  auto net = load_net<NetT>(options);  // first: a missing or bad weights file is told at once
   const MnistData data = load_data(options);
-  auto net = load_net<NetT>(options);
   auto model = compile_for(*net, options);
   fs::create_directories(options.out);
   write_test_pictures<NetT>(model, data.test, options.out);
