@@ -47,6 +47,38 @@ TEST_CASE("RMSprop and SGD (momentum, Nesterov) as Keras") {
   CHECK(r == doctest::Approx(1.0 + 0.9 * -0.05 - 0.05));
 }
 
+// Dropout regularises as the papers and Keras assume only if units are dropped independently:
+// the layer's masks must be uncorrelated between neighbouring units, channels, rows and images.
+TEST_CASE("Dropout's training masks are uncorrelated across units and images") {
+  using Layer = Dropout<25>::bind<Shape<12, 12, 64>>;  // the seed CNN's Dropout<25>
+  constexpr std::size_t units = Layer::input_shape::size, images = 400;
+  const std::vector<float> x(images * units, 1.0f);
+  std::vector<float> y(images * units);
+  std::vector<std::uint32_t> masks(images * units);
+  Context ctx;
+  ctx.training = true;
+  ctx.cache = masks.data();
+  ctx.seed = 0x5eed;
+  ctx.layer_index = 3;
+  Layer::forward(nullptr, x.data(), y.data(), images, ctx);
+  const auto correlation = [&](std::size_t lag) {  // Pearson's r of mask[i] and mask[i + lag]
+    double sa = 0, sb = 0, sab = 0, saa = 0, sbb = 0;
+    const std::size_t n = masks.size() - lag;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double a = masks[i], b = masks[i + lag];
+      sa += a, sb += b, sab += a * b, saa += a * a, sbb += b * b;
+    }
+    const double cov = sab / n - sa / n * sb / n;
+    return cov / std::sqrt((saa / n - sa / n * sa / n) * (sbb / n - sb / n * sb / n));
+  };
+  // 3.7 million pairs: one standard error of r is 5e-4; the bound is 6 of them.
+  for (const std::size_t lag : {std::size_t{1}, std::size_t{2}, std::size_t{64},
+                                std::size_t{12 * 64}, units}) {
+    INFO("lag " << lag);
+    CHECK(std::abs(correlation(lag)) < 3e-3);
+  }
+}
+
 TEST_CASE("cross-entropy values and gradients") {
   const float probs[3] = {0.2f, 0.7f, 0.1f};
   const std::uint8_t label = 1;
