@@ -269,8 +269,8 @@ class Net<Input<InputExtents...>, Layers...> {
 
   // Backward pass after forward over the same n images. On entry buffers.grad_a holds the
   // gradient w.r.t. the Net's output or, when `head_gradient_is_pre_activation` (softmax fused
-  // with cross-entropy), w.r.t. the last layer's pre-activation. Accumulates into dparams; writes
-  // the input gradient when input_grad is not null.
+  // with cross-entropy), w.r.t. the last layer's pre-activation. Accumulates into dparams (assigns
+  // them when ctx.assign_grads); writes the input gradient when input_grad is not null.
   template <std::size_t Chunk>
   static void backward(const float* params, const float* input, std::size_t n,
                        Buffers<Net, Chunk, true>& buffers, float* dparams,

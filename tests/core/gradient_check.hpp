@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -51,6 +52,18 @@ void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t imag
   std::vector<float> dparams(N::param_count, 0.0f), dx(x.size(), 0.0f);
   N::backward(net->parameters().data(), x.data(), images, *buffers, dparams.data(), false,
               dx.data(), ctx);
+  // The first chunk of a training step assigns the parameter gradients instead of adding to
+  // them: the same numbers, whatever was in the buffer (NaN here) before.
+  {
+    objective();
+    std::copy(weights.begin(), weights.end(), buffers->grad_a.begin());
+    std::vector<float> assigned(N::param_count, std::numeric_limits<float>::quiet_NaN());
+    Context first = ctx;
+    first.assign_grads = true;
+    N::backward(net->parameters().data(), x.data(), images, *buffers, assigned.data(), false,
+                nullptr, first);
+    CHECK(assigned == dparams);
+  }
 
   GradientCheckResult result;
   auto check = [&](float& value, float analytic) {

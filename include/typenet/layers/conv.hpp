@@ -122,12 +122,13 @@ struct Conv {
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
       float* col = ctx.scratch;
+      if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
       for (std::size_t i = 0; i < n; ++i) {
         const float* dy = dout + i * output_shape::size;
         kernels::add_column_sums(dy, pixels, Filters, dparams + kernel_count);
         im2col(in + i * In::size, col);
         kernels::gemm(Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy, Filters,
-                      1.0f, dparams, Filters, nullptr);
+                      i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);
         if (!din) continue;
         // The patches are no longer needed: reuse their buffer for the patch gradients.
         kernels::gemm(Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params, Filters,

@@ -1,6 +1,7 @@
 // Dense<Units, Activation?>: y = x W + b, W stored (in, out) as Keras stores it.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 
@@ -71,11 +72,12 @@ struct Dense {
         kernels::add_to(out + first, ctx.scratch + (member - 1) * Units + first, end - first);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
-                         float* dparams, std::size_t n, const Context&) noexcept {
+                         float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
+      if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Units, 0.0f);
       kernels::add_column_sums(dout, n, Units, dparams + kernel_count);
-      kernels::gemm(Trans::Yes, Trans::No, inputs, Units, n, in, inputs, dout, Units, 1.0f,
-                    dparams, Units, nullptr);
+      kernels::gemm(Trans::Yes, Trans::No, inputs, Units, n, in, inputs, dout, Units,
+                    ctx.assign_grads ? 0.0f : 1.0f, dparams, Units, nullptr);
       if (din)
         kernels::gemm(Trans::No, Trans::Yes, n, inputs, Units, dout, Units, params, Units, 0.0f,
                       din, inputs, nullptr);

@@ -19,7 +19,8 @@
 // Contract (as dlib's): `forward` assigns `out` (n images). `backward` receives `dout`, the
 // gradient w.r.t. the layer's pre-activation output (the Net has already differentiated the
 // activation), which it may overwrite; it *assigns* `din` (skipped when din is null, for the first
-// layer) and *accumulates* into `dparams` (the trainer zeroes it once per step). All of them are
+// layer) and *accumulates* into `dparams`, or assigns them when ctx.assign_grads (the first
+// images of a step: the trainer then needs no pass zeroing the gradients). All of them are
 // noexcept and allocate nothing.
 //
 // Teams: Net::predict(image, pool) runs one forward pass on several threads. A layer whose
@@ -76,6 +77,7 @@ struct Context {
   std::uint64_t seed = 0;          // stream seed for this step (dropout)
   std::size_t first_image = 0;     // global index of image 0 of this call within the step
   std::size_t layer_index = 0;
+  bool assign_grads = false;       // backward assigns dparams instead of adding to them
   Team team{};
 };
 

@@ -142,10 +142,11 @@ class Model final : public TrainingControl {
     const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, step_).next();
     auto forward_backward = [&](std::size_t w) {
       Worker& worker = *workers_[w];
-      std::fill(worker.grads.begin(), worker.grads.end(), 0.0f);
       worker.loss = 0;
       worker.correct = 0;
       const auto [begin, end] = share_of(count, w, pool_.size());
+      // The first chunk assigns the gradients; a worker without images zeroes them.
+      if (begin == end) std::fill(worker.grads.begin(), worker.grads.end(), 0.0f);
       for (std::size_t first = begin; first < end; first += Chunk) {
         const std::size_t n = std::min(Chunk, end - first);
         gather(data, indices.subspan(first, n), worker);
@@ -153,6 +154,7 @@ class Model final : public TrainingControl {
         ctx.training = true;
         ctx.seed = step_seed;
         ctx.first_image = first;
+        ctx.assign_grads = first == begin;
         const float* params = net_.parameters().data();
         const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
         score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
