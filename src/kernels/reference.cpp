@@ -185,45 +185,46 @@ void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t c
 }
 
 namespace {
-// Updates parameter by parameter: new_param(i, apply) returns parameter i's updated value,
-// storing it and the optimizer's slots when apply. As the SIMD kernels, returns the index of
-// the first non-finite updated parameter (count when none).
+// Updates parameter by parameter: new_param(i) stores parameter i's updated value and slots and
+// returns the value. As the SIMD kernels, returns the index of the first non-finite updated
+// parameter (count when none).
 template <class NewParam>
-std::size_t update_params(std::size_t count, UpdateMode mode, const NewParam& new_param) {
+std::size_t update_params(std::size_t count, const NewParam& new_param) {
   std::size_t first_non_finite = count;
   for (std::size_t i = 0; i < count; ++i)
-    if (!std::isfinite(new_param(i, mode == UpdateMode::Apply)) && first_non_finite == count)
-      first_non_finite = i;
+    if (!std::isfinite(new_param(i)) && first_non_finite == count) first_non_finite = i;
   return first_non_finite;
 }
 }  // namespace
 
-std::size_t adam_update(float* p, const float* g, float* m, float* v, std::size_t count,
-                        float lr_t, float beta1, float beta2, float eps_t,
-                        UpdateMode mode) noexcept {
-  return update_params(count, mode, [&](std::size_t i, bool apply) {
+std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,
+                        float* p_out, float* m_out, float* v_out, std::size_t count, float lr_t,
+                        float beta1, float beta2, float eps_t) noexcept {
+  return update_params(count, [&](std::size_t i) {
     const float new_m = beta1 * m[i] + (1.0f - beta1) * g[i];
     const float new_v = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
     const float new_p = p[i] - lr_t * new_m / (std::sqrt(new_v) + eps_t);
-    if (apply) m[i] = new_m, v[i] = new_v, p[i] = new_p;
+    m_out[i] = new_m, v_out[i] = new_v, p_out[i] = new_p;
     return new_p;
   });
 }
-std::size_t rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,
-                           float rho, float eps, UpdateMode mode) noexcept {
-  return update_params(count, mode, [&](std::size_t i, bool apply) {
+std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,
+                           float* v_out, std::size_t count, float lr, float rho,
+                           float eps) noexcept {
+  return update_params(count, [&](std::size_t i) {
     const float new_v = rho * v[i] + (1.0f - rho) * g[i] * g[i];
     const float new_p = p[i] - lr * g[i] / (std::sqrt(new_v) + eps);
-    if (apply) v[i] = new_v, p[i] = new_p;
+    v_out[i] = new_v, p_out[i] = new_p;
     return new_p;
   });
 }
-std::size_t sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr,
-                       float mu, bool nesterov, UpdateMode mode) noexcept {
-  return update_params(count, mode, [&](std::size_t i, bool apply) {
+std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,
+                       float* vel_out, std::size_t count, float lr, float mu,
+                       bool nesterov) noexcept {
+  return update_params(count, [&](std::size_t i) {
     const float new_vel = mu * vel[i] - lr * g[i];
     const float new_p = p[i] + (nesterov ? mu * new_vel - lr * g[i] : new_vel);
-    if (apply) vel[i] = new_vel, p[i] = new_p;
+    vel_out[i] = new_vel, p_out[i] = new_p;
     return new_p;
   });
 }

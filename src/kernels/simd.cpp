@@ -285,24 +285,25 @@ void SoftmaxBackward(const float* y, float* dy, size_t rows, size_t cols) {
   }
 }
 
-// Drives an optimizer update: new_params(d, i, apply) computes the updated parameters of the
-// lanes at i (storing them and the optimizer's slots when apply) and returns them. Returns the
-// index of the first non-finite updated parameter, count when there is none.
+// Drives an optimizer update: new_params(d, i) computes the updated parameters of the lanes at
+// i, stores them and the optimizer's slots, and returns them. Returns the index of the first
+// non-finite updated parameter, count when there is none. The outputs may be the inputs: each
+// vector is loaded before it is stored.
 template <class NewParams>
-HWY_INLINE size_t UpdateParams(size_t count, UpdateMode mode, const NewParams& new_params) {
-  const bool apply = mode == UpdateMode::Apply;
+HWY_INLINE size_t UpdateParams(size_t count, const NewParams& new_params) {
   size_t first_non_finite = count;
   ForEachVector(count, [&](auto d, size_t i) {
-    const auto non_finite = hn::Not(hn::IsFinite(new_params(d, i, apply)));
+    const auto non_finite = hn::Not(hn::IsFinite(new_params(d, i)));
     if (HWY_UNLIKELY(!hn::AllFalse(d, non_finite)) && first_non_finite == count)
       first_non_finite = i + size_t(hn::FindFirstTrue(d, non_finite));
   });
   return first_non_finite;
 }
 
-size_t AdamUpdate(float* p, const float* g, float* m, float* v, size_t count, float lr_t,
-                  float beta1, float beta2, float eps_t, UpdateMode mode) {
-  return UpdateParams(count, mode, [&](auto d, size_t i, bool apply) {
+size_t AdamUpdate(const float* p, const float* g, const float* m, const float* v, float* p_out,
+                  float* m_out, float* v_out, size_t count, float lr_t, float beta1, float beta2,
+                  float eps_t) {
+  return UpdateParams(count, [&](auto d, size_t i) {
     const auto grad = hn::LoadU(d, g + i);
     const auto new_m =
         hn::MulAdd(hn::Set(d, beta1), hn::LoadU(d, m + i), hn::Mul(hn::Set(d, 1.0f - beta1), grad));
@@ -310,42 +311,36 @@ size_t AdamUpdate(float* p, const float* g, float* m, float* v, size_t count, fl
                                   hn::Mul(hn::Mul(hn::Set(d, 1.0f - beta2), grad), grad));
     const auto step = hn::Div(new_m, hn::Add(hn::Sqrt(new_v), hn::Set(d, eps_t)));
     const auto new_p = hn::NegMulAdd(hn::Set(d, lr_t), step, hn::LoadU(d, p + i));
-    if (apply) {
-      hn::StoreU(new_m, d, m + i);
-      hn::StoreU(new_v, d, v + i);
-      hn::StoreU(new_p, d, p + i);
-    }
+    hn::StoreU(new_m, d, m_out + i);
+    hn::StoreU(new_v, d, v_out + i);
+    hn::StoreU(new_p, d, p_out + i);
     return new_p;
   });
 }
 
-size_t RmspropUpdate(float* p, const float* g, float* v, size_t count, float lr, float rho,
-                     float eps, UpdateMode mode) {
-  return UpdateParams(count, mode, [&](auto d, size_t i, bool apply) {
+size_t RmspropUpdate(const float* p, const float* g, const float* v, float* p_out, float* v_out,
+                     size_t count, float lr, float rho, float eps) {
+  return UpdateParams(count, [&](auto d, size_t i) {
     const auto grad = hn::LoadU(d, g + i);
     const auto new_v = hn::MulAdd(hn::Set(d, rho), hn::LoadU(d, v + i),
                                   hn::Mul(hn::Mul(hn::Set(d, 1.0f - rho), grad), grad));
     const auto step = hn::Div(grad, hn::Add(hn::Sqrt(new_v), hn::Set(d, eps)));
     const auto new_p = hn::NegMulAdd(hn::Set(d, lr), step, hn::LoadU(d, p + i));
-    if (apply) {
-      hn::StoreU(new_v, d, v + i);
-      hn::StoreU(new_p, d, p + i);
-    }
+    hn::StoreU(new_v, d, v_out + i);
+    hn::StoreU(new_p, d, p_out + i);
     return new_p;
   });
 }
 
-size_t SgdUpdate(float* p, const float* g, float* vel, size_t count, float lr, float mu,
-                 bool nesterov, UpdateMode mode) {
-  return UpdateParams(count, mode, [&](auto d, size_t i, bool apply) {
+size_t SgdUpdate(const float* p, const float* g, const float* vel, float* p_out, float* vel_out,
+                 size_t count, float lr, float mu, bool nesterov) {
+  return UpdateParams(count, [&](auto d, size_t i) {
     const auto lr_grad = hn::Mul(hn::Set(d, lr), hn::LoadU(d, g + i));
     const auto new_vel = hn::MulSub(hn::Set(d, mu), hn::LoadU(d, vel + i), lr_grad);
     const auto step = nesterov ? hn::MulSub(hn::Set(d, mu), new_vel, lr_grad) : new_vel;
     const auto new_p = hn::Add(hn::LoadU(d, p + i), step);
-    if (apply) {
-      hn::StoreU(new_vel, d, vel + i);
-      hn::StoreU(new_p, d, p + i);
-    }
+    hn::StoreU(new_vel, d, vel_out + i);
+    hn::StoreU(new_p, d, p_out + i);
     return new_p;
   });
 }
@@ -443,18 +438,21 @@ void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {
 void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept {
   HWY_DYNAMIC_DISPATCH(SoftmaxBackward)(y, dy, rows, cols);
 }
-std::size_t adam_update(float* p, const float* g, float* m, float* v, std::size_t count,
-                        float lr_t, float beta1, float beta2, float eps_t,
-                        UpdateMode mode) noexcept {
-  return HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, count, lr_t, beta1, beta2, eps_t, mode);
+std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,
+                        float* p_out, float* m_out, float* v_out, std::size_t count, float lr_t,
+                        float beta1, float beta2, float eps_t) noexcept {
+  return HWY_DYNAMIC_DISPATCH(AdamUpdate)(p, g, m, v, p_out, m_out, v_out, count, lr_t, beta1,
+                                          beta2, eps_t);
 }
-std::size_t rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,
-                           float rho, float eps, UpdateMode mode) noexcept {
-  return HWY_DYNAMIC_DISPATCH(RmspropUpdate)(p, g, v, count, lr, rho, eps, mode);
+std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,
+                           float* v_out, std::size_t count, float lr, float rho,
+                           float eps) noexcept {
+  return HWY_DYNAMIC_DISPATCH(RmspropUpdate)(p, g, v, p_out, v_out, count, lr, rho, eps);
 }
-std::size_t sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr,
-                       float mu, bool nesterov, UpdateMode mode) noexcept {
-  return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, vel, count, lr, mu, nesterov, mode);
+std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,
+                       float* vel_out, std::size_t count, float lr, float mu,
+                       bool nesterov) noexcept {
+  return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, vel, p_out, vel_out, count, lr, mu, nesterov);
 }
 
 }  // namespace typenet::kernels

@@ -15,14 +15,14 @@ TEST_CASE("Adam's first steps match hand-computed values") {
   float p[2] = {1.0f, -2.0f}, g[2] = {0.5f, -0.1f}, m[2] = {}, v[2] = {};
   float* slots[2] = {m, v};
   Adam adam;
-  adam.update(p, g, slots, 2, 1);
+  adam.update(p, g, slots, p, slots, 2, 1);
   // Step 1: m = 0.1 g, v = 0.001 g^2, alpha = lr sqrt(0.001) / 0.1, p -= alpha m / (sqrt(v) + eps)
   // = lr * sign(g) (up to eps).
   CHECK(p[0] == doctest::Approx(1.0 - 1e-3).epsilon(1e-6));
   CHECK(p[1] == doctest::Approx(-2.0 + 1e-3).epsilon(1e-6));
   CHECK(m[0] == doctest::Approx(0.05));
   CHECK(v[1] == doctest::Approx(1e-5));
-  adam.update(p, g, slots, 2, 2);
+  adam.update(p, g, slots, p, slots, 2, 2);
   const double m2 = 0.9 * 0.05 + 0.1 * 0.5, v2 = 0.999 * 0.00025 + 0.001 * 0.25;
   const double alpha = 1e-3 * std::sqrt(1 - 0.999 * 0.999) / (1 - 0.81);
   CHECK(p[0] == doctest::Approx(1.0 - 1e-3 - alpha * m2 / (std::sqrt(v2) + 1e-7)).epsilon(1e-6));
@@ -31,19 +31,20 @@ TEST_CASE("Adam's first steps match hand-computed values") {
 TEST_CASE("RMSprop and SGD (momentum, Nesterov) as Keras") {
   float p = 1.0f, g = 0.5f, v = 0.0f;
   float* slot[1] = {&v};
-  RMSprop{}.update(&p, &g, slot, 1, 1);
+  RMSprop{}.update(&p, &g, slot, &p, slot, 1, 1);
   CHECK(v == doctest::Approx(0.025));
   CHECK(p == doctest::Approx(1.0 - 1e-3 * 0.5 / (std::sqrt(0.025) + 1e-7)));
   float q = 1.0f, velocity = 0.0f;
   float* vel[1] = {&velocity};
   SGD sgd{.learning_rate = 0.1f, .momentum = 0.9f};
-  sgd.update(&q, &g, vel, 1, 1);
-  sgd.update(&q, &g, vel, 1, 2);
+  sgd.update(&q, &g, vel, &q, vel, 1, 1);
+  sgd.update(&q, &g, vel, &q, vel, 1, 2);
   CHECK(velocity == doctest::Approx(-0.05 * 0.9 - 0.05));
   CHECK(q == doctest::Approx(1.0 - 0.05 - 0.095));
   float r = 1.0f, rv = 0.0f;
   float* nv[1] = {&rv};
-  SGD{.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true}.update(&r, &g, nv, 1, 1);
+  SGD{.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true}.update(&r, &g, nv, &r, nv, 1,
+                                                                     1);
   CHECK(r == doctest::Approx(1.0 + 0.9 * -0.05 - 0.05));
 }
 

@@ -307,9 +307,11 @@ TEST_CASE("softmax forward and backward") {
     }
 }
 
-// An optimizer update over buffers {params, grads, slots...}: the SIMD or the reference kernel.
+// An optimizer update that reads buffers {params, grads, slots...} from `in` and writes the
+// updated params and slots to the same places in `out` (`in` itself: in place): the SIMD or the
+// reference kernel.
 using OptimizerRun =
-    std::function<std::size_t(bool simd, Buffers&, std::size_t count, kernels::UpdateMode)>;
+    std::function<std::size_t(bool simd, Buffers& in, Buffers& out, std::size_t count)>;
 
 struct NamedOptimizerRun {
   const char* name;
@@ -322,24 +324,25 @@ struct NamedOptimizerRun {
 std::vector<NamedOptimizerRun> optimizer_runs() {
   std::vector<NamedOptimizerRun> runs{
       {"adam", 2, true,
-       [](bool simd, Buffers& b, std::size_t count, kernels::UpdateMode mode) {
+       [](bool simd, Buffers& in, Buffers& out, std::size_t count) {
          return (simd ? kernels::adam_update : kernels::reference::adam_update)(
-             b[0].data(), b[1].data(), b[2].data(), b[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f,
-             mode);
+             in[0].data(), in[1].data(), in[2].data(), in[3].data(), out[0].data(),
+             out[2].data(), out[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f);
        }},
-      {"rmsprop", 1, true, [](bool simd, Buffers& b, std::size_t count, kernels::UpdateMode mode) {
+      {"rmsprop", 1, true, [](bool simd, Buffers& in, Buffers& out, std::size_t count) {
          return (simd ? kernels::rmsprop_update : kernels::reference::rmsprop_update)(
-             b[0].data(), b[1].data(), b[2].data(), count, 0.1f, 0.9f, 1e-7f, mode);
+             in[0].data(), in[1].data(), in[2].data(), out[0].data(), out[2].data(), count,
+             0.1f, 0.9f, 1e-7f);
        }}};
   for (const float mu : {0.0f, 0.9f})
     for (const bool nesterov : {false, true})
       runs.push_back({mu == 0 ? (nesterov ? "sgd nesterov" : "sgd")
                               : (nesterov ? "sgd momentum nesterov" : "sgd momentum"),
-                      1, false, [mu, nesterov](bool simd, Buffers& b, std::size_t count,
-                                        kernels::UpdateMode mode) {
+                      1, false,
+                      [mu, nesterov](bool simd, Buffers& in, Buffers& out, std::size_t count) {
                         return (simd ? kernels::sgd_update : kernels::reference::sgd_update)(
-                            b[0].data(), b[1].data(), b[2].data(), count, 0.5f, mu, nesterov,
-                            mode);
+                            in[0].data(), in[1].data(), in[2].data(), out[0].data(),
+                            out[2].data(), count, 0.5f, mu, nesterov);
                       }});
   return runs;
 }
@@ -354,6 +357,13 @@ Buffers optimizer_inputs(const NamedOptimizerRun& optimizer, std::size_t count,
   return inputs;
 }
 
+// Buffers of the inputs' sizes, all NaN: what an update into them must overwrite.
+Buffers nan_buffers(const Buffers& like) {
+  Buffers out = like;
+  for (auto& buffer : out) std::fill(buffer.begin(), buffer.end(), std::nanf(""));
+  return out;
+}
+
 TEST_CASE("optimizer updates: Adam, RMSprop, SGD with and without (Nesterov) momentum") {
   std::mt19937 rng(17);
   for (const auto& optimizer : optimizer_runs())
@@ -362,16 +372,17 @@ TEST_CASE("optimizer updates: Adam, RMSprop, SGD with and without (Nesterov) mom
       const auto& run = optimizer.run;
       const Buffers inputs = optimizer_inputs(optimizer, count, rng);
       compare_with_reference(
-          inputs,
-          [&](bool simd, Buffers& b) {
-            CHECK(run(simd, b, count, kernels::UpdateMode::Apply) == count);
-          },
+          inputs, [&](bool simd, Buffers& b) { CHECK(run(simd, b, b, count) == count); },
           magnitude_plus(1.0f));
-      // A dry run reports the same and writes nothing.
+      // Into other arrays: the same numbers there, the inputs untouched.
       for (const bool simd : {false, true}) {
-        Buffers untouched = inputs;
-        CHECK(run(simd, untouched, count, kernels::UpdateMode::DryRun) == count);
+        Buffers in_place = inputs, untouched = inputs, aside = nan_buffers(inputs);
+        run(simd, in_place, in_place, count);
+        CHECK(run(simd, untouched, aside, count) == count);
         CHECK(untouched == inputs);
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+          if (i != 1)  // buffer 1, the gradients, is read only
+            CHECK(std::memcmp(aside[i].data(), in_place[i].data(), count * sizeof(float)) == 0);
       }
     }
 }
@@ -388,12 +399,13 @@ TEST_CASE("optimizer updates name the first parameter they make non-finite") {
         inputs[1][count - 1] = inputs[1][bad];  // a later one too: the first is named
         testing::for_each_target([&] {
           for (const bool simd : {false, true}) {
-            Buffers dry = inputs;
-            CHECK(run(simd, dry, count, kernels::UpdateMode::DryRun) == bad);
-            for (std::size_t i = 0; i < dry.size(); ++i)
-              CHECK(std::memcmp(dry[i].data(), inputs[i].data(), count * sizeof(float)) == 0);
+            Buffers untouched = inputs, aside = nan_buffers(inputs);
+            CHECK(run(simd, untouched, aside, count) == bad);
+            CHECK(std::isnan(aside[0][bad]));
+            for (std::size_t i = 0; i < inputs.size(); ++i)
+              CHECK(std::memcmp(untouched[i].data(), inputs[i].data(), count * sizeof(float)) == 0);
             Buffers applied = inputs;
-            CHECK(run(simd, applied, count, kernels::UpdateMode::Apply) == bad);
+            CHECK(run(simd, applied, applied, count) == bad);
             CHECK(std::isnan(applied[0][bad]));
           }
         });

@@ -15,7 +15,6 @@
 namespace typenet::kernels {
 
 enum class Trans : std::uint8_t { No, Yes };
-enum class UpdateMode : std::uint8_t { DryRun, Apply };
 
 // Every kernel is declared twice, once in each namespace, from this single list.
 #define TYPENET_KERNEL_DECLARATIONS                                                              \
@@ -82,21 +81,24 @@ enum class UpdateMode : std::uint8_t { DryRun, Apply };
   /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                  \
   void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept; \
   /* Optimizer updates over count parameters p with gradients g (see include/typenet/optim/). \
-     Each returns the index of the first parameter whose updated value is not finite (count   \
-     when all are). UpdateMode::DryRun computes the update but writes nothing, so a step can be \
-     checked over every slice before any slice is changed.                                    \
+     Each reads p, g and the optimizer's slots and writes the updated parameters and slots to \
+     the *_out arrays: the inputs themselves (in place), or other arrays, so that a step is   \
+     computed aside and checked before anything changes. Returns the index of the first       \
+     non-finite updated parameter (count when all are finite).                                \
      Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps_t), with  \
      the bias corrections folded into lr_t and eps_t by the caller (Keras' formulation). */    \
-  std::size_t adam_update(float* p, const float* g, float* m, float* v, std::size_t count,      \
-                          float lr_t, float beta1, float beta2, float eps_t,                    \
-                          UpdateMode mode) noexcept;                                            \
+  std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,      \
+                          float* p_out, float* m_out, float* v_out, std::size_t count,         \
+                          float lr_t, float beta1, float beta2, float eps_t) noexcept;          \
   /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                         \
-  std::size_t rmsprop_update(float* p, const float* g, float* v, std::size_t count, float lr,   \
-                             float rho, float eps, UpdateMode mode) noexcept;                   \
+  std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,      \
+                             float* v_out, std::size_t count, float lr, float rho,              \
+                             float eps) noexcept;                                               \
   /* SGD with momentum mu (velocity vel; mu == 0 is plain SGD) as Keras does it:              \
      vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */                              \
-  std::size_t sgd_update(float* p, const float* g, float* vel, std::size_t count, float lr,     \
-                         float mu, bool nesterov, UpdateMode mode) noexcept;
+  std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,        \
+                         float* vel_out, std::size_t count, float lr, float mu,                 \
+                         bool nesterov) noexcept;
 
 // The dispatched, SIMD versions (src/kernels/simd.cpp).
 TYPENET_KERNEL_DECLARATIONS

@@ -21,17 +21,18 @@ struct Adam {
   static constexpr std::string_view name = "adam";
   static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
 
-  // One update of `count` parameters at step t (counted from 1); slots[k] is slot k's slice.
-  // Returns the index of the first parameter made non-finite (count if none); see
-  // kernels::UpdateMode for the dry run.
-  std::size_t update(float* params, const float* grads, std::span<float* const> slots,
-                     std::size_t count, std::uint64_t step,
-                     kernels::UpdateMode mode = kernels::UpdateMode::Apply) const noexcept {
+  // One update of `count` parameters at step t (counted from 1): reads params, grads and the
+  // slots (slots[k]: slot k's slice) and writes the updated parameters and slots to new_params
+  // and new_slots, which may be the same arrays (in place). Returns the index of the first
+  // non-finite updated parameter (count if none).
+  std::size_t update(const float* params, const float* grads, std::span<float* const> slots,
+                     float* new_params, std::span<float* const> new_slots, std::size_t count,
+                     std::uint64_t step) const noexcept {
     const double t = double(step);
     const double alpha = double(learning_rate) * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
                          (1.0 - std::pow(double(beta_1), t));
-    return kernels::adam_update(params, grads, slots[0], slots[1], count, float(alpha), beta_1,
-                                beta_2, epsilon, mode);
+    return kernels::adam_update(params, grads, slots[0], slots[1], new_params, new_slots[0],
+                                new_slots[1], count, float(alpha), beta_1, beta_2, epsilon);
   }
 };
 

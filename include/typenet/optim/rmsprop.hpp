@@ -19,11 +19,12 @@ struct RMSprop {
   static constexpr std::string_view name = "rmsprop";
   static constexpr std::array<std::string_view, 1> slot_names{"v"};
 
-  std::size_t update(float* params, const float* grads, std::span<float* const> slots,
-                     std::size_t count, std::uint64_t,
-                     kernels::UpdateMode mode = kernels::UpdateMode::Apply) const noexcept {
-    return kernels::rmsprop_update(params, grads, slots[0], count, learning_rate, rho, epsilon,
-                                   mode);
+  // As Adam::update (optim/adam.hpp): in place or into other arrays.
+  std::size_t update(const float* params, const float* grads, std::span<float* const> slots,
+                     float* new_params, std::span<float* const> new_slots, std::size_t count,
+                     std::uint64_t) const noexcept {
+    return kernels::rmsprop_update(params, grads, slots[0], new_params, new_slots[0], count,
+                                   learning_rate, rho, epsilon);
   }
 };
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -74,7 +75,19 @@ struct Evaluation {
   std::size_t correct = 0, incorrect = 0;
 };
 
-template <class NetT, class Optimizer, CrossEntropyLoss Loss, std::size_t Chunk = 64>
+// Images a Model's worker passes through the Net at once: as many as keep the chunk's training
+// buffers within about 8 MB, from 64 to 256. The MLP's chunk is 256: each GEMM then packs the
+// weights for 256 rows of images, not 64, when a worker has that many (batch-1000 prediction,
+// one thread); the CNNs' buffers take 0.8 MB an image and stay at 64.
+template <class NetT>
+inline constexpr std::size_t default_chunk = std::clamp<std::size_t>(
+    std::bit_floor((std::size_t{1} << 21) /
+                   (NetT::activation_floats + 2 * NetT::plan::largest_tensor + NetT::input_size +
+                    NetT::plan::cache_words + 1)),
+    64, 256);
+
+template <class NetT, class Optimizer, CrossEntropyLoss Loss,
+          std::size_t Chunk = default_chunk<NetT>>
 class Model final : public TrainingControl {
  public:
   using target_type = typename Loss::target_type;
@@ -86,7 +99,8 @@ class Model final : public TrainingControl {
 
   Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
       : net_(net), optimizer_(optimizer), loss_(loss), seed_(options.seed), pool_(options.threads),
-        slots_(Optimizer::slot_names.size() * NetT::param_count, 0.0f) {
+        slots_(2 * Optimizer::slot_names.size() * NetT::param_count, 0.0f),
+        staged_params_(NetT::param_count) {
     if (loss_.from_logits && softmax_head)
       throw std::invalid_argument(
           "typenet: the loss expects logits (from_logits = true) but the Net ends in Softmax: "
@@ -103,7 +117,7 @@ class Model final : public TrainingControl {
     extras.optimizer = std::string(Optimizer::name);
     for (std::size_t k = 0; k < Optimizer::slot_names.size(); ++k)
       extras.slots.push_back({std::string(Optimizer::slot_names[k]),
-                              std::span(slots_).subspan(k * NetT::param_count, NetT::param_count)});
+                              std::span(slot_slices(0, slot_half_)[k], NetT::param_count)});
     extras.step = step_;
     return extras;
   }
@@ -170,26 +184,39 @@ class Model final : public TrainingControl {
                                ": training diverged (try a lower learning rate); the weights "
                                "are those before this step");
     ++step_;
-    // The step is first tried on every slice without writing (a dry run), then applied: a
-    // diverging step leaves the weights and optimizer state as they were, with no copy of them
-    // kept on the hot path.
-    kernels::UpdateMode mode = kernels::UpdateMode::DryRun;
-    auto update = [&](std::size_t w) {
+    // The step is computed aside, into staging parameters and the other half of the optimizer
+    // state, and checked there: a diverging step leaves the weights and the state as they were.
+    // Each worker sums the workers' gradients over its slice of the parameters and steps it,
+    // block by block, so that the sums are still in cache when the optimizer reads them.
+    const std::size_t next_half = 1 - slot_half_;
+    auto compute_step = [&](std::size_t w) {
       const auto [begin, end] = param_slice(w);
-      float* sum = workers_[0]->grads.data() + begin;
-      if (mode == kernels::UpdateMode::DryRun)
+      workers_[w]->first_non_finite = NetT::param_count;
+      for (std::size_t block = begin; block < end; block += kUpdateBlock) {
+        const std::size_t length = std::min(kUpdateBlock, end - block);
+        float* sum = workers_[0]->grads.data() + block;
         for (std::size_t t = 1; t < workers_.size(); ++t)
-          kernels::add_to(sum, workers_[t]->grads.data() + begin, end - begin);
-      const std::size_t non_finite = optimizer_.update(net_.parameters().data() + begin, sum,
-                                                       slot_slices(begin), end - begin, step_, mode);
-      workers_[w]->first_non_finite = non_finite < end - begin ? begin + non_finite
-                                                               : NetT::param_count;
+          kernels::add_to(sum, workers_[t]->grads.data() + block, length);
+        const std::size_t non_finite =
+            optimizer_.update(net_.parameters().data() + block, sum, slot_slices(block, slot_half_),
+                              staged_params_.data() + block, slot_slices(block, next_half), length,
+                              step_);
+        if (non_finite < length) {
+          workers_[w]->first_non_finite = block + non_finite;
+          return;
+        }
+      }
     };
-    pool_.run(update);
+    pool_.run(compute_step);
     for (const auto& worker : workers_)
       if (worker->first_non_finite < NetT::param_count) throw_non_finite(worker->first_non_finite);
-    mode = kernels::UpdateMode::Apply;
-    pool_.run(update);
+    auto commit_step = [&](std::size_t w) {
+      const auto [begin, end] = param_slice(w);
+      std::copy(staged_params_.begin() + begin, staged_params_.begin() + end,
+                net_.parameters().begin() + begin);
+    };
+    pool_.run(commit_step);
+    slot_half_ = next_half;
     return totals(count);
   }
 
@@ -380,23 +407,18 @@ class Model final : public TrainingControl {
   std::pair<std::size_t, std::size_t> param_slice(std::size_t w) const {
     return share_of(NetT::param_count, w, pool_.size(), 16);
   }
-  std::array<float*, Optimizer::slot_names.size()> slot_slices(std::size_t begin) {
+  // The slots' slices from parameter `begin` on, in one half of the optimizer state.
+  std::array<float*, Optimizer::slot_names.size()> slot_slices(std::size_t begin,
+                                                               std::size_t half) {
     std::array<float*, Optimizer::slot_names.size()> slots;
     for (std::size_t k = 0; k < slots.size(); ++k)
-      slots[k] = slots_.data() + k * NetT::param_count + begin;
+      slots[k] = slots_.data() + (half * slots.size() + k) * NetT::param_count + begin;
     return slots;
   }
   // Reports the step that would make parameter `index` non-finite (the state is unchanged), with
-  // the value it would take, computed on a copy.
+  // the value it would take (staged).
   [[noreturn]] void throw_non_finite(std::size_t index) {
-    float value = net_.parameters()[index];
-    std::array<float, Optimizer::slot_names.size()> slot_values;
-    std::array<float*, Optimizer::slot_names.size()> slots;
-    for (std::size_t k = 0; k < slots.size(); ++k) {
-      slot_values[k] = slots_[k * NetT::param_count + index];
-      slots[k] = &slot_values[k];
-    }
-    optimizer_.update(&value, workers_[0]->grads.data() + index, slots, 1, step_);
+    const float value = staged_params_[index];
     --step_;
     std::size_t layer = 1;
     while (NetT::layer_infos[layer].param_offset + NetT::layer_infos[layer].param_count <= index) ++layer;
@@ -460,7 +482,13 @@ class Model final : public TrainingControl {
   std::uint64_t seed_;
   std::uint64_t step_ = 0;
   ThreadPool pool_;
+  // Parameters per block of the optimizer step: the block's gradients, parameters and slots,
+  // read and written, stay in L2.
+  static constexpr std::size_t kUpdateBlock = 4096;
+  // Two halves of the optimizer state: the current one, and the one a step is computed into.
   std::vector<float> slots_;
+  std::size_t slot_half_ = 0;
+  std::vector<float> staged_params_;  // the parameters a step would give
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
