@@ -78,7 +78,7 @@ struct Evaluation {
 // Images a Model's worker passes through the Net at once: as many as keep the chunk's training
 // buffers within about 8 MB, from 64 to 256. The MLP's chunk is 256: each GEMM then packs the
 // weights for 256 rows of images, not 64, when a worker has that many (batch-1000 prediction,
-// one thread); the CNNs' buffers take 0.8 MB an image and stay at 64.
+// training on one thread); the CNNs' buffers take 0.8 MB an image and stay at 64.
 template <class NetT>
 inline constexpr std::size_t default_chunk = std::clamp<std::size_t>(
     std::bit_floor((std::size_t{1} << 21) /
