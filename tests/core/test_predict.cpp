@@ -71,7 +71,8 @@ TEST_CASE("MaxPool with Same padding pools windows cut by the border, as Keras")
 }
 
 // Teams: the seed CNN's shape (valid convolutions, Dense split by its inputs), Same padding
-// (framed images split by rows), a Dense with a softmax split across the team, and the MLP.
+// (framed images split by rows), a Dense with a softmax split across the team, and the MLP
+// (wide Dense layers split by their outputs).
 using TeamCnn = Net<Input<28, 28, 1>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2>,
                     Dropout<25>, Flatten, Dense<32, Relu>, Dense<10, Softmax>>;
 using TeamSameCnn = Net<Input<28, 28, 1>, Conv<8, 5, Relu, Same>, MaxPool<2>,
@@ -107,6 +108,8 @@ TEST_CASE("predict with a team of threads gives what predict alone gives") {
   static_assert(TeamCnn::layer<1>::team_split && TeamCnn::layer<5>::team_split &&
                 !TeamCnn::layer<6>::team_split);
   static_assert(TeamSameCnn::layer<4>::team_split, "the softmax Dense splits");
+  static_assert(!TeamCnn::layer<5>::team_splits_outputs &&
+                TeamMlp::layer<0>::team_splits_outputs && TeamMlp::layer<2>::team_splits_outputs);
   check_team_predict<TeamCnn>();
   check_team_predict<TeamSameCnn>();
   check_team_predict<TeamMlp>();
