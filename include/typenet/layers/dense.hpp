@@ -31,7 +31,7 @@ struct Dense {
     // In a team, the bandwidth-bound batch-1 product wants each member to stream long runs of
     // W. Wide layers split by outputs: a member's columns of each row are 512 B or more, and it
     // is done without a reduction or its barrier (MLP on two threads, AVX3, interleaved runs:
-    // median 16.5 -> 16.1 us a prediction; the sums also run in the one-thread order).
+    // median 16.5 -> 16.1 us a prediction).
     // Narrow ones (the seed CNN's 9216 x 128) split by inputs: a member sums over contiguous
     // whole rows into a partial output, then the members add the partials up, each over its
     // part of the outputs.
