@@ -61,15 +61,10 @@ struct Dense {
                         const Context& ctx) noexcept {
       using kernels::Trans;
       const Team& team = ctx.team;
-      if (team.size == 1) {
-        kernels::gemm(Trans::No, Trans::No, n, Units, inputs, in, inputs, params, Units, 0.0f,
-                      out, Units, params + kernel_count);
-        return;
-      }
-      // A team computes one image (n == 1).
+      // This member's outputs: all of them when alone (a team computes one image, n == 1).
       const auto [first, end] = team_share(team);
-      if constexpr (team_splits_outputs) {
-        kernels::gemm(Trans::No, Trans::No, 1, end - first, inputs, in, inputs, params + first,
+      if (team.size == 1 || team_splits_outputs) {
+        kernels::gemm(Trans::No, Trans::No, n, end - first, inputs, in, inputs, params + first,
                       Units, 0.0f, out + first, Units, params + kernel_count + first);
         return;
       }
