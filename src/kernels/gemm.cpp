@@ -7,7 +7,8 @@
 // the ragged edges; the write-back clips each tile to C. The micro-kernel broadcasts A one
 // element at a time, so A is read in place (row pointers), except a transposed A with long
 // rows or much reuse, which is packed into kMR-row panels (see PackA). With at most kFewRows
-// rows (batch-1 inference) packing B would cost more than the product: B is streamed in place.
+// rows (batch-1 inference) packing B would cost more than the product: B is streamed in place,
+// skipping the rows of B that meet only zeros of A.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/kernels/gemm.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -332,15 +333,51 @@ std::size_t BlockLength(std::size_t total, std::size_t max_block, std::size_t gr
   return (even + granule - 1) / granule * granule;
 }
 
+// The depth steps of a few-rows product that contribute: those where some row of A is not
+// zero. A zero step adds nothing (but for 0 x inf or NaN in B), and batch-1 inputs are full of
+// them: about 80 % of an MNIST image's pixels, about half of a ReLU layer's outputs. Skipping
+// them cuts what the bandwidth-bound product streams: the MLP reads about 1 MB of its 2.7 MB
+// of weights per image. Steps are listed per block of at most kStepBlock depths.
+constexpr std::size_t kStepBlock = 4096;
+
+template <std::size_t kRows>
+std::size_t ListContributingSteps(std::size_t p0, std::size_t depth, const float* a,
+                                  std::size_t a_row_step, std::size_t a_depth_step,
+                                  std::uint32_t* HWY_RESTRICT steps) {
+  std::size_t count = 0, p = 0;
+  if (a_depth_step == 1) {
+    const D d;
+    const hn::RebindToSigned<D> di;
+    const std::size_t N = hn::Lanes(d);
+    for (; p + N <= depth; p += N) {
+      auto nonzero = hn::Ne(hn::LoadU(d, a + p0 + p), hn::Zero(d));
+      for (std::size_t r = 1; r < kRows; ++r)
+        nonzero = hn::Or(nonzero, hn::Ne(hn::LoadU(d, a + r * a_row_step + p0 + p), hn::Zero(d)));
+      // Room for a whole vector past `count`: steps holds kStepBlock + N entries.
+      count += hn::CompressStore(hn::Iota(di, std::int32_t(p0 + p)), hn::RebindMask(di, nonzero),
+                                 di, reinterpret_cast<std::int32_t*>(steps + count));
+    }
+  }
+  for (; p < depth; ++p) {
+    bool nonzero = false;
+    for (std::size_t r = 0; r < kRows; ++r)
+      nonzero |= a[r * a_row_step + (p0 + p) * a_depth_step] != 0.0f;
+    steps[count] = std::uint32_t(p0 + p);
+    count += nonzero;
+  }
+  return count;
+}
+
 // kRows rows x kVecs vectors of C, from B read in place (not transposed): no packing, for
-// products with few rows where each element of B is used only kRows times. Narrow tiles keep
-// kChains partial sums per accumulator (depth steps dealt out in turn), so that at least 8
-// independent multiply-adds are in flight: one chain would wait on the adder's latency at every
-// step (the 10-column output layer of the MLP, K = 512).
+// products with few rows where each element of B is used only kRows times. The depth steps are
+// those listed in `steps`. Narrow tiles keep kChains partial sums per accumulator (steps dealt
+// out in turn), so that at least 8 independent multiply-adds are in flight: one chain would wait
+// on the adder's latency at every step (the 10-column output layer of the MLP, K = 512).
 template <std::size_t kRows, std::size_t kVecs, class DC>
-HWY_INLINE void FewRowsTile(DC d, std::size_t k, const float* a, std::size_t a_row_step,
-                            std::size_t a_depth_step, const float* b, std::size_t ldb, float beta,
-                            float* c, std::size_t ldc, const float* bias) {
+HWY_INLINE void FewRowsTile(DC d, const std::uint32_t* steps, std::size_t count, const float* a,
+                            std::size_t a_row_step, std::size_t a_depth_step, const float* b,
+                            std::size_t ldb, float beta, float* c, std::size_t ldc,
+                            const float* bias) {
   constexpr std::size_t kChains = kRows * kVecs >= 8 ? 1 : 8 / (kRows * kVecs);
   const std::size_t N = hn::Lanes(d);
   hn::Vec<DC> acc[kChains][kRows][kVecs];
@@ -356,10 +393,10 @@ HWY_INLINE void FewRowsTile(DC d, std::size_t k, const float* a, std::size_t a_r
         acc[s][r][v] = hn::MulAdd(a_value, b_row[v], acc[s][r][v]);
     }
   };
-  std::size_t p = 0;
-  for (; p + kChains <= k; p += kChains)
-    for (std::size_t s = 0; s < kChains; ++s) step(s, p + s);
-  for (std::size_t s = 0; p < k; ++p, ++s) step(s, p);
+  std::size_t i = 0;
+  for (; i + kChains <= count; i += kChains)
+    for (std::size_t s = 0; s < kChains; ++s) step(s, steps[i + s]);
+  for (std::size_t s = 0; i < count; ++i, ++s) step(s, steps[i]);
   for (std::size_t s = 1; s < kChains; ++s)
     for (std::size_t r = 0; r < kRows; ++r)
       for (std::size_t v = 0; v < kVecs; ++v) acc[0][r][v] = hn::Add(acc[0][r][v], acc[s][r][v]);
@@ -373,12 +410,14 @@ HWY_INLINE void FewRowsTile(DC d, std::size_t k, const float* a, std::size_t a_r
     }
 }
 
-// Rows [i0, i0 + kRows) of C, swept left to right: the widest tiles that fit (halving from
-// kMaxVecs vectors down to one), then the last columns with ever narrower vectors (8, 4, 2, 1
-// lanes). A tile reads each row of B it covers as one contiguous run, which is what the
-// bandwidth-bound batch-1 product needs (measured on M=1 N=128 K=9216, AVX2: 8 vectors 98 us,
-// 16 vectors 65 us); with 16-lane vectors, a 128-column B takes one 8-vector tile, not eight
-// one-vector passes that stride down it (AVX-512: 559 us -> see bench_kernels).
+// Rows [i0, i0 + kRows) of C, one block of contributing depth steps at a time (the first
+// applies beta and the bias, the later ones accumulate), each swept left to right: the widest
+// tiles that fit (halving from kMaxVecs vectors down to one), then the last columns with ever
+// narrower vectors (8, 4, 2, 1 lanes). A tile reads each row of B it covers as one contiguous
+// run, which is what the bandwidth-bound batch-1 product needs (measured on M=1 N=128 K=9216,
+// AVX2: 8 vectors 98 us, 16 vectors 65 us); with 16-lane vectors, a 128-column B takes one
+// 8-vector tile, not eight one-vector passes that stride down it (AVX-512: 559 us -> see
+// bench_kernels).
 template <std::size_t kRows>
 void FewRows(std::size_t i0, std::size_t n, std::size_t k, const float* a, std::size_t a_row_step,
              std::size_t a_depth_step, const float* b, std::size_t ldb, float beta, float* c,
@@ -386,26 +425,36 @@ void FewRows(std::size_t i0, std::size_t n, std::size_t k, const float* a, std::
   constexpr std::size_t kMaxVecs = kRows == 1 ? 16 : kRows == 2 ? 8 : 4;  // 16 accumulators
   const float* a_rows = a + i0 * a_row_step;
   float* c_rows = c + i0 * ldc;
-  std::size_t j = 0;
-  const auto sweep = [&](auto d, auto vecs) {
-    constexpr std::size_t kVecs = decltype(vecs)::value;
-    if constexpr (kVecs <= kMaxVecs) {
-      const std::size_t width = kVecs * hn::Lanes(d);
-      for (; j + width <= n; j += width)
-        FewRowsTile<kRows, kVecs>(d, k, a_rows, a_row_step, a_depth_step, b + j, ldb, beta,
-                                  c_rows + j, ldc, bias ? bias + j : nullptr);
-    }
-  };
-  using One = std::integral_constant<std::size_t, 1>;
-  sweep(D(), std::integral_constant<std::size_t, 16>());
-  sweep(D(), std::integral_constant<std::size_t, 8>());
-  sweep(D(), std::integral_constant<std::size_t, 4>());
-  sweep(D(), std::integral_constant<std::size_t, 2>());
-  sweep(D(), One());
-  sweep(hn::CappedTag<float, 8>(), One());
-  sweep(hn::CappedTag<float, 4>(), One());
-  sweep(hn::CappedTag<float, 2>(), One());
-  sweep(hn::CappedTag<float, 1>(), One());
+  std::uint32_t steps[kStepBlock + hn::MaxLanes(D())];
+  const std::size_t block = BlockLength(k, kStepBlock, 1);
+  for (std::size_t p0 = 0; p0 < k; p0 += block) {
+    const std::size_t count = ListContributingSteps<kRows>(p0, std::min(block, k - p0), a_rows,
+                                                           a_row_step, a_depth_step, steps);
+    const bool first = p0 == 0;
+    const float block_beta = first ? beta : 1.0f;
+    const float* block_bias = first ? bias : nullptr;
+    std::size_t j = 0;
+    const auto sweep = [&](auto d, auto vecs) {
+      constexpr std::size_t kVecs = decltype(vecs)::value;
+      if constexpr (kVecs <= kMaxVecs) {
+        const std::size_t width = kVecs * hn::Lanes(d);
+        for (; j + width <= n; j += width)
+          FewRowsTile<kRows, kVecs>(d, steps, count, a_rows, a_row_step, a_depth_step, b + j,
+                                    ldb, block_beta, c_rows + j, ldc,
+                                    block_bias ? block_bias + j : nullptr);
+      }
+    };
+    using One = std::integral_constant<std::size_t, 1>;
+    sweep(D(), std::integral_constant<std::size_t, 16>());
+    sweep(D(), std::integral_constant<std::size_t, 8>());
+    sweep(D(), std::integral_constant<std::size_t, 4>());
+    sweep(D(), std::integral_constant<std::size_t, 2>());
+    sweep(D(), One());
+    sweep(hn::CappedTag<float, 8>(), One());
+    sweep(hn::CappedTag<float, 4>(), One());
+    sweep(hn::CappedTag<float, 2>(), One());
+    sweep(hn::CappedTag<float, 1>(), One());
+  }
 }
 
 // C = beta C + bias: a product with nothing to sum (k == 0), where A and B may be empty.

@@ -27,13 +27,28 @@ struct GemmCase {
   float beta;
   bool with_bias;
   std::size_t padding;  // extra floats per row of A, B and C beyond the row length
+  // Sparse A, as batch-1 inputs are (an image's background, ReLU outputs): the fraction of
+  // depth steps zero in every row of op(A); the others have about half their values zero.
+  double zero_steps = 0.0;
 };
 
 std::string describe(const GemmCase& g) {
   return std::string(g.trans_a == Trans::Yes ? "T" : "N") + (g.trans_b == Trans::Yes ? "T" : "N") +
          " m=" + std::to_string(g.m) + " n=" + std::to_string(g.n) + " k=" + std::to_string(g.k) +
          " beta=" + std::to_string(g.beta) + (g.with_bias ? " bias" : "") +
-         " padding=" + std::to_string(g.padding);
+         " padding=" + std::to_string(g.padding) + " zero_steps=" + std::to_string(g.zero_steps);
+}
+
+// Zeros (and negative zeros) in op(A), whole depth steps at a time and scattered.
+void sparsify(const GemmCase& g, std::vector<float>& a, std::size_t lda, std::mt19937& rng) {
+  std::bernoulli_distribution zero_step(g.zero_steps), zero_value(0.5), negative(0.5);
+  for (std::size_t p = 0; p < g.k; ++p) {
+    const bool whole_step = zero_step(rng);
+    for (std::size_t i = 0; i < g.m; ++i) {
+      float& value = g.trans_a == Trans::No ? a[i * lda + p] : a[p * lda + i];
+      if (whole_step || zero_value(rng)) value = negative(rng) ? -0.0f : 0.0f;
+    }
+  }
 }
 
 // A stored rows x cols with leading dimension ld; the padding holds NaN, so that reading it
@@ -61,7 +76,8 @@ void check_gemm(const GemmCase& g, std::mt19937& rng) {
   const std::size_t b_rows = g.trans_b == Trans::No ? g.k : g.n;
   const std::size_t b_cols = g.trans_b == Trans::No ? g.n : g.k;
   const std::size_t lda = a_cols + g.padding, ldb = b_cols + g.padding, ldc = g.n + g.padding;
-  const std::vector<float> a = padded_matrix(a_rows, a_cols, lda, rng);
+  std::vector<float> a = padded_matrix(a_rows, a_cols, lda, rng);
+  if (g.zero_steps > 0.0) sparsify(g, a, lda, rng);
   const std::vector<float> b = padded_matrix(b_rows, b_cols, ldb, rng);
   const std::vector<float> bias = testing::random_floats(g.n, rng);
   // With beta == 0, C must not be read: it starts as NaN.
@@ -125,6 +141,18 @@ TEST_CASE("gemm at the layer shapes: conv2 forward, dense backward") {
   check_gemm({Trans::Yes, Trans::No, 288, 64, 576, 1.0f, false, 0}, rng);
   check_gemm({Trans::No, Trans::Yes, 576, 288, 64, 0.0f, false, 0}, rng);
   check_gemm({Trans::No, Trans::No, 1, 128, 2000, 0.0f, true, 0}, rng);
+}
+
+TEST_CASE("gemm with few rows on a sparse A (its zero depth steps skipped) equals the reference") {
+  std::mt19937 rng(4);
+  for (const std::size_t m : {1, 2, 3, 4, 5})
+    for (const std::size_t n : {10, 128, 130, 512})
+      for (const Trans trans_a : kTransposes)
+        for (const double zero_steps : {0.3, 0.8, 1.0})
+          check_gemm({trans_a, Trans::No, m, n, 784, float(n % 2), n != 130, 0, zero_steps}, rng);
+  // Deeper than one block of listed steps (4096), as the seed CNN's Dense (9216 inputs).
+  for (const double zero_steps : {0.0, 0.6})
+    check_gemm({Trans::No, Trans::No, 1, 128, 9216, 0.0f, true, 1, zero_steps}, rng);
 }
 
 struct ConvCase {

@@ -20,7 +20,9 @@ enum class Trans : std::uint8_t { No, Yes };
 #define TYPENET_KERNEL_DECLARATIONS                                                              \
   /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
      op(A) = A (lda >= K) or A^T (A stored K x M, lda >= M); likewise B. beta is 0 or 1; with \
-     beta == 0, C is written without being read. */                                            \
+     beta == 0, C is written without being read. With few rows (batch-1 inference), depth     \
+     steps where every row of op(A) is zero are skipped: a zero there times an inf or NaN in  \
+     op(B) then adds nothing rather than NaN. */                                               \
   void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,          \
             const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,       \
             float* c, std::size_t ldc, const float* bias) noexcept;                             \
