@@ -1,6 +1,7 @@
 #include "typenet/io/save_load.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <unordered_set>
 #include <utility>
@@ -34,6 +35,23 @@ void check_slot_names(const CheckpointExtras& extras) {
   }
 }
 
+std::string quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// Index of the first NaN or infinite value (values.size() if none). A model is finite: training
+// refuses a step that would make it otherwise, so a non-finite value is damage. The kernels may
+// also skip terms whose input is zero (batch-1 products), which would hide a NaN weight.
+std::size_t first_non_finite(std::span<const float> values) {
+  return std::size_t(std::ranges::find_if(values, [](float v) { return !std::isfinite(v); }) -
+                     values.begin());
+}
+
+void check_finite_for_saving(std::span<const float> values, const std::string& what) {
+  if (const std::size_t bad = first_non_finite(values); bad < values.size()) {
+    throw std::invalid_argument("saving a model: " + what + " " + std::to_string(bad) + " is " +
+                                std::to_string(values[bad]) + "; a model file holds finite values only");
+  }
+}
+
 ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers, std::span<const float> parameters) {
   // A file whose parameter block does not fit its own architecture could never be loaded.
   std::size_t expected = 0;
@@ -42,6 +60,7 @@ ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers, std::span<
     throw std::invalid_argument("saving a model: its layers have " + std::to_string(expected) +
                                 " parameters, the parameter block holds " + std::to_string(parameters.size()));
   }
+  check_finite_for_saving(parameters, "parameter");
   ModelFile file;
   file.kind = kind;
   file.architecture = describe_architecture(layers);
@@ -49,7 +68,6 @@ ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers, std::span<
   return file;
 }
 
-std::string quote(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 void check_architecture(const ModelFile& file, std::span<const LayerInfo> layers, const std::string& source) {
   const std::vector<std::string> expected = describe_architecture(layers);
@@ -109,6 +127,11 @@ const std::vector<float>& floats(const ModelFile& file, std::string_view name, s
                          "expected section " + quote(name) + " to hold " + std::to_string(expected_size) +
                              " floats, found " + std::to_string(values.size()));
   }
+  if (const std::size_t bad = first_non_finite(values); bad < values.size()) {
+    throw ModelFileError(ModelFileProblem::NonFinite, source,
+                         "section " + quote(name) + " holds " + std::to_string(values[bad]) + " at index " +
+                             std::to_string(bad) + ": a diverged or damaged model (typenet loads finite values only)");
+  }
   return values;
 }
 
@@ -138,6 +161,7 @@ void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   ModelFile file = make_file(FileKind::Checkpoint, layers, parameters);
   file.sections.push_back({std::string(optimizer_section), extras.optimizer});
   for (const OptimizerSlot& slot : extras.slots) {
+    check_finite_for_saving(slot.values, "optimizer slot '" + slot.name + "' value");
     file.sections.push_back({slot_section(slot), std::vector<float>(slot.values.begin(), slot.values.end())});
   }
   file.sections.push_back({std::string(step_section), extras.step});

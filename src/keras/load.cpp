@@ -1,6 +1,7 @@
 // load_keras_into: open the file, check the architecture, read every weighted layer into a
 // staging copy of the parameters, and publish the copy only when everything succeeded.
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -74,6 +75,16 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
   return sources;
 }
 
+// A NaN or infinite weight is refused rather than loaded: batch-1 products skip the terms whose
+// input is zero, so such a weight would not even show in every prediction.
+void check_finite(const KerasFile& file, const std::vector<float>& values, const std::string& what) {
+  const auto bad = std::ranges::find_if(values, [](float v) { return !std::isfinite(v); });
+  if (bad != values.end())
+    fail(KerasProblem::NonFinite, file.source(),
+         what + ": element " + std::to_string(bad - values.begin()) + " is " + std::to_string(*bad) +
+             ": a diverged or damaged model (typenet loads finite weights only)");
+}
+
 void load_layer(const KerasFile& file, const LayerSource& source, const LayerInfo& layer,
                 std::span<float> staged) {
   const std::string where =
@@ -101,6 +112,8 @@ void load_layer(const KerasFile& file, const LayerSource& source, const LayerInf
     bias = file.reader().read_floats(weights.group.get(), weights.paths[1], bias_shape,
                                      where + " bias");
   }
+  check_finite(file, kernel, where + " kernel");
+  check_finite(file, bias, where + " bias");
   if (source.channels_first_rows)
     kernel = rows_from_channels_first(kernel, *source.channels_first_rows, layer.units);
 

@@ -74,15 +74,17 @@ struct TruncatedMlp {
 
 // Deterministic values that include the floats a careless format loses: -0, denormals,
 // infinities and a NaN with a payload.
+// Pseudo-random values led by the finite extremes a bit-exact round trip must keep. Models
+// hold finite values only (save and load refuse others); the file format itself keeps every bit
+// pattern, which sample_file's non-finite section checks.
 void fill(std::span<float> values, std::uint32_t seed) {
   std::uint32_t state = seed;
   for (float& value : values) {
     state = state * 1664525u + 1013904223u;
     value = static_cast<float>(static_cast<std::int32_t>(state)) * 1e-9f;
   }
-  const std::array<float, 5> special = {-0.0f, std::numeric_limits<float>::denorm_min(),
-                                        std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::max(),
-                                        std::bit_cast<float>(0x7fc12345u)};
+  const std::array<float, 4> special = {-0.0f, std::numeric_limits<float>::denorm_min(),
+                                        -std::numeric_limits<float>::max(), std::numeric_limits<float>::max()};
   for (std::size_t i = 0; i < special.size() && i < values.size(); ++i) values[i] = special[i];
 }
 
@@ -176,6 +178,8 @@ typenet::io::ModelFile sample_file() {
   file.sections.push_back({"optimizer/step", std::uint64_t{1} << 40});
   file.sections.push_back({"text", std::string("{\"loss\": [0.5]} caf\xc3\xa9 \xe2\x9c\x93")});
   file.sections.push_back({"empty", std::vector<float>{}});
+  file.sections.push_back({"non-finite", std::vector<float>{std::numeric_limits<float>::infinity(),
+                                                           std::bit_cast<float>(0x7fc12345u)}});
   return file;
 }
 
@@ -360,6 +364,23 @@ TEST_CASE("bad files are rejected with distinct messages that name the file") {
     const ModelFileError error = load_error(path, load);
     CHECK(error.problem() == ModelFileProblem::SectionMismatch);
     CHECK(contains(error, "expected section 'parameters' to hold 195 floats, found 194"));
+  }
+  SUBCASE("a non-finite parameter is damage, named with its index") {
+    typenet::io::ModelFile file = typenet::io::read_model_file(path);
+    std::get<std::vector<float>>(file.sections[0].value)[7] = std::numeric_limits<float>::infinity();
+    typenet::io::write_model_file(path, file);
+    const ModelFileError error = load_error(path, load);
+    CHECK(error.problem() == ModelFileProblem::NonFinite);
+    CHECK(contains(error, "section 'parameters' holds inf at index 7"));
+  }
+  SUBCASE("a net holding NaN is not saved") {
+    Mlp broken;
+    fill(broken.block, 5);
+    broken.block[4] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(typenet::save(broken, dir / "broken.tnet"),
+                         "saving a model: parameter 4 is nan; a model file holds finite values only",
+                         std::invalid_argument);
+    CHECK_FALSE(fs::exists(dir / "broken.tnet"));
   }
   SUBCASE("a missing parameter section") {
     typenet::io::ModelFile file = typenet::io::read_model_file(path);

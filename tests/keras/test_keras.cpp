@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -416,6 +417,13 @@ TEST_CASE("missing, damaged and foreign files give clear errors") {
   const KerasOptions small{.max_bytes = 1000};
   expect(load_error<DenseOnly>(golden_dir / "dense_only.h5", small), KerasProblem::TooLarge,
          "over the limit of 1000");
+
+  // A NaN weight in a well-formed file (saved from a net that holds one) is named and refused.
+  auto poisoned = make_net<DenseOnly>();
+  poisoned->parameters()[3] = std::numeric_limits<float>::quiet_NaN();
+  save_keras_weights(*poisoned, temp.path / "nan.h5");
+  expect(load_error<DenseOnly>(temp.path / "nan.h5"), KerasProblem::NonFinite,
+         "kernel: element 3 is nan");
 
   // Every truncation of a weights file fails cleanly (never a crash, never a partial load).
   const std::string weights = read_bytes(golden_dir / "conv_same_stride2_weights.h5");

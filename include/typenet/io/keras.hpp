@@ -49,6 +49,7 @@ enum class KerasProblem {
   Unsupported,           // a Keras feature typenet has no equivalent for (layer class, dilation)
   ArchitectureMismatch,  // the file's model is not the Net's (layer kind, units, kernel, ...)
   ShapeMismatch,         // a weight's shape is not what the Net's layer needs
+  NonFinite,             // a weight is NaN or infinite (a diverged model)
 };
 
 // what() is "<file>: <detail>", e.g. "m.h5: layer 3 (conv2d_1): expected Conv2D with 32 filters,

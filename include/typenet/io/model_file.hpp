@@ -43,6 +43,7 @@ enum class ModelFileProblem {
   WrongKind,             // a checkpoint where a parameters file was expected, or the reverse
   ArchitectureMismatch,  // saved from a different network
   SectionMismatch,       // a section is missing, has another type, or another size
+  NonFinite,             // a parameter or optimizer value is NaN or infinite (a diverged model)
 };
 
 // A model file that cannot be used; what() names the file, what was expected and what was found.
