@@ -60,6 +60,12 @@ template <class Bound>
 concept SplitsInTeam = requires {
   { Bound::team_split } -> std::convertible_to<bool>;
 } && Bound::team_split;
+// Whether a team can train a bound layer on a whole batch: it works alone (cheap: below the
+// split threshold), or it splits by outputs, which holds for any batch size.
+template <class Bound>
+concept TrainsInTeam = !SplitsInTeam<Bound> || requires {
+  { Bound::team_splits_outputs } -> std::convertible_to<bool>;
+} && Bound::team_splits_outputs;
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 
@@ -86,6 +92,8 @@ struct PlanOf {
   static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
   static constexpr std::size_t scratch_floats = std::max({std::size_t{1}, Bound::scratch_floats...});
   static constexpr std::size_t flops = (Bound::flops + ... + 0);
+  static constexpr bool trains_in_team =
+      (TrainsInTeam<Bound> && ...) && (SplitsInTeam<Bound> || ...);
 
   static constexpr auto layer_infos() {
     std::array<LayerInfo, layer_count + 1> infos{};
@@ -156,6 +164,9 @@ class Net<Input<InputExtents...>, Layers...> {
   static constexpr std::size_t activation_floats = plan::activation_floats;
   static constexpr std::size_t activation_bytes = activation_floats * sizeof(float);
   static constexpr std::size_t flops = plan::flops;  // forward, per image
+  // Whether a team of threads can share a training step's whole batch (each member its part of
+  // every split layer's outputs) rather than split the batch (see train/model.hpp).
+  static constexpr bool trains_in_team = plan::trains_in_team;
   // Input first, then one record per layer.
   static constexpr std::array<LayerInfo, layer_count + 1> layer_infos = plan::layer_infos();
   template <std::size_t I>
@@ -229,8 +240,9 @@ class Net<Input<InputExtents...>, Layers...> {
   static std::string summary_string() { return typenet::summary_table(layer_infos); }
 
   // One forward pass over n <= Chunk images. Returns the last layer's outputs. With ctx.team of
-  // several members (one image), every member calls it: layers that split their work compute
-  // their parts, the others run on member 0, and the team syncs between layers.
+  // several members (one image, or n images where trains_in_team), every member calls it: layers
+  // that split their work compute their parts, the others run on member 0, and the team syncs
+  // between layers.
   template <std::size_t Chunk, bool Training>
   static const float* forward(const float* params, const float* input, std::size_t n,
                               Buffers<Net, Chunk, Training>& buffers, Context ctx) noexcept {
@@ -250,10 +262,11 @@ class Net<Input<InputExtents...>, Layers...> {
           L::activation::forward(out, n * size, channels);
         } else if constexpr (L::activation::kind == ActivationKind::Softmax) {
           team.sync();  // softmax needs the whole row
-          if (team.member == 0) L::activation::forward(out, size, channels);
+          if (team.member == 0) L::activation::forward(out, n * size, channels);
         } else {
           const auto [first, end] = L::team_share(team);
-          L::activation::forward(out + first, end - first, channels);
+          for (std::size_t image = 0; image < n; ++image)
+            L::activation::forward(out + image * size + first, end - first, channels);
         }
       } else if (team.member == 0) {
         ctx.team = Team{};
@@ -270,27 +283,50 @@ class Net<Input<InputExtents...>, Layers...> {
   // Backward pass after forward over the same n images. On entry buffers.grad_a holds the
   // gradient w.r.t. the Net's output or, when `head_gradient_is_pre_activation` (softmax fused
   // with cross-entropy), w.r.t. the last layer's pre-activation. Accumulates into dparams (assigns
-  // them when ctx.assign_grads); writes the input gradient when input_grad is not null.
+  // them when ctx.assign_grads); writes the input gradient when input_grad is not null. With
+  // ctx.team of several members (where trains_in_team), every member calls it, as forward.
   template <std::size_t Chunk>
   static void backward(const float* params, const float* input, std::size_t n,
                        Buffers<Net, Chunk, true>& buffers, float* dparams,
                        bool head_gradient_is_pre_activation, float* input_grad,
                        Context ctx) noexcept {
+    const Team team = ctx.team;
     float* dout = buffers.grad_a.data();
     float* spare = buffers.grad_b.data();
     for_each_layer_reversed([&](auto i) {
       using L = layer<i>;
+      constexpr std::size_t size = L::output_shape::size;
+      constexpr std::size_t channels = channels_of<typename L::output_shape>();
       const float* out = buffers.output_of(i);
-      if (!(i == layer_count - 1 && head_gradient_is_pre_activation))
-        L::activation::backward(out, dout, n * L::output_shape::size,
-                                channels_of<typename L::output_shape>());
       const float* in = i == 0 ? input : buffers.output_of(i - 1);
       float* din = i == 0 ? input_grad : spare;
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
-      L::backward(params + plan::param_offsets[i], in, dout, din, dparams + plan::param_offsets[i],
-                  n, ctx);
+      const bool activation_applies = !(i == layer_count - 1 && head_gradient_is_pre_activation);
+      if constexpr (splits_in_team<L>) {
+        if (!activation_applies || team.size == 1) {
+          if (activation_applies) L::activation::backward(out, dout, n * size, channels);
+        } else if constexpr (L::activation::kind == ActivationKind::Softmax) {
+          if (team.member == 0) L::activation::backward(out, dout, n * size, channels);
+          team.sync();  // softmax needs the whole row
+        } else {
+          // The member's outputs: what the layer's backward reads of dout before it syncs.
+          const auto [first, end] = L::team_share(team);
+          for (std::size_t image = 0; image < n; ++image)
+            L::activation::backward(out + image * size + first, dout + image * size + first,
+                                    end - first, channels);
+        }
+        L::backward(params + plan::param_offsets[i], in, dout, din,
+                    dparams + plan::param_offsets[i], n, ctx);
+      } else if (team.member == 0) {
+        ctx.team = Team{};
+        if (activation_applies) L::activation::backward(out, dout, n * size, channels);
+        L::backward(params + plan::param_offsets[i], in, dout, din,
+                    dparams + plan::param_offsets[i], n, ctx);
+        ctx.team = team;
+      }
+      team.sync();
       std::swap(dout, spare);
     });
   }

@@ -56,9 +56,10 @@ void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std
   for (std::size_t i = 0; i < count; ++i) dx[i] = keep[i] ? dy[i] * scale : 0.0f;
 }
 
-void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept {
+void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,
+                     float* bias_grad) noexcept {
   for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t j = 0; j < n; ++j) bias_grad[j] += dy[i * n + j];
+    for (std::size_t j = 0; j < n; ++j) bias_grad[j] += dy[i * ldy + j];
 }
 
 void add_to(float* dst, const float* src, std::size_t count) noexcept {

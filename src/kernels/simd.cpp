@@ -87,11 +87,11 @@ void AddTo(float* dst, const float* src, size_t count) {
   });
 }
 
-void AddColumnSums(const float* dy, size_t m, size_t n, float* bias_grad) {
+void AddColumnSums(const float* dy, size_t m, size_t n, size_t ldy, float* bias_grad) {
   // A column strip at a time, summed in registers down all rows.
   ForEachVector(n, [&](auto d, size_t j) {
     auto sum = hn::Zero(d);
-    for (size_t i = 0; i < m; ++i) sum = hn::Add(sum, hn::LoadU(d, dy + i * n + j));
+    for (size_t i = 0; i < m; ++i) sum = hn::Add(sum, hn::LoadU(d, dy + i * ldy + j));
     hn::StoreU(hn::Add(hn::LoadU(d, bias_grad + j), sum), d, bias_grad + j);
   });
 }
@@ -373,8 +373,9 @@ HWY_EXPORT(AdamUpdate);
 HWY_EXPORT(RmspropUpdate);
 HWY_EXPORT(SgdUpdate);
 
-void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept {
-  HWY_DYNAMIC_DISPATCH(AddColumnSums)(dy, m, n, bias_grad);
+void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,
+                     float* bias_grad) noexcept {
+  HWY_DYNAMIC_DISPATCH(AddColumnSums)(dy, m, n, ldy, bias_grad);
 }
 void add_to(float* dst, const float* src, std::size_t count) noexcept {
   HWY_DYNAMIC_DISPATCH(AddTo)(dst, src, count);

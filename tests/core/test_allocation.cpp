@@ -67,9 +67,14 @@ TEST_CASE("predict with a team of threads allocates nothing") {
   CHECK(allocations - before == 0);
 }
 
-TEST_CASE("a training step (forward, backward, reduction, Adam) allocates nothing") {
-  auto net = std::make_unique<Cnn>(1);
-  std::vector<float> x(64 * Cnn::input_size);
+// Wide Dense layers: on two threads a team trains it (Net::trains_in_team).
+using WideMlp = Net<Input<256>, Dense<256, Relu>, Dropout<10>, Dense<10, Softmax>>;
+static_assert(WideMlp::trains_in_team && !Cnn::trains_in_team);
+
+TEST_CASE_TEMPLATE("a training step (forward, backward, reduction, Adam) allocates nothing",
+                   NetT, Cnn, WideMlp) {
+  auto net = std::make_unique<NetT>(1);
+  std::vector<float> x(64 * NetT::input_size);
   std::vector<std::uint8_t> y(64);
   Rng rng(4);
   for (float& v : x) v = rng.uniform();

@@ -63,21 +63,23 @@ TEST_CASE("add_to and add_column_sums") {
         },
         magnitude_plus(1.0f));
   }
+  // ldy > n: a band of columns of a wider matrix (a team member's outputs).
   for (const std::size_t m : {1, 3, 17, 130})
-    for (const std::size_t n : kCounts) {
-      INFO("m " << m << " n " << n);
-      const auto run = [&](bool simd, Buffers& b) {
-        (simd ? kernels::add_column_sums : kernels::reference::add_column_sums)(b[0].data(), m, n,
-                                                                                b[1].data());
-      };
-      const Buffers inputs{testing::random_floats(m * n, rng), testing::random_floats(n, rng)};
-      compare_with_reference(inputs, run, [&](const Buffers&) {
-        // The same sums over absolute values: the size of the terms.
-        Buffers abs_inputs{testing::absolute(inputs[0]), testing::absolute(inputs[1])};
-        run(false, abs_inputs);
-        return abs_inputs;
-      });
-    }
+    for (const std::size_t n : kCounts)
+      for (const std::size_t ldy : {n, n + 7}) {
+        INFO("m " << m << " n " << n << " ldy " << ldy);
+        const auto run = [&](bool simd, Buffers& b) {
+          (simd ? kernels::add_column_sums : kernels::reference::add_column_sums)(b[0].data(), m, n,
+                                                                                  ldy, b[1].data());
+        };
+        const Buffers inputs{testing::random_floats(m * ldy, rng), testing::random_floats(n, rng)};
+        compare_with_reference(inputs, run, [&](const Buffers&) {
+          // The same sums over absolute values: the size of the terms.
+          Buffers abs_inputs{testing::absolute(inputs[0]), testing::absolute(inputs[1])};
+          run(false, abs_inputs);
+          return abs_inputs;
+        });
+      }
 }
 
 struct ConvGeometry {

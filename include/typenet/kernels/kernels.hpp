@@ -36,8 +36,10 @@ enum class Trans : std::uint8_t { No, Yes };
                     std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel, \
                     std::size_t end_pixel, const float* kernel, std::size_t filters,            \
                     const float* bias, float* out) noexcept;                                    \
-  /* bias_grad[n] += sum over rows m of dy[m, n]  (dy is M x N, row-major). */                 \
-  void add_column_sums(const float* dy, std::size_t m, std::size_t n, float* bias_grad) noexcept; \
+  /* bias_grad[j] += sum over rows i < m of dy[i * ldy + j], for j < n (dy row-major, rows   \
+     ldy >= n floats apart: a band of columns of a wider matrix). */                          \
+  void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,         \
+                       float* bias_grad) noexcept;                                              \
   /* dst[i] += src[i] */                                                                        \
   void add_to(float* dst, const float* src, std::size_t count) noexcept;                        \
   /* One channels-last image (H,W,C) to patch rows: col[(oy*OW+ox), (ky*KW+kx)*C + c] =       \

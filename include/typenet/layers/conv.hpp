@@ -125,7 +125,7 @@ struct Conv {
       if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
       for (std::size_t i = 0; i < n; ++i) {
         const float* dy = dout + i * output_shape::size;
-        kernels::add_column_sums(dy, pixels, Filters, dparams + kernel_count);
+        kernels::add_column_sums(dy, pixels, Filters, Filters, dparams + kernel_count);
         im2col(in + i * In::size, col);
         kernels::gemm(Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy, Filters,
                       i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);

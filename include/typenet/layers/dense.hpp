@@ -61,7 +61,8 @@ struct Dense {
                         const Context& ctx) noexcept {
       using kernels::Trans;
       const Team& team = ctx.team;
-      // This member's outputs: all of them when alone (a team computes one image, n == 1).
+      // This member's outputs: all of them when alone. A team splitting by inputs computes one
+      // image (n == 1); one splitting by outputs, any n (a training step, see train/model.hpp).
       const auto [first, end] = team_share(team);
       if (team.size == 1 || team_splits_outputs) {
         kernels::gemm(Trans::No, Trans::No, n, end - first, inputs, in, inputs, params + first,
@@ -77,16 +78,23 @@ struct Dense {
       for (std::size_t member = 1; member < team.size; ++member)
         kernels::add_to(out + first, ctx.scratch + (member - 1) * Units + first, end - first);
     }
+    // Alone, or in a team splitting by outputs: the member's columns of dW and db (its part of
+    // dout suffices), then, once every member's part of dout is final, its inputs' columns of din.
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
-      if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Units, 0.0f);
-      kernels::add_column_sums(dout, n, Units, dparams + kernel_count);
-      kernels::gemm(Trans::Yes, Trans::No, inputs, Units, n, in, inputs, dout, Units,
-                    ctx.assign_grads ? 0.0f : 1.0f, dparams, Units, nullptr);
-      if (din)
-        kernels::gemm(Trans::No, Trans::Yes, n, inputs, Units, dout, Units, params, Units, 0.0f,
-                      din, inputs, nullptr);
+      const Team& team = ctx.team;
+      const auto [first, end] = team_share(team);
+      float* dbias = dparams + kernel_count;
+      if (ctx.assign_grads) std::fill(dbias + first, dbias + end, 0.0f);
+      kernels::add_column_sums(dout + first, n, end - first, Units, dbias + first);
+      kernels::gemm(Trans::Yes, Trans::No, inputs, end - first, n, in, inputs, dout + first, Units,
+                    ctx.assign_grads ? 0.0f : 1.0f, dparams + first, Units, nullptr);
+      if (!din) return;
+      team.sync();
+      const auto [first_input, end_input] = team.part(inputs, 16);
+      kernels::gemm(Trans::No, Trans::Yes, n, end_input - first_input, Units, dout, Units,
+                    params + first_input * Units, Units, 0.0f, din + first_input, inputs, nullptr);
     }
   };
 };

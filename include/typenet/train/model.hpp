@@ -7,10 +7,13 @@
 //                               {.validation_data = Samples{x_test, y_test}});
 //   Evaluation result = model.evaluate({x_test, y_test});
 //
-// Training is data-parallel over the batch: a thread pool created once, each worker with its own
-// fixed-size buffers (Buffers<Net, Chunk, true>) and gradient block, gradients reduced in a fixed
-// order. Nothing is allocated per step, and for a fixed seed and thread count every run gives
-// bit-identical weights.
+// Training uses a thread pool created once. It is data-parallel over the batch, each worker with
+// its own fixed-size buffers (Buffers<Net, Chunk, true>) and gradient block, gradients reduced in
+// a fixed order; or, for nets of wide Dense layers (Net::trains_in_team: the MLPs), the workers
+// form a team that passes the whole batch through one set of buffers, each member computing its
+// part of every wide layer's outputs and of their gradients: every weight is then read and its
+// gradient written by one core only, with no reduction. Nothing is allocated per step, and for
+// a fixed seed and thread count every run gives bit-identical weights.
 #pragma once
 
 #include <algorithm>
@@ -164,6 +167,7 @@ class Model final : public TrainingControl {
       for (std::size_t first = begin; first < end; first += Chunk) {
         const std::size_t n = std::min(Chunk, end - first);
         gather(data, indices.subspan(first, n), worker);
+        worker.targets_from = worker.targets.data();
         Context ctx;
         ctx.training = true;
         ctx.seed = step_seed;
@@ -176,7 +180,38 @@ class Model final : public TrainingControl {
                        softmax_head && !loss_.from_logits, nullptr, ctx);
       }
     };
-    pool_.run(forward_backward);
+    // A team shares worker 0's buffers and gradients.
+    auto team_forward_backward = [&](std::size_t member) {
+      Worker& worker = *workers_[0];
+      workers_[member]->loss = 0;
+      workers_[member]->correct = 0;
+      const std::size_t members = std::min(pool_.size(), kMaxTeam);
+      if (member >= members) return;
+      if (member == 0) worker.targets_from = worker.targets.data();
+      const Team team{&pool_, member, members};
+      for (std::size_t first = 0; first < count; first += Chunk) {
+        const std::size_t n = std::min(Chunk, count - first);
+        const auto [begin, end] = team.part(n);
+        gather(data, indices.subspan(first + begin, end - begin), worker, begin);
+        team.sync();
+        Context ctx;
+        ctx.training = true;
+        ctx.seed = step_seed;
+        ctx.first_image = first;
+        ctx.assign_grads = first == 0;
+        ctx.team = team;
+        const float* params = net_.parameters().data();
+        const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
+        if (member == 0) score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
+        team.sync();
+        NetT::backward(params, worker.input.data(), n, worker.buffers, worker.grads.data(),
+                       softmax_head && !loss_.from_logits, nullptr, ctx);
+      }
+    };
+    if (steps_in_team())
+      pool_.run(team_forward_backward);
+    else
+      pool_.run(forward_backward);
     const Evaluation result = totals(count);
     if (!std::isfinite(result.loss))
       throw std::runtime_error("typenet: the loss became " + std::to_string(result.loss) +
@@ -189,13 +224,14 @@ class Model final : public TrainingControl {
     // Each worker sums the workers' gradients over its slice of the parameters and steps it,
     // block by block, so that the sums are still in cache when the optimizer reads them.
     const std::size_t next_half = 1 - slot_half_;
+    const std::size_t gradient_blocks = steps_in_team() ? 1 : workers_.size();
     auto compute_step = [&](std::size_t w) {
       const auto [begin, end] = param_slice(w);
       workers_[w]->first_non_finite = NetT::param_count;
       for (std::size_t block = begin; block < end; block += kUpdateBlock) {
         const std::size_t length = std::min(kUpdateBlock, end - block);
         float* sum = workers_[0]->grads.data() + block;
-        for (std::size_t t = 1; t < workers_.size(); ++t)
+        for (std::size_t t = 1; t < gradient_blocks; ++t)
           kernels::add_to(sum, workers_[t]->grads.data() + block, length);
         const std::size_t non_finite =
             optimizer_.update(net_.parameters().data() + block, sum, slot_slices(block, slot_half_),
@@ -443,14 +479,16 @@ class Model final : public TrainingControl {
                                       std::to_string(classes) + " classes of the Net");
     }
   }
-  void gather(const samples& data, std::span<const std::uint32_t> indices, Worker& worker) {
+  bool steps_in_team() const { return NetT::trains_in_team && pool_.size() > 1; }
+  // Copies the samples picked by indices into the worker's rows from `row` on.
+  void gather(const samples& data, std::span<const std::uint32_t> indices, Worker& worker,
+              std::size_t row = 0) {
     for (std::size_t i = 0; i < indices.size(); ++i) {
       std::copy_n(data.x.data() + std::size_t(indices[i]) * NetT::input_size, NetT::input_size,
-                  worker.input.data() + i * NetT::input_size);
+                  worker.input.data() + (row + i) * NetT::input_size);
       std::copy_n(data.y.data() + std::size_t(indices[i]) * target_width, target_width,
-                  worker.targets.data() + i * target_width);
+                  worker.targets.data() + (row + i) * target_width);
     }
-    worker.targets_from = worker.targets.data();
   }
   void score(const float* out, Worker& worker, std::size_t n, float scale, float* grad) {
     for (std::size_t i = 0; i < n; ++i) {
