@@ -168,16 +168,7 @@ class Model final : public TrainingControl {
         const std::size_t n = std::min(Chunk, end - first);
         gather(data, indices.subspan(first, n), worker);
         worker.targets_from = worker.targets.data();
-        Context ctx;
-        ctx.training = true;
-        ctx.seed = step_seed;
-        ctx.first_image = first;
-        ctx.assign_grads = first == begin;
-        const float* params = net_.parameters().data();
-        const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
-        score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
-        NetT::backward(params, worker.input.data(), n, worker.buffers, worker.grads.data(),
-                       softmax_head && !loss_.from_logits, nullptr, ctx);
+        pass_chunk(worker, n, first, first == begin, step_seed, count, Team{});
       }
     };
     // A team shares worker 0's buffers and gradients.
@@ -194,18 +185,7 @@ class Model final : public TrainingControl {
         const auto [begin, end] = team.part(n);
         gather(data, indices.subspan(first + begin, end - begin), worker, begin);
         team.sync();
-        Context ctx;
-        ctx.training = true;
-        ctx.seed = step_seed;
-        ctx.first_image = first;
-        ctx.assign_grads = first == 0;
-        ctx.team = team;
-        const float* params = net_.parameters().data();
-        const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
-        if (member == 0) score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
-        team.sync();
-        NetT::backward(params, worker.input.data(), n, worker.buffers, worker.grads.data(),
-                       softmax_head && !loss_.from_logits, nullptr, ctx);
+        pass_chunk(worker, n, first, first == 0, step_seed, count, team);
       }
     };
     if (steps_in_team())
@@ -221,8 +201,9 @@ class Model final : public TrainingControl {
     ++step_;
     // The step is computed aside, into staging parameters and the other half of the optimizer
     // state, and checked there: a diverging step leaves the weights and the state as they were.
-    // Each worker sums the workers' gradients over its slice of the parameters and steps it,
-    // block by block, so that the sums are still in cache when the optimizer reads them.
+    // Each worker sums the workers' gradients (a team's are one block already) over its slice
+    // of the parameters and steps it, block by block, so that the sums are still in cache when
+    // the optimizer reads them.
     const std::size_t next_half = 1 - slot_half_;
     const std::size_t gradient_blocks = steps_in_team() ? 1 : workers_.size();
     auto compute_step = [&](std::size_t w) {
@@ -480,6 +461,24 @@ class Model final : public TrainingControl {
     }
   }
   bool steps_in_team() const { return NetT::trains_in_team && pool_.size() > 1; }
+  // Forward pass, loss and backward pass of the n images gathered in worker's buffers (the
+  // step's images from `first` on), gradients into worker's block: alone (team of one) or as a
+  // member of a team, whose member 0 scores.
+  void pass_chunk(Worker& worker, std::size_t n, std::size_t first, bool assign_grads,
+                  std::uint64_t step_seed, std::size_t count, const Team& team) {
+    Context ctx;
+    ctx.training = true;
+    ctx.seed = step_seed;
+    ctx.first_image = first;
+    ctx.assign_grads = assign_grads;
+    ctx.team = team;
+    const float* params = net_.parameters().data();
+    const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
+    if (team.member == 0) score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
+    team.sync();
+    NetT::backward(params, worker.input.data(), n, worker.buffers, worker.grads.data(),
+                   softmax_head && !loss_.from_logits, nullptr, ctx);
+  }
   // Copies the samples picked by indices into the worker's rows from `row` on.
   void gather(const samples& data, std::span<const std::uint32_t> indices, Worker& worker,
               std::size_t row = 0) {
