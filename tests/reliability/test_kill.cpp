@@ -133,24 +133,33 @@ std::vector<float> training_state(ModelT& model) {
   return state;
 }
 
-// Checks that the temporary files of killed writers do not pile up in `folder`, right after the
-// writer `killed` was killed, its checkpoint (written once per epoch) having gone from `epochs_before`
-// to `epochs_after`; true if it left a temporary file itself. A completed write removes the files of
-// the writers killed before it just after its rename, so that is certainly done once a second write
-// has completed: then only the killed writer's own file may remain.
-bool check_no_pile_up(const std::filesystem::path& folder, pid_t killed, std::uint64_t epochs_before,
-                      std::uint64_t epochs_after, const std::string& which) {
-  const std::vector<std::filesystem::path> left = temporary_files_in(folder);
+// Checks that the temporary files of killed writers of `checkpoint` do not pile up, right after
+// the writer `killed` was killed, the checkpoint (written once per epoch) having gone from
+// `epochs_before` to `epochs_after`; true if it left a temporary file of it itself. A completed
+// write removes the files that writers of the same target killed before it left, just after its
+// rename, so that is certainly done once a second write has completed: then only the killed
+// writer's own file may remain. (Other targets' files wait for a write of their own: a writer
+// killed while saving its final weights leaves one, which the checkpoint's writes leave alone.)
+bool check_no_pile_up(const std::filesystem::path& checkpoint, pid_t killed,
+                      std::uint64_t epochs_before, std::uint64_t epochs_after,
+                      const std::string& which) {
   // write_file_atomically names its temporary file "<target>.tmp.<pid>".
-  const std::string own_suffix = ".tmp." + std::to_string(killed);
-  const auto own = std::ranges::count_if(
-      left, [&](const std::filesystem::path& file) { return file.string().ends_with(own_suffix); });
+  const std::string prefix = checkpoint.filename().string() + ".tmp.";
+  const std::string own = prefix + std::to_string(killed);
+  std::size_t own_files = 0;
+  std::string others;
+  for (const std::filesystem::path& file : temporary_files_in(checkpoint.parent_path())) {
+    const std::string name = file.filename().string();
+    if (name == own)
+      ++own_files;
+    else if (name.starts_with(prefix))
+      others += " " + name;
+  }
   if (epochs_after >= epochs_before + 2)
-    CHECK_MESSAGE(left.size() == std::size_t(own),
-                  which << ": " << left.size() - own << " temporary files of earlier killed writers "
-                        << "are still there after epochs " << epochs_before << " to " << epochs_after
-                        << " were written");
-  return own > 0;
+    CHECK_MESSAGE(others.empty(), which << ": temporary files of earlier killed writers are still "
+                                        << "there after epochs " << epochs_before << " to "
+                                        << epochs_after << " were written:" << others);
+  return own_files > 0;
 }
 
 // The epochs a checkpoint holds, loading it into `model`; nullopt when there is no file.
@@ -192,7 +201,7 @@ TEST_CASE("a checkpoint rewritten in a loop survives SIGKILL at 120 random momen
     REQUIRE_MESSAGE(killed_by_sigkill(status), "kill " << kill << ": checkpoint_writer "
                                                        << writer.describe(status));
     const std::optional<std::uint64_t> epoch = epochs_in(reader, checkpoint);
-    mid_write += check_no_pile_up(folder.path(), pid, previous_epoch, epoch.value_or(0),
+    mid_write += check_no_pile_up(checkpoint, pid, previous_epoch, epoch.value_or(0),
                                   "kill " + std::to_string(kill));
     if (!epoch) {
       REQUIRE_MESSAGE(previous_good.empty(), "kill " << kill << ": the checkpoint of epoch "
@@ -296,13 +305,15 @@ TEST_CASE("fit resumed from its backup after SIGKILLs gives the weights of an un
     REQUIRE_MESSAGE(killed_by_sigkill(status), "life " << life << ": checkpoint_writer "
                                                        << writer.describe(status));
     ++kills;
-    check_no_pile_up(folder.path(), pid, epochs_at_start, epochs_in(reader, backup).value_or(0),
+    check_no_pile_up(backup, pid, epochs_at_start, epochs_in(reader, backup).value_or(0),
                      "life " + std::to_string(life));
   }
   auto unbroken_net = std::make_unique<FitNet>(1), resumed_net = std::make_unique<FitNet>(2);
   load(*unbroken_net, folder / "unbroken.tnet");
   load(*resumed_net, weights);
   CHECK(kills >= 2);
+  // The life that ended on its own wrote both files last: it removed what killed lives left.
+  CHECK(temporary_files_in(folder.path()).empty());
   const bool identical = std::memcmp(unbroken_net->parameters().data(),
                                      resumed_net->parameters().data(), FitNet::param_bytes) == 0;
   CHECK_MESSAGE(identical, "the run killed " << kills << " times ends with other weights");
