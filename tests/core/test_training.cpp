@@ -227,7 +227,8 @@ TEST_CASE("same seed and thread count: bit-identical weights") {
 
 // Wide Dense layers (their activation fused and as a layer, dropout between; a softmax inside,
 // which needs whole rows): on several threads a team splits each layer's outputs. Every output
-// is still summed in the order one thread sums it, so the weights equal one thread's.
+// is still summed in the order one thread sums it, so the weights equal one thread's: with
+// dense inputs and with mostly-zero ones, as pixels are (whose products skip the zeros).
 using WideMlp = Net<Input<256>, Dense<256, Tanh>, Dense<272>, Relu, Dropout<10>, Dense<3, Softmax>>;
 using WideSoftmaxInside = Net<Input<256>, Dense<256, Softmax>, Dense<3>>;
 static_assert(WideMlp::trains_in_team && WideSoftmaxInside::trains_in_team);
@@ -235,25 +236,31 @@ static_assert(WideMlp::trains_in_team && WideSoftmaxInside::trains_in_team);
 TEST_CASE_TEMPLATE("a team of threads trains wide Dense layers as one thread does", NetT, WideMlp,
                    WideSoftmaxInside) {
   const Blobs blobs = make_blobs(300, 8);
-  // The blobs' 6 features spread over 256 inputs.
-  std::vector<float> x(300 * NetT::input_size);
-  for (std::size_t i = 0; i < x.size(); ++i)
-    x[i] = blobs.x[(i / NetT::input_size) * 6 + i % 6] * float(1 + i % 5) / 5;
-  auto run = [&](std::size_t threads, std::size_t batch_size) {
-    auto net = std::make_unique<NetT>(5);
-    auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{
-                                           .from_logits = NetT::last_activation::kind != ActivationKind::Softmax},
-                         {.threads = threads});
-    const History history =
-        model.fit({x, blobs.y}, {.batch_size = batch_size, .epochs = 2, .verbose = 0});
-    CHECK(history["loss"].back() < history["loss"].front());
-    return std::vector<float>(net->parameters().begin(), net->parameters().end());
-  };
-  const std::vector<float> alone = run(1, 50);
-  CHECK(run(2, 50) == alone);
-  CHECK(run(3, 50) == alone);  // uneven parts
-  // Batches larger than a chunk (256 images here) pass through in several chunks.
-  CHECK(run(2, 300) == run(1, 300));
+  for (const bool mostly_zero : {false, true}) {
+    INFO("inputs mostly zero: " << mostly_zero);
+    // The blobs' 6 features spread over the 256 inputs, or over the first 24 of them.
+    std::vector<float> x(300 * NetT::input_size);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const std::size_t input = i % NetT::input_size;
+      if (!mostly_zero || input < 24)
+        x[i] = blobs.x[(i / NetT::input_size) * 6 + input % 6] * float(1 + input % 5) / 5;
+    }
+    auto run = [&](std::size_t threads, std::size_t batch_size) {
+      auto net = std::make_unique<NetT>(5);
+      auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{
+                                             .from_logits = NetT::last_activation::kind != ActivationKind::Softmax},
+                           {.threads = threads});
+      const History history =
+          model.fit({x, blobs.y}, {.batch_size = batch_size, .epochs = 2, .verbose = 0});
+      CHECK(history["loss"].back() < history["loss"].front());
+      return std::vector<float>(net->parameters().begin(), net->parameters().end());
+    };
+    const std::vector<float> alone = run(1, 50);
+    CHECK(run(2, 50) == alone);
+    CHECK(run(3, 50) == alone);  // uneven parts
+    // Batches larger than a chunk (256 images here) pass through in several chunks.
+    CHECK(run(2, 300) == run(1, 300));
+  }
 }
 
 TEST_CASE("EarlyStopping stops and restores; ModelCheckpoint keeps the best") {

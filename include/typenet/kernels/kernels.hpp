@@ -16,13 +16,20 @@ namespace typenet::kernels {
 
 enum class Trans : std::uint8_t { No, Yes };
 
+// gemm sums each element of C the same way whatever range of columns of C (and B) a call covers,
+// provided the range starts at a multiple of this (and ends at one or at the matrix's right
+// edge) and op(A) has more than 4 rows: a team that splits a product by columns gets the bits
+// one thread gets.
+inline constexpr std::size_t kGemmColumnGranule = 64;
+
 // Every kernel is declared twice, once in each namespace, from this single list.
 #define TYPENET_KERNEL_DECLARATIONS                                                              \
   /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
      op(A) = A (lda >= K) or A^T (A stored K x M, lda >= M); likewise B. beta is 0 or 1; with \
-     beta == 0, C is written without being read. With few rows (batch-1 inference), depth     \
-     steps where every row of op(A) is zero are skipped: a zero there times an inf or NaN in  \
-     op(B) then adds nothing rather than NaN. */                                               \
+     beta == 0, C is written without being read. With few rows (batch-1 inference) or an     \
+     op(A) that is mostly zeros (pixels), depth steps where every row of a group of op(A)'s    \
+     rows is zero are skipped: a zero there times an inf or NaN in op(B) then adds nothing     \
+     rather than NaN. */                                                                       \
   void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,          \
             const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,       \
             float* c, std::size_t ldc, const float* bias) noexcept;                             \

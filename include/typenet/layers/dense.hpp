@@ -40,8 +40,9 @@ struct Dense {
     static constexpr std::size_t scratch_floats =
         team_split && !team_splits_outputs ? (kMaxTeam - 1) * Units : 0;
     static constexpr std::size_t cache_words = 0;
+    // Whole granules of columns: a team's products are one thread's, bit for bit.
     static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
-      return team.part(Units, 16);
+      return team.part(Units, kernels::kGemmColumnGranule);
     }
 
     static constexpr LayerInfo info() {
