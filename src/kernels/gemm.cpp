@@ -358,6 +358,17 @@ std::size_t ListContributingSteps(std::size_t p0, std::size_t depth, const float
       count += hn::CompressStore(hn::Iota(di, std::int32_t(p0 + p)), hn::RebindMask(di, nonzero),
                                  di, reinterpret_cast<std::int32_t*>(steps + count));
     }
+  } else if (a_row_step == 1) {
+    // op(A) = A^T: the rows' values of a step lie side by side, one short vector (dW of a
+    // Dense layer over pixels: 4 neighbouring pixels of each image).
+    const hn::CappedTag<float, kRows> dr;
+    if constexpr (hn::MaxLanes(dr) == kRows) {
+      for (; p < depth; ++p) {
+        const auto values = hn::LoadU(dr, a + (p0 + p) * a_depth_step);
+        steps[count] = std::uint32_t(p0 + p);
+        count += !hn::AllFalse(dr, hn::Ne(values, hn::Zero(dr)));
+      }
+    }
   }
   for (; p < depth; ++p) {
     bool nonzero = false;
