@@ -350,13 +350,19 @@ std::size_t ListContributingSteps(std::size_t p0, std::size_t depth, const float
     const D d;
     const hn::RebindToSigned<D> di;
     const std::size_t N = hn::Lanes(d);
-    for (; p + N <= depth; p += N) {
+    // The steps' numbers, kept in a register (Iota at each step goes through the stack), and
+    // compressed in registers, then stored: a compressing store to memory is slow on some CPUs
+    // (AMD Zen 4: this loop took 4 % of an MLP training step).
+    auto numbers = hn::Iota(di, std::int32_t(p0));
+    const auto next = hn::Set(di, std::int32_t(N));
+    for (; p + N <= depth; p += N, numbers = hn::Add(numbers, next)) {
       auto nonzero = hn::Ne(hn::LoadU(d, a + p0 + p), hn::Zero(d));
       for (std::size_t r = 1; r < kRows; ++r)
         nonzero = hn::Or(nonzero, hn::Ne(hn::LoadU(d, a + r * a_row_step + p0 + p), hn::Zero(d)));
+      const auto mask = hn::RebindMask(di, nonzero);
       // Room for a whole vector past `count`: steps holds kStepBlock + N entries.
-      count += hn::CompressStore(hn::Iota(di, std::int32_t(p0 + p)), hn::RebindMask(di, nonzero),
-                                 di, reinterpret_cast<std::int32_t*>(steps + count));
+      hn::StoreU(hn::Compress(numbers, mask), di, reinterpret_cast<std::int32_t*>(steps + count));
+      count += hn::CountTrue(di, mask);
     }
   } else if (a_row_step == 1) {
     // op(A) = A^T: the rows' values of a step lie side by side, one short vector (dW of a
