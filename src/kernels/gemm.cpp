@@ -521,7 +521,8 @@ bool MostlyZero(Trans trans_a, std::size_t m, std::size_t k, const float* a, std
 // kManyRowsVecs vectors whatever the rows, so that each column of C is summed the same way
 // whatever range of columns, starting at a multiple of kGemmColumnGranule, a call covers.
 constexpr std::size_t kManyRowsVecs = 4;
-static_assert(kManyRowsVecs * 16 == kGemmColumnGranule, "tiles must tile the granule");
+static_assert(kGemmColumnGranule % (kManyRowsVecs * hn::MaxLanes(D())) == 0,
+              "the widest tile of a product with many rows must divide the column granule");
 
 template <std::size_t kRows>
 void RowGroup(bool many_rows, std::size_t i0, std::size_t n, std::size_t k, const float* a,
