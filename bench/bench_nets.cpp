@@ -119,7 +119,7 @@ template <class NetT, std::size_t... I>
 void register_layers(const char* name, std::index_sequence<I...>) {
   const auto one = [&]<std::size_t Index>(std::integral_constant<std::size_t, Index>) {
     const std::string layer = std::string(name) + "/" + std::to_string(Index + 1) + "_" +
-                              std::string(to_string(NetT::layer_infos[Index + 1].kind));
+                              std::string(NetT::layer_infos[Index + 1].type);
     benchmark::RegisterBenchmark(("layer_forward/" + layer).c_str(),
                                  layer_pass<NetT, Index, false>)
         ->Unit(benchmark::kMicrosecond)

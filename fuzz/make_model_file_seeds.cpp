@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 #include "typenet/io/save_load.hpp"
@@ -10,13 +11,11 @@
 
 namespace {
 
-typenet::LayerInfo layer(typenet::LayerKind kind, typenet::Dims in, typenet::Dims out, std::size_t params,
-                         std::size_t offset) {
+typenet::LayerInfo layer(std::string_view type, std::string_view arguments, typenet::Dims in, typenet::Dims out,
+                         std::size_t params, std::size_t offset) {
   typenet::LayerInfo info;
-  info.kind = kind;
-  info.activation = kind == typenet::LayerKind::Dense ? typenet::ActivationKind::Relu : typenet::ActivationKind::Linear;
-  info.units = out.size();
-  info.kernel = kind == typenet::LayerKind::Conv ? 3 : 0;
+  info.type = type;
+  info.arguments << arguments;
   info.in = in;
   info.out = out;
   info.param_offset = offset;
@@ -31,10 +30,10 @@ int main(int argc, char** argv) {
 
   const typenet::Dims image{3, {6, 6, 1}}, features{3, {4, 4, 2}}, flat{1, {32, 0, 0}}, classes{1, {3, 0, 0}};
   const std::array<typenet::LayerInfo, 4> layers = {
-      layer(typenet::LayerKind::Input, image, image, 0, 0),
-      layer(typenet::LayerKind::Conv, image, features, 3 * 3 * 2 + 2, 0),
-      layer(typenet::LayerKind::Flatten, features, flat, 0, 20),
-      layer(typenet::LayerKind::Dense, flat, classes, 32 * 3 + 3, 20)};
+      layer("Input", "", image, image, 0, 0),
+      layer("Conv", "(2,k3,s1,valid,linear)", image, features, 3 * 3 * 2 + 2, 0),
+      layer("Flatten", "", features, flat, 0, 20),
+      layer("Dense", "(3,relu)", flat, classes, 32 * 3 + 3, 20)};
   std::vector<float> parameters(20 + 99);
   for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i] = 0.01f * static_cast<float>(i) - 0.5f;
   std::vector<float> m(parameters.size(), 0.25f), v(parameters.size(), 1e-8f);

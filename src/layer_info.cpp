@@ -1,38 +1,8 @@
 #include "typenet/layer_info.hpp"
 
-#include <cstdio>
 #include <sstream>
 
 namespace typenet {
-
-std::string_view to_string(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Input: return "Input";
-    case LayerKind::Dense: return "Dense";
-    case LayerKind::Conv: return "Conv";
-    case LayerKind::MaxPool: return "MaxPool";
-    case LayerKind::GlobalAvgPool: return "GlobalAvgPool";
-    case LayerKind::Flatten: return "Flatten";
-    case LayerKind::Dropout: return "Dropout";
-    case LayerKind::Activation: return "Activation";
-  }
-  return "?";
-}
-
-std::string_view to_string(ActivationKind kind) {
-  switch (kind) {
-    case ActivationKind::Linear: return "linear";
-    case ActivationKind::Relu: return "relu";
-    case ActivationKind::Sigmoid: return "sigmoid";
-    case ActivationKind::Tanh: return "tanh";
-    case ActivationKind::Softmax: return "softmax";
-  }
-  return "?";
-}
-
-std::string_view to_string(PaddingKind kind) {
-  return kind == PaddingKind::Same ? "same" : "valid";
-}
 
 std::string to_string(const Dims& dims) {
   if (dims.rank == 1) return std::to_string(dims.extent[0]);
@@ -41,48 +11,32 @@ std::string to_string(const Dims& dims) {
 }
 
 std::string describe(const LayerInfo& layer) {
-  std::ostringstream text;
-  text << to_string(layer.kind);
-  switch (layer.kind) {
-    case LayerKind::Dense:
-      text << "(" << layer.units << "," << to_string(layer.activation) << ")";
-      break;
-    case LayerKind::Conv:
-      text << "(" << layer.units << ",k" << layer.kernel << ",s" << layer.stride << ","
-           << to_string(layer.padding) << "," << to_string(layer.activation) << ")";
-      break;
-    case LayerKind::MaxPool:
-      text << "(" << layer.kernel << ",s" << layer.stride << ")";
-      break;
-    case LayerKind::Dropout: text << "(" << layer.dropout_percent << "%)"; break;
-    case LayerKind::Activation: text << "(" << to_string(layer.activation) << ")"; break;
-    default: break;
-  }
-  text << " " << to_string(layer.in) << "->" << to_string(layer.out);
-  return text.str();
+  return std::string(layer.type) + std::string(layer.arguments.view()) + " " +
+         to_string(layer.in) + "->" + to_string(layer.out);
 }
 
-std::string_view keras_class_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::Input: return "InputLayer";
-    case LayerKind::Dense: return "Dense";
-    case LayerKind::Conv: return "Conv2D";
-    case LayerKind::MaxPool: return "MaxPooling2D";
-    case LayerKind::GlobalAvgPool: return "GlobalAveragePooling2D";
-    case LayerKind::Flatten: return "Flatten";
-    case LayerKind::Dropout: return "Dropout";
-    case LayerKind::Activation: return "Activation";
+std::string snake_case(std::string_view class_name) {
+  const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  std::string name;
+  for (std::size_t i = 0; i < class_name.size(); ++i) {
+    const char c = class_name[i];
+    // An underscore before a capital that starts a word ("MaxPooling") or that follows a
+    // lower-case letter ("ReLU").
+    const bool starts_word = i > 0 && upper(c) &&
+                             ((i + 1 < class_name.size() && lower(class_name[i + 1])) ||
+                              lower(class_name[i - 1]));
+    if (starts_word && name.back() != '_') name += '_';
+    name += upper(c) ? char(c - 'A' + 'a') : c;
   }
-  return "?";
+  return name;
 }
 
 std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t index) {
-  static constexpr std::string_view snake[] = {"input", "dense", "conv2d", "max_pooling2d",
-                                               "global_average_pooling2d", "flatten", "dropout",
-                                               "activation"};
   std::size_t earlier = 0;
-  for (std::size_t i = 0; i < index; ++i) earlier += layers[i].kind == layers[index].kind;
-  std::string name(snake[std::size_t(layers[index].kind)]);
+  for (std::size_t i = 0; i < index; ++i)
+    earlier += layers[i].class_name == layers[index].class_name;
+  const std::string name = snake_case(layers[index].class_name);
   return earlier == 0 ? name : name + "_" + std::to_string(earlier);
 }
 
@@ -112,8 +66,8 @@ std::string summary_table(std::span<const LayerInfo> layers) {
   std::size_t total = 0;
   for (std::size_t i = 1; i < layers.size(); ++i) {
     const LayerInfo& layer = layers[i];
-    const std::string name = " " + keras_layer_name(layers, i) + " (" +
-                             std::string(keras_class_name(layer.kind)) + ")";
+    const std::string name =
+        " " + keras_layer_name(layers, i) + " (" + std::string(layer.class_name) + ")";
     out << padded(name, 28) << padded(keras_shape(layer.out), 25)
         << with_thousands(layer.param_count) << "\n";
     if (i + 1 < layers.size()) out << "\n";

@@ -6,12 +6,16 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/layers/layer.hpp"
 
 namespace typenet {
+
+inline constexpr std::string_view activation_keras_classes[] = {"Activation", "ReLU", "Softmax"};
 
 namespace detail {
 template <ActivationKind Kind>
@@ -35,13 +39,34 @@ struct Activation {
       kernels::softmax_backward(y, dy, count / channels, channels);
   }
 
-  // Used as a layer: the identity, after which the Net applies the activation.
+  // Used as a layer: the identity, after which the Net applies the activation. Keras:
+  // Activation, or the ReLU (plain) and Softmax (last axis) layers.
   template <class In>
   struct bind : IdentityLayer<In> {
     using activation = Activation;
+    static void check_keras(const KerasConfig& config) {
+      ActivationKind found = ActivationKind::Relu;
+      if (config.class_name() == "ReLU") {
+        for (const char* key : {"max_value", "negative_slope", "threshold"})
+          if (const auto value = config.number(key); value && *value != 0)
+            config.unsupported(std::string("ReLU with ") + key + " " + config.json(key) +
+                               " has no typenet equivalent");
+      } else if (config.class_name() == "Softmax") {
+        if (const auto axis = config.number("axis"); axis && *axis != -1)
+          config.unsupported("Softmax over axis " + config.json("axis") +
+                             " has no typenet equivalent");
+        found = ActivationKind::Softmax;
+      } else {
+        found = config.activation();
+      }
+      config.expect("Activation", "'" + std::string(to_string(Kind)) + "'",
+                    "'" + std::string(to_string(found)) + "'");
+    }
+    static constexpr KerasMapping keras{activation_keras_classes, check_keras, detail::no_keras_weights};
     static constexpr LayerInfo info() {
-      LayerInfo layer = IdentityLayer<In>::info(LayerKind::Activation);
-      layer.activation = Kind;
+      LayerInfo layer = layer_info<bind>("Activation", "Activation");
+      layer.arguments << "(" << to_string(Kind) << ")";
+      layer.keras = &keras;
       return layer;
     }
   };

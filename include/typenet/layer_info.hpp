@@ -1,19 +1,23 @@
-// A run-time description of one layer of a Net, produced at compile time by `Net::layers()`.
+// A run-time description of one layer of a Net, produced at compile time by the layer itself
+// (its bound type's `info()`) and collected by `Net::layer_infos`.
 //
 // It is the bridge between the type-level architecture and the code that does not need to be a
-// template: summaries, model files, Keras import/export and plots all read these records (and
-// the flat parameter block they index into) instead of the layer types.
+// template: summaries, model files, Keras import/export and plots read these records (and the
+// flat parameter block they index into) instead of the layer types. Nothing here knows the
+// layer kinds: each record carries its layer's own words (type, arguments, Keras class) and, for
+// layers with a Keras equivalent, the layer's own Keras mapping (keras_mapping.hpp).
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
+#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
 
 namespace typenet {
 
-enum class LayerKind { Input, Dense, Conv, MaxPool, GlobalAvgPool, Flatten, Dropout, Activation };
 enum class ActivationKind { Linear, Relu, Sigmoid, Tanh, Softmax };
 enum class PaddingKind { Valid, Same };
 
@@ -27,30 +31,82 @@ struct Dims {
   constexpr bool operator==(const Dims&) const = default;
 };
 
-struct LayerInfo {
-  LayerKind kind = LayerKind::Input;
-  ActivationKind activation = ActivationKind::Linear;  // fused or stand-alone activation
-  PaddingKind padding = PaddingKind::Valid;
-  std::size_t units = 0;    // Dense units or Conv filters
-  std::size_t kernel = 0;   // Conv kernel size or pool size
-  std::size_t stride = 1;   // Conv or pool stride
-  std::size_t dropout_percent = 0;
-  Dims in, out;
-  std::size_t param_offset = 0;  // into the Net's flat parameter block
-  std::size_t param_count = 0;   // Dense: kernel (in, out) then bias; Conv: kernel (kh, kw, cin, cout) then bias
+// Short text assembled at compile time, e.g. a layer's arguments "(32,k3,s1,valid,relu)".
+class FixedText {
+ public:
+  static constexpr std::size_t capacity = 56;
+
+  constexpr FixedText() = default;
+  constexpr FixedText& operator<<(std::string_view text) {
+    for (const char c : text) push(c);
+    return *this;
+  }
+  constexpr FixedText& operator<<(std::size_t value) {
+    char digits[20]{};
+    std::size_t count = 0;
+    do {
+      digits[count++] = char('0' + value % 10);
+      value /= 10;
+    } while (value != 0);
+    while (count > 0) push(digits[--count]);
+    return *this;
+  }
+  constexpr std::string_view view() const { return {chars_.data(), size_}; }
+
+ private:
+  constexpr void push(char c) {
+    // Not a constant expression when it overflows: the layer's info() then fails to compile.
+    if (size_ == capacity) throw "typenet: a layer's FixedText is longer than its capacity";
+    chars_[size_++] = c;
+  }
+  std::array<char, capacity> chars_{};
+  std::size_t size_ = 0;
 };
 
-std::string_view to_string(LayerKind kind);
-std::string_view to_string(ActivationKind kind);
-std::string_view to_string(PaddingKind kind);
+struct KerasMapping;  // keras_mapping.hpp
+
+struct LayerInfo {
+  std::string_view type;       // typenet's name of the layer: "Conv", "Dense", "Input", ...
+  FixedText arguments;         // its settings, as model files record them: "(32,k3,s1,valid,relu)"
+  std::string_view class_name; // as Keras' summary shows it: Keras' class name where there is one
+  Dims in, out;
+  std::size_t param_offset = 0;  // into the Net's flat parameter block
+  std::size_t param_count = 0;
+  const KerasMapping* keras = nullptr;  // how it reads and writes Keras files; null: no equivalent
+};
+
+// What code outside the Net needs of a network (save/load, Keras files, tools): its layer
+// records, known at compile time, and one flat block of parameters.
+template <class N>
+concept NetLike = requires(N& net, const N& const_net) {
+  requires std::same_as<std::ranges::range_value_t<decltype(N::layer_infos)>, LayerInfo>;
+  { net.parameters() } -> std::same_as<std::span<float>>;
+  { const_net.parameters() } -> std::same_as<std::span<const float>>;
+};
+
+constexpr std::string_view to_string(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::Linear: return "linear";
+    case ActivationKind::Relu: return "relu";
+    case ActivationKind::Sigmoid: return "sigmoid";
+    case ActivationKind::Tanh: return "tanh";
+    case ActivationKind::Softmax: return "softmax";
+  }
+  return "?";
+}
+constexpr std::string_view to_string(PaddingKind kind) {
+  return kind == PaddingKind::Same ? "same" : "valid";
+}
 // "26x26x32" or "128".
 std::string to_string(const Dims& dims);
-// A canonical one-line description, e.g. "Conv(32,k3,s1,valid,relu) 28x28x1->26x26x32".
+// A canonical one-line description, e.g. "Conv(32,k3,s1,valid,relu) 28x28x1->26x26x32": what
+// model files store and compare.
 std::string describe(const LayerInfo& layer);
+// Keras' to_snake_case of a class name: "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d",
+// "ReLU" -> "re_lu". Keras names layers and their saved variables after it.
+std::string snake_case(std::string_view class_name);
 // Keras' names for a Sequential model's layers: "conv2d", "conv2d_1", "dense", ...
 std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t index);
-// Keras' class name: "Conv2D", "MaxPooling2D", "Dense", ...
-std::string_view keras_class_name(LayerKind kind);
 // The Keras model.summary() table of a Net's layers (Input first, not printed, as Keras).
 std::string summary_table(std::span<const LayerInfo> layers);
 

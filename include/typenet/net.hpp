@@ -39,7 +39,8 @@ namespace detail {
 
 // Binds each layer to the output shape of the one before it. When a layer rejects its input,
 // the compiler's instantiation trace reads "BindChain<2, Shape<26, 26, 8>, Dense<10>>": the
-// layer's position in the Net (Input is 0), its input shape and its type.
+// layer's position in the Net (Input is 0), its input shape and its type. A bound layer that
+// lacks a member of the layer contract (layers/layer.hpp) is told which one, there.
 template <std::size_t Index, class In, class... Layers>
 struct BindChain {
   using type = std::tuple<>;
@@ -47,6 +48,7 @@ struct BindChain {
 template <std::size_t Index, class In, class Layer, class... Rest>
 struct BindChain<Index, In, Layer, Rest...> {
   using bound = typename Layer::template bind<In>;
+  static_assert(satisfies_layer_contract<bound>());
   using type = decltype(std::tuple_cat(
       std::declval<std::tuple<bound>>(),
       std::declval<typename BindChain<Index + 1, typename bound::output_shape, Rest...>::type>()));
@@ -97,7 +99,8 @@ struct PlanOf {
 
   static constexpr auto layer_infos() {
     std::array<LayerInfo, layer_count + 1> infos{};
-    infos[0].kind = LayerKind::Input;
+    infos[0].type = "Input";
+    infos[0].class_name = "InputLayer";
     infos[0].in = infos[0].out = In::dims;
     std::size_t i = 0;
     ((infos[i + 1] = Bound::info(), infos[i + 1].param_offset = param_offsets[i], ++i), ...);

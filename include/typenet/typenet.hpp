@@ -5,14 +5,8 @@
 //   static_assert(Cnn::param_count == 1'199'882);
 #pragma once
 
-#include "typenet/activations.hpp"
 #include "typenet/layer_info.hpp"
-#include "typenet/layers/conv.hpp"
-#include "typenet/layers/dense.hpp"
-#include "typenet/layers/dropout.hpp"
-#include "typenet/layers/flatten.hpp"
-#include "typenet/layers/input.hpp"
-#include "typenet/layers/pooling.hpp"
+#include "typenet/layers/registry.hpp"
 #include "typenet/net.hpp"
 #include "typenet/options.hpp"
 #include "typenet/shape.hpp"

@@ -1,24 +1,16 @@
 #include "architecture.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <optional>
 #include <vector>
 
 #include "keras_error.hpp"
+#include "typenet/keras_mapping.hpp"
+#include "typenet/layers/registry.hpp"
 
 namespace typenet::keras_detail {
 
 namespace {
-
-std::string size_pair(std::size_t h, std::size_t w) {
-  return std::to_string(h) + "x" + std::to_string(w);
-}
-
-std::string quoted(std::string_view text) {
-  std::string result(1, '\'');
-  result.append(text);
-  return result += '\'';
-}
 
 // The input shape the Net expects, in the order the file writes it.
 std::vector<std::size_t> expected_input_shape(const Dims& input, bool channels_first) {
@@ -45,90 +37,102 @@ std::string file_shape_text(const std::vector<std::optional<std::size_t>>& shape
   return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-class LayerCheck {
+// A file layer's config as its typenet layer reads it; complaints name the layer and, where
+// the layer counts differ, say so (a missing or extra layer shows first as a mismatch of the
+// layers after it).
+class JsonConfig final : public KerasConfig {
  public:
-  // `note` is appended to a mismatch message.
-  LayerCheck(const LayerInfo& net, const KerasLayer& file, std::size_t index,
-             const std::string& source, std::string note)
-      : net_(net), file_(file), source_(source),
-        where_("layer " + std::to_string(index) + " (" + file.name + "): "), note_(std::move(note)) {}
+  JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
+             std::string note)
+      : layer_(layer), source_(source),
+        where_("layer " + std::to_string(index) + " (" + layer.name + "): "),
+        note_(std::move(note)) {}
 
-  void run() const {
-    if (net_.kind != file_.kind)
-      mismatch("expected " + std::string(keras_class_name(net_.kind)) + ", file has " +
-               file_.class_name);
-    const std::string kind(keras_class_name(net_.kind));
-    switch (net_.kind) {
-      case LayerKind::Dense:
-        compare(kind + " with", net_.units, file_.units, " units");
-        compare_activation(kind + " with activation");
-        break;
-      case LayerKind::Conv:
-        compare(kind + " with", net_.units, file_.units, " filters");
-        compare_window(kind + " with kernel size", "strides");
-        compare(kind + " with padding", quoted(to_string(net_.padding)),
-                quoted(to_string(file_.padding)));
-        compare_activation(kind + " with activation");
-        break;
-      case LayerKind::MaxPool:
-        compare_window(kind + " with pool size", "strides");
-        compare(kind + " with padding", quoted(to_string(net_.padding)),
-                quoted(to_string(file_.padding)));
-        break;
-      case LayerKind::Dropout:
-        // Dropout<25> is rate 0.25; the rate has no effect on inference, the check is a sanity
-        // check that the two architectures are the same.
-        if (std::abs(file_.dropout_rate * 100 - double(net_.dropout_percent)) >= 0.5)
-          mismatch("expected Dropout with rate " + rate_text(net_.dropout_percent / 100.0) +
-                   ", file has " + rate_text(file_.dropout_rate));
-        break;
-      case LayerKind::Activation:
-        compare_activation("Activation");
-        break;
-      case LayerKind::GlobalAvgPool:
-      case LayerKind::Flatten:
-      case LayerKind::Input:
-        break;
+  [[noreturn]] void mismatch(const std::string& detail) const override {
+    fail(KerasProblem::ArchitectureMismatch, source_, where_ + detail + note_);
+  }
+  [[noreturn]] void unsupported(const std::string& detail) const override {
+    fail(KerasProblem::Unsupported, source_, where_ + detail);
+  }
+  [[noreturn]] void corrupted(const std::string& detail) const override {
+    fail(KerasProblem::Corrupted, source_, where_ + detail);
+  }
+  std::string_view class_name() const override { return layer_.class_name; }
+
+  std::optional<double> number(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_number()) wrong_type(key, "a number");
+    return value->get<double>();
+  }
+  std::optional<std::string> text(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_string()) wrong_type(key, "a string");
+    return value->get<std::string>();
+  }
+  std::optional<bool> boolean(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_boolean()) wrong_type(key, "true or false");
+    return value->get<bool>();
+  }
+  std::optional<std::size_t> positive(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    return positive(*value, key);
+  }
+  std::optional<std::array<std::size_t, 2>> size_pair(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    if (value->is_array()) {
+      if (value->size() != 2)
+        unsupported("'" + std::string(key) + "' is " + value->dump() +
+                    "; typenet layers are two-dimensional");
+      return std::array{positive((*value)[0], key), positive((*value)[1], key)};
     }
+    const std::size_t size = positive(*value, key);
+    return std::array{size, size};
+  }
+  std::string json(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    return value ? value->dump() : "null";
   }
 
  private:
-  [[noreturn]] void mismatch(const std::string& detail) const {
-    fail(KerasProblem::ArchitectureMismatch, source_, where_ + detail + note_);
+  const nlohmann::json* find(std::string_view key) const {
+    const auto it = layer_.config.find(key);
+    return it == layer_.config.end() || it->is_null() ? nullptr : &*it;
+  }
+  [[noreturn]] void wrong_type(std::string_view key, const char* expected) const {
+    corrupted("expected '" + std::string(key) + "' to be " + expected + ", file has " + json(key));
+  }
+  std::size_t positive(const nlohmann::json& value, std::string_view key) const {
+    if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
+      corrupted("expected '" + std::string(key) + "' to be a positive integer, file has " +
+                value.dump());
+    return value.get<std::size_t>();
   }
 
-  template <class T>
-  void compare(const std::string& what, const T& expected, const T& found,
-               const std::string& unit = "") const {
-    if (expected != found)
-      mismatch("expected " + what + " " + text(expected) + unit + ", file has " + text(found));
-  }
-  static std::string text(std::size_t value) { return std::to_string(value); }
-  static std::string text(const std::string& value) { return value; }
-  static std::string rate_text(double rate) {
-    std::string text = std::to_string(rate);
-    text.erase(text.find_last_not_of('0') + 1);
-    if (text.back() == '.') text += '0';
-    return text;
-  }
-
-  void compare_activation(const std::string& what) const {
-    compare(what, quoted(to_string(net_.activation)), quoted(to_string(file_.activation)));
-  }
-
-  void compare_window(const std::string& size_what, const std::string& stride_what) const {
-    compare(size_what, size_pair(net_.kernel, net_.kernel),
-            size_pair(file_.kernel[0], file_.kernel[1]));
-    compare(std::string(keras_class_name(net_.kind)) + " with " + stride_what,
-            size_pair(net_.stride, net_.stride), size_pair(file_.stride[0], file_.stride[1]));
-  }
-
-  const LayerInfo& net_;
-  const KerasLayer& file_;
+  const KerasLayer& layer_;
   const std::string& source_;
   std::string where_;
   std::string note_;
 };
+
+// The Net's layer `index` against the file's: the class, then the layer's own check.
+void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index,
+                 const std::string& source, const std::string& note) {
+  const JsonConfig config(file, index, source, note);
+  if (!has_keras_equivalent(file.class_name))
+    config.unsupported("Keras layer class " + file.class_name + " has no typenet equivalent");
+  if (!net.keras)
+    config.mismatch("the Net's layer " + describe(net) + " has no Keras equivalent, file has " +
+                    file.class_name);
+  if (std::ranges::find(net.keras->classes, file.class_name) == net.keras->classes.end())
+    config.mismatch("expected " + std::string(net.class_name) + ", file has " + file.class_name);
+  net.keras->check(config);
+}
 
 }  // namespace
 
@@ -138,7 +142,9 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   // (input shape first): report it first.
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const KerasLayer& layer = model.layers[i];
-    if (layer.kind == LayerKind::Flatten || !layer.data_format) continue;
+    // Flatten's data_format says in which order a channels-first model flattened: the loader
+    // reorders the next layer's rows for it (see load.cpp).
+    if (layer.class_name == "Flatten" || !layer.data_format) continue;
     const std::string where = "layer " + std::to_string(i + 1) + " (" + layer.name + "): ";
     const bool file_channels_first = *layer.data_format == "channels_first";
     if (file_channels_first && !channels_first)
@@ -164,7 +170,7 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   // A missing or extra layer shows first as a mismatch of the layers after it: say so.
   const std::string note = net_layers == file_layers ? "" : " (" + counts + ")";
   for (std::size_t i = 0; i < std::min(net_layers, file_layers); ++i)
-    LayerCheck(net[i + 1], model.layers[i], i + 1, source, note).run();
+    check_layer(net[i + 1], model.layers[i], i + 1, source, note);
   if (net_layers < file_layers) {
     const KerasLayer& extra = model.layers[net_layers];
     fail(KerasProblem::ArchitectureMismatch, source,
@@ -174,7 +180,13 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   if (net_layers > file_layers)
     fail(KerasProblem::ArchitectureMismatch, source,
          counts + ": the Net's layer " + std::to_string(file_layers + 1) + " (" +
-             std::string(keras_class_name(net[file_layers + 1].kind)) + ") is not in the file");
+             std::string(net[file_layers + 1].class_name) + ") is not in the file");
+}
+
+std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,
+                                              std::size_t index, const std::string& source) {
+  const JsonConfig config(file, index, source, "");
+  return net.keras->weights(&config);
 }
 
 }  // namespace typenet::keras_detail

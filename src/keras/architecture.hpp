@@ -5,6 +5,7 @@
 #include <string>
 
 #include "keras_model.hpp"
+#include "typenet/keras_mapping.hpp"
 #include "typenet/layer_info.hpp"
 
 namespace typenet::keras_detail {
@@ -15,5 +16,10 @@ namespace typenet::keras_detail {
 // agree with it.
 void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
                         bool channels_first, const std::string& source);
+
+// The weight arrays the Net's layer `index` reads from the file's layer, as its config says
+// (Keras' use_bias, ...).
+std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,
+                                              std::size_t index, const std::string& source);
 
 }  // namespace typenet::keras_detail

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "typenet/layer_info.hpp"
 
 namespace typenet::keras_detail {
@@ -16,14 +18,7 @@ namespace typenet::keras_detail {
 struct KerasLayer {
   std::string name;
   std::string class_name;  // as the file spells it ("Conv2D", "Convolution2D", ...)
-  LayerKind kind = LayerKind::Dense;
-  ActivationKind activation = ActivationKind::Linear;
-  PaddingKind padding = PaddingKind::Valid;
-  std::size_t units = 0;                  // Dense units, Conv2D filters
-  std::array<std::size_t, 2> kernel{};    // Conv2D kernel or pool size, (h, w)
-  std::array<std::size_t, 2> stride{};    // (h, w)
-  double dropout_rate = 0;
-  bool use_bias = true;
+  nlohmann::json config;   // the layer's config object, which its typenet layer checks
   std::optional<std::string> data_format;  // "channels_last" / "channels_first" when written
   // Where a Keras 3 .keras file keeps the layer's variables, below layers/: saving_lib names a
   // model's layers by class, not by layer name ("conv2d", "conv2d_1", "dense", ... in model order).
@@ -37,14 +32,9 @@ struct KerasModel {
   std::vector<std::optional<std::size_t>> input_shape;
 };
 
-// Keras' to_snake_case of a class name: "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d",
-// "ReLU" -> "re_lu". Keras names layers and their saved variables after it.
-std::string snake_case(std::string_view class_name);
-
-
 // Parses the JSON text of a model config. Throws KerasError naming `source`: Corrupted for invalid
-// JSON or missing keys, Unsupported for layers and models typenet cannot express (a layer class
-// with no typenet equivalent, dilation, a functional model that is not a chain).
+// JSON or missing keys, Unsupported for models typenet cannot express (a functional model that is
+// not a chain). The layers' settings are checked later, each by its typenet layer.
 // Layer i of `layers` is reported as "layer i+1", the index of its match in a Net's layer_infos
 // (whose record 0 is the Input).
 KerasModel parse_model_config(const std::string& json_text, const std::string& source);

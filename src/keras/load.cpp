@@ -8,6 +8,7 @@
 #include "architecture.hpp"
 #include "keras_file.hpp"
 #include "net_layout.hpp"
+#include "typenet/keras_mapping.hpp"
 
 namespace typenet {
 
@@ -15,18 +16,18 @@ namespace keras_detail {
 namespace {
 
 // Keras' channels-first Flatten emitted features in (c, h, w) order, typenet's Flatten emits
-// (h, w, c): reorder the rows of the Dense kernel that follows into typenet's order.
-std::vector<float> rows_from_channels_first(const std::vector<float>& kernel, const Dims& image,
-                                            std::size_t units) {
+// (h, w, c): reorder the rows of the weight that follows into typenet's order.
+std::vector<float> rows_from_channels_first(const std::vector<float>& weight, const Dims& image) {
   const auto [height, width, channels] = image.extent;
-  std::vector<float> reordered(kernel.size());
+  const std::size_t row_size = weight.size() / image.size();
+  std::vector<float> reordered(weight.size());
   for (std::size_t y = 0; y < height; ++y)
     for (std::size_t x = 0; x < width; ++x)
       for (std::size_t c = 0; c < channels; ++c) {
         const std::size_t typenet_row = (y * width + x) * channels + c;
         const std::size_t file_row = (c * height + y) * width + x;
-        std::copy_n(kernel.begin() + file_row * units, units,
-                    reordered.begin() + typenet_row * units);
+        std::copy_n(weight.begin() + file_row * row_size, row_size,
+                    reordered.begin() + typenet_row * row_size);
       }
   return reordered;
 }
@@ -35,10 +36,10 @@ struct LayerSource {
   std::size_t net_index;
   const KerasLayer* file_layer;  // from the model config; null for weights-only files
   std::string file_name;
-  std::optional<Dims> channels_first_rows;  // the Flatten input, when rows must be reordered
+  std::optional<Dims> channels_first_rows;  // the flattened image, when rows must be reordered
 };
 
-// Which file layer feeds each weighted Net layer.
+// Which file layer feeds each Net layer with parameters.
 std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const KerasFile& file,
                                       const KerasOptions& options) {
   const auto& model = file.model();
@@ -60,7 +61,7 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
   std::optional<Dims> pending_flatten;
   for (std::size_t i = 1; i < net.size(); ++i) {
     const LayerInfo& layer = net[i];
-    if (layer.kind == LayerKind::Flatten && layer.in.rank == 3 && options.channels_first) {
+    if (layer.keras && layer.keras->flattens_image && options.channels_first) {
       // Keras 2.1.6+ Flatten(data_format='channels_first') transposes to channels-last first.
       if (!model || model->layers[i - 1].data_format != "channels_first")
         pending_flatten = layer.in;
@@ -69,8 +70,7 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
     const KerasLayer* file_layer = model ? &model->layers[i - 1] : nullptr;
     sources.push_back({i, file_layer,
                        file_layer ? file_layer->name : weighted_names[sources.size()],
-                       layer.kind == LayerKind::Dense ? std::exchange(pending_flatten, {})
-                                                      : std::nullopt});
+                       std::exchange(pending_flatten, {})});
   }
   return sources;
 }
@@ -85,41 +85,52 @@ void check_finite(const KerasFile& file, const std::vector<float>& values, const
              ": a diverged or damaged model (typenet loads finite weights only)");
 }
 
+std::string weight_list(std::span<const KerasWeight> weights) {
+  std::string names;
+  for (const KerasWeight& weight : weights)
+    names += (names.empty() ? "" : ", ") + std::string(weight.name);
+  return names;
+}
+
+// Reads the layer's weight arrays into its slice of `staged`; those the file lacks (use_bias =
+// False) are zero, as Keras computes without them.
 void load_layer(const KerasFile& file, const LayerSource& source, const LayerInfo& layer,
                 std::span<float> staged) {
   const std::string where =
       "layer " + std::to_string(source.net_index) + " (" + source.file_name + ")";
   const LayerWeights weights = source.file_layer ? file.weights_of(*source.file_layer, where)
                                                  : file.weights_of(source.file_name, where);
-  // A weights-only file does not say whether a layer has a bias: either count will do.
-  const std::size_t found = weights.paths.size();
-  const std::optional<bool> use_bias =
-      source.file_layer ? std::optional(source.file_layer->use_bias) : std::nullopt;
-  if (use_bias ? found != (*use_bias ? 2u : 1u) : (found != 1 && found != 2))
+  const std::span<const KerasWeight> expected =
+      source.file_layer
+          ? expected_weights(layer, *source.file_layer, source.net_index, file.source())
+          : all_weights(layer);
+  // A weights-only file does not say whether a layer has its optional arrays (a bias).
+  const std::size_t found = weights.paths.size(),
+                    required = source.file_layer
+                                   ? expected.size()
+                                   : std::size_t(std::ranges::count(
+                                         expected, false, &KerasWeight::optional));
+  if (found < required || found > expected.size())
     fail(KerasProblem::ShapeMismatch, file.source(),
          where + ": expected " +
-             (!use_bias    ? "a kernel and maybe a bias"
-              : *use_bias ? "2 weight arrays (kernel, bias)"
-                          : "1 weight array (kernel, use_bias is false)") +
-             ", file has " + std::to_string(found));
+             (required == expected.size() ? std::to_string(required)
+                                          : std::to_string(required) + " to " +
+                                                std::to_string(expected.size())) +
+             " weight array" + (expected.size() == 1 ? "" : "s") + " (" + weight_list(expected) +
+             "), file has " + std::to_string(found));
 
-  const std::vector<std::size_t> shape = kernel_shape(layer);
-  std::vector<float> kernel =
-      file.reader().read_floats(weights.group.get(), weights.paths[0], shape, where + " kernel");
-  std::vector<float> bias(layer.units, 0.0f);  // use_bias=False: typenet adds a zero bias
-  if (weights.paths.size() == 2) {
-    const std::size_t bias_shape[] = {layer.units};
-    bias = file.reader().read_floats(weights.group.get(), weights.paths[1], bias_shape,
-                                     where + " bias");
+  const auto slice = staged.subspan(layer.param_offset, layer.param_count);
+  std::ranges::fill(slice, 0.0f);
+  for (std::size_t k = 0; k < found; ++k) {
+    const KerasWeight& weight = expected[k];
+    const std::string what = where + " " + std::string(weight.name);
+    std::vector<float> values = file.reader().read_floats(
+        weights.group.get(), weights.paths[k], std::span(weight.shape).first(weight.rank), what);
+    check_finite(file, values, what);
+    if (k == 0 && source.channels_first_rows)
+      values = rows_from_channels_first(values, *source.channels_first_rows);
+    std::ranges::copy(values, slice.begin() + static_cast<std::ptrdiff_t>(weight.offset));
   }
-  check_finite(file, kernel, where + " kernel");
-  check_finite(file, bias, where + " bias");
-  if (source.channels_first_rows)
-    kernel = rows_from_channels_first(kernel, *source.channels_first_rows, layer.units);
-
-  auto out = staged.begin() + static_cast<std::ptrdiff_t>(layer.param_offset);
-  out = std::ranges::copy(kernel, out).out;
-  std::ranges::copy(bias, out);
 }
 
 }  // namespace

@@ -4,18 +4,19 @@
 
 #include <cstddef>
 #include <span>
-#include <vector>
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/layer_info.hpp"
 
 namespace typenet::keras_detail {
 
-// Keras' kernel shape of a Dense (in, out) or Conv (kh, kw, cin, cout) layer.
-std::vector<std::size_t> kernel_shape(const LayerInfo& layer);
+// Every weight array a layer may hold in a Keras file (its mapping's, without a config).
+std::span<const KerasWeight> all_weights(const LayerInfo& layer);
 
-// Throws std::invalid_argument unless `layers` starts with the Input record and every Dense and
-// Conv layer's slice [param_offset, +param_count) is its kernel plus bias inside a block of
-// `param_count` floats. `caller` names the function in the message.
+// Throws std::invalid_argument unless `layers` starts with the Input record and every layer's
+// Keras weight arrays fill its slice [param_offset, +param_count) inside a block of `param_count`
+// floats (a layer with parameters and no Keras mapping cannot be read or written). `caller`
+// names the function in the message.
 void check_net_layout(std::span<const LayerInfo> layers, std::size_t param_count,
                       const char* caller);
 

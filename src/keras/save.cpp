@@ -39,20 +39,19 @@ void save_keras_weights_from(std::span<const LayerInfo> layers, std::span<const 
     const LayerInfo& layer = layers[i];
     const std::string& name = names[i - 1];
     const Hdf5Id group = writer.create_group(writer.root(), name);
-    if (layer.param_count == 0) {
-      writer.write_string_list_attribute(group.get(), "weight_names", {});
-      continue;
-    }
     // Datasets sit at <layer>/<layer>/kernel:0, and weight_names holds those relative paths.
-    writer.write_string_list_attribute(group.get(), "weight_names",
-                                       {name + "/kernel:0", name + "/bias:0"});
+    const std::span<const KerasWeight> weights = all_weights(layer);
+    std::vector<std::string> weight_names;
+    for (const KerasWeight& weight : weights)
+      weight_names.push_back(name + "/" + std::string(weight.name) + ":0");
+    writer.write_string_list_attribute(group.get(), "weight_names", weight_names);
+    if (weights.empty()) continue;
     const Hdf5Id variables = writer.create_group(group.get(), name);
-    const std::vector<std::size_t> shape = kernel_shape(layer);
-    const std::size_t kernel_size = layer.param_count - layer.units;
-    const std::span<const float> weights = params.subspan(layer.param_offset, layer.param_count);
-    writer.write_floats(variables.get(), "kernel:0", shape, weights.first(kernel_size));
-    const std::size_t bias_shape[] = {layer.units};
-    writer.write_floats(variables.get(), "bias:0", bias_shape, weights.subspan(kernel_size));
+    const std::span<const float> values = params.subspan(layer.param_offset, layer.param_count);
+    for (const KerasWeight& weight : weights)
+      writer.write_floats(variables.get(), std::string(weight.name) + ":0",
+                          std::span(weight.shape).first(weight.rank),
+                          values.subspan(weight.offset, weight.size()));
   }
 
   const std::vector<std::byte> bytes = writer.image();

@@ -31,12 +31,9 @@ void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t imag
   std::vector<float> x(images * N::input_size), weights(images * N::output_size);
   for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
   for (float& v : weights) v = rng.uniform(-1.0f, 1.0f);
-  // Random non-zero biases, so that zero-initialised biases are exercised too.
-  for (const LayerInfo& layer : N::layer_infos)
-    if (layer.param_count > 0)
-      for (std::size_t i = layer.param_offset + layer.param_count - layer.units;
-           i < layer.param_offset + layer.param_count; ++i)
-        net->parameters()[i] = rng.uniform(-0.2f, 0.2f);
+  // Random non-zero values where initialisation put zeros (biases), so that they are exercised.
+  for (float& parameter : net->parameters())
+    if (parameter == 0.0f) parameter = rng.uniform(-0.2f, 0.2f);
 
   Context ctx;
   ctx.training = true;  // dropout active, with a mask fixed by the seed

@@ -30,7 +30,7 @@ namespace {
 
 constexpr typenet::LayerInfo input_layer(std::size_t n) {
   typenet::LayerInfo layer;
-  layer.kind = typenet::LayerKind::Input;
+  layer.type = "Input";
   layer.in = layer.out = typenet::Dims{1, {n, 0, 0}};
   return layer;
 }
@@ -38,9 +38,8 @@ constexpr typenet::LayerInfo input_layer(std::size_t n) {
 constexpr typenet::LayerInfo dense_layer(std::size_t in, std::size_t units, typenet::ActivationKind activation,
                                          std::size_t offset) {
   typenet::LayerInfo layer;
-  layer.kind = typenet::LayerKind::Dense;
-  layer.activation = activation;
-  layer.units = units;
+  layer.type = "Dense";
+  layer.arguments << "(" << units << "," << typenet::to_string(activation) << ")";
   layer.in = typenet::Dims{1, {in, 0, 0}};
   layer.out = typenet::Dims{1, {units, 0, 0}};
   layer.param_offset = offset;
@@ -61,8 +60,8 @@ struct FakeMlp {
   std::span<const float> parameters() const { return block; }
 };
 using Mlp = FakeMlp<8>;
-static_assert(typenet::ModelLike<Mlp>);
-static_assert(!typenet::ModelLike<std::vector<float>>);
+static_assert(typenet::NetLike<Mlp>);
+static_assert(!typenet::NetLike<std::vector<float>>);
 
 // The same first two layers as Mlp, without the output layer.
 struct TruncatedMlp {

@@ -75,22 +75,12 @@ void load_keras_into(std::span<const LayerInfo> layers, std::span<float> params,
 void save_keras_weights_from(std::span<const LayerInfo> layers, std::span<const float> params,
                              const std::filesystem::path& path);
 
-template <class NetT>
-concept KerasLoadable = requires(NetT& net) {
-  NetT::layer_infos;
-  { net.parameters() } -> std::convertible_to<std::span<float>>;
-};
-
-template <KerasLoadable NetT>
+template <NetLike NetT>
 void load_keras(NetT& net, const std::filesystem::path& path, const KerasOptions& options = {}) {
   load_keras_into(NetT::layer_infos, net.parameters(), path, options);
 }
 
-template <class NetT>
-  requires requires(const NetT& net) {
-    NetT::layer_infos;
-    { net.parameters() } -> std::convertible_to<std::span<const float>>;
-  }
+template <NetLike NetT>
 void save_keras_weights(const NetT& net, const std::filesystem::path& path) {
   save_keras_weights_from(NetT::layer_infos, net.parameters(), path);
 }

@@ -24,15 +24,6 @@
 
 namespace typenet {
 
-// What save/load need from a network: its layer records, known at compile time, and one flat
-// block of parameters.
-template <class N>
-concept ModelLike = requires(N& net, const N& const_net) {
-  requires std::same_as<std::ranges::range_value_t<decltype(N::layer_infos)>, LayerInfo>;
-  { net.parameters() } -> std::same_as<std::span<float>>;
-  { const_net.parameters() } -> std::same_as<std::span<const float>>;
-};
-
 // One named buffer of optimizer state, as large as the parameter block for the usual optimizers:
 // Adam's "m" and "v", RMSprop's "v", SGD with momentum's "velocity". It points into the trainer's
 // own storage: save reads it, load_checkpoint fills it.
@@ -69,24 +60,24 @@ void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
 
 // Parameters only. Throws std::system_error when the file cannot be written; a previous file is
 // then left untouched.
-template <ModelLike N>
+template <NetLike N>
 void save(const N& net, const std::filesystem::path& path) {
   io::save_parameters(path, N::layer_infos, net.parameters());
 }
 
 // Throws ModelFileError (see ModelFileProblem) or std::system_error; the net is then unchanged.
-template <ModelLike N>
+template <NetLike N>
 void load(N& net, const std::filesystem::path& path) {
   io::load_parameters(path, N::layer_infos, net.parameters());
 }
 
-template <ModelLike N>
+template <NetLike N>
 void save_checkpoint(const std::filesystem::path& path, const N& net, const CheckpointExtras& extras) {
   io::save_checkpoint(path, N::layer_infos, net.parameters(), extras);
 }
 
 // Fills the net, the slots' buffers, step, epoch and text; on error none of them changes.
-template <ModelLike N>
+template <NetLike N>
 void load_checkpoint(const std::filesystem::path& path, N& net, CheckpointExtras& extras) {
   io::load_checkpoint(path, N::layer_infos, net.parameters(), extras);
 }

@@ -4,6 +4,8 @@
 // (kernels::conv_forward); Same padding first copies the image into a zero frame in the scratch.
 // Backward: im2col of the image into the scratch, then the GEMMs of the kernel and patch
 // gradients.
+// Keras: Conv2D (filters, kernel_size, strides, padding, activation, use_bias; no dilation or
+// groups; weights kernel (kh, kw, cin, filters) and bias).
 #pragma once
 
 #include <algorithm>
@@ -11,11 +13,14 @@
 #include <cstring>
 #include <utility>
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
 
 namespace typenet {
+
+inline constexpr std::string_view conv_keras_classes[] = {"Conv2D", "Convolution2D"};
 
 template <std::size_t Filters, std::size_t Kernel, class... Opts>
 struct Conv {
@@ -69,17 +74,30 @@ struct Conv {
       return {first * Filters, end * Filters};
     }
 
+    static void check_keras(const KerasConfig& config) {
+      if (const auto dilation = config.size_pair("dilation_rate");
+          dilation && (*dilation)[0] * (*dilation)[1] != 1)
+        config.unsupported("dilated convolution (dilation_rate " + config.json("dilation_rate") +
+                           ") has no typenet equivalent");
+      if (const auto groups = config.positive("groups"); groups && *groups != 1)
+        config.unsupported("grouped convolution (groups " + config.json("groups") +
+                           ") has no typenet equivalent");
+      config.expect("Conv2D with", Filters, config.required_positive("filters"), " filters");
+      const auto kernel = config.size_pair("kernel_size");
+      if (!kernel) config.corrupted("config has no 'kernel_size'");
+      config.expect_window("Conv2D", "kernel size", Kernel, stride, *kernel,
+                           config.size_pair("strides").value_or(std::array<std::size_t, 2>{1, 1}));
+      config.expect_padding("Conv2D with padding", padding);
+      config.expect_activation("Conv2D with activation", activation::kind);
+    }
+    static constexpr KerasMapping keras{
+        conv_keras_classes, check_keras,
+        kernel_and_bias<4, {Kernel, Kernel, channels, Filters}, Filters>};
     static constexpr LayerInfo info() {
-      LayerInfo layer;
-      layer.kind = LayerKind::Conv;
-      layer.activation = activation::kind;
-      layer.padding = padding;
-      layer.units = Filters;
-      layer.kernel = Kernel;
-      layer.stride = stride;
-      layer.in = In::dims;
-      layer.out = output_shape::dims;
-      layer.param_count = param_count;
+      LayerInfo layer = layer_info<bind>("Conv", "Conv2D");
+      layer.arguments << "(" << Filters << ",k" << Kernel << ",s" << stride << ","
+                      << to_string(padding) << "," << to_string(activation::kind) << ")";
+      layer.keras = &keras;
       return layer;
     }
     static void init(float* params, Rng& rng) noexcept {

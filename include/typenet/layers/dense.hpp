@@ -1,15 +1,19 @@
 // Dense<Units, Activation?>: y = x W + b, W stored (in, out) as Keras stores it.
+// Keras: Dense (units, activation, use_bias; weights kernel (in, units) and bias).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <utility>
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
 
 namespace typenet {
+
+inline constexpr std::string_view dense_keras_classes[] = {"Dense"};
 
 template <std::size_t Units, class... Opts>
 struct Dense {
@@ -45,14 +49,16 @@ struct Dense {
       return team.part(Units, kernels::kGemmColumnGranule);
     }
 
+    static void check_keras(const KerasConfig& config) {
+      config.expect("Dense with", Units, config.required_positive("units"), " units");
+      config.expect_activation("Dense with activation", activation::kind);
+    }
+    static constexpr KerasMapping keras{dense_keras_classes, check_keras,
+                                        kernel_and_bias<2, {inputs, Units}, Units>};
     static constexpr LayerInfo info() {
-      LayerInfo layer;
-      layer.kind = LayerKind::Dense;
-      layer.activation = activation::kind;
-      layer.units = Units;
-      layer.in = In::dims;
-      layer.out = output_shape::dims;
-      layer.param_count = param_count;
+      LayerInfo layer = layer_info<bind>("Dense", "Dense");
+      layer.arguments << "(" << Units << "," << to_string(activation::kind) << ")";
+      layer.keras = &keras;
       return layer;
     }
     static void init(float* params, Rng& rng) noexcept {

@@ -2,15 +2,32 @@
 // Percent/100 and the survivors are scaled by 1/(1 - Percent/100); at inference it is the identity.
 // The mask is a counter-based hash of (seed, step, layer, image) and the element's index, so it
 // does not depend on how the batch is split across threads (kernels::dropout_forward).
+// Keras: Dropout (rate; checked though it has no effect on inference).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 
 namespace typenet {
+
+namespace detail {
+// "0.5", "0.25": a rate as Keras users write it.
+inline std::string rate_text(double rate) {
+  std::string text = std::to_string(rate);
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') text += '0';
+  return text;
+}
+}  // namespace detail
+
+inline constexpr std::string_view dropout_keras_classes[] = {"Dropout"};
 
 template <std::size_t Percent>
 struct Dropout {
@@ -23,9 +40,19 @@ struct Dropout {
     // P(drop) in units of 2^-32.
     static constexpr auto threshold = std::uint32_t((std::uint64_t(Percent) << 32) / 100);
 
+    static void check_keras(const KerasConfig& config) {
+      const std::optional<double> rate = config.number("rate");
+      if (!rate || *rate < 0 || *rate >= 1)
+        config.corrupted("expected 'rate' to be a number in [0, 1)");
+      if (std::abs(*rate * 100 - double(Percent)) >= 0.5)
+        config.mismatch("expected Dropout with rate " + detail::rate_text(Percent / 100.0) +
+                        ", file has " + detail::rate_text(*rate));
+    }
+    static constexpr KerasMapping keras{dropout_keras_classes, check_keras, detail::no_keras_weights};
     static constexpr LayerInfo info() {
-      LayerInfo layer = IdentityLayer<In>::info(LayerKind::Dropout);
-      layer.dropout_percent = Percent;
+      LayerInfo layer = layer_info<bind>("Dropout", "Dropout");
+      layer.arguments << "(" << Percent << "%)";
+      layer.keras = &keras;
       return layer;
     }
     static void forward(const float* params, const float* in, float* out, std::size_t n,

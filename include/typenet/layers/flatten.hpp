@@ -1,16 +1,24 @@
 // Flatten: an HxWxC image to a vector in Keras' channels-last (h, w, c) order. Buffers are
 // already stored in that order, so it is a copy.
+// Keras: Flatten (data_format decides the order of a channels-first model's features).
 #pragma once
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/layers/layer.hpp"
 
 namespace typenet {
 
+inline constexpr std::string_view flatten_keras_classes[] = {"Flatten"};
+
 struct Flatten {
   template <class In>
   struct bind : IdentityLayer<In, Shape<In::size>> {
+    static constexpr KerasMapping keras{flatten_keras_classes, detail::no_keras_settings,
+                                        detail::no_keras_weights, /*flattens_image*/ In::rank == 3};
     static constexpr LayerInfo info() {
-      return IdentityLayer<In, Shape<In::size>>::info(LayerKind::Flatten);
+      LayerInfo layer = layer_info<bind>("Flatten", "Flatten");
+      layer.keras = &keras;
+      return layer;
     }
   };
 };

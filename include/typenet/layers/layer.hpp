@@ -2,7 +2,8 @@
 //
 // A layer *descriptor* is the type a user writes (`Conv<32, 3, Relu>`). Given the shape of its
 // input, `Desc::bind<In>` is the *bound layer*: a stateless type whose static members say what the
-// layer produces and how to compute it. The Net chains bound layers and owns all memory:
+// layer produces and how to compute it (the concept BoundLayer below; BindChain checks each
+// member and names the one missing). The Net chains bound layers and owns all memory:
 //
 //   using input_shape, output_shape;      // Shape<...>
 //   using activation;                     // applied by the Net in place on the output
@@ -10,7 +11,8 @@
 //   static constexpr size_t scratch_floats; // shared per-call scratch (e.g. one image's im2col)
 //   static constexpr size_t cache_words;  // per-image training memory (dropout mask, pool argmax)
 //   static constexpr size_t flops;        // forward multiply-adds x 2, per image
-//   static constexpr LayerInfo info();    // run-time record (offsets filled in by the Net)
+//   static constexpr LayerInfo info();    // its description: type, arguments, Keras class and
+//                                         // mapping (offsets filled in by the Net)
 //   static void init(float* params, Rng&);
 //   static void forward(const float* params, const float* in, float* out, size_t n, const Context&);
 //   static void backward(const float* params, const float* in, float* dout, float* din,
@@ -30,9 +32,11 @@
 // activation to each member's part and syncs the team between layers.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #include "typenet/layer_info.hpp"
 #include "typenet/random.hpp"
@@ -81,6 +85,18 @@ struct Context {
   Team team{};
 };
 
+// The record every bound layer L starts its info() from: its words and its shapes.
+template <class L>
+constexpr LayerInfo layer_info(std::string_view type, std::string_view class_name) {
+  LayerInfo layer;
+  layer.type = type;
+  layer.class_name = class_name;
+  layer.in = L::input_shape::dims;
+  layer.out = L::output_shape::dims;
+  layer.param_count = L::param_count;
+  return layer;
+}
+
 // Common base of layers that only move data (Flatten, inference-time Dropout, activations).
 template <class In, class Out = In>
 struct IdentityLayer {
@@ -92,13 +108,6 @@ struct IdentityLayer {
   static constexpr std::size_t cache_words = 0;
   static constexpr std::size_t flops = 0;
 
-  static constexpr LayerInfo info(LayerKind kind) {
-    LayerInfo layer;
-    layer.kind = kind;
-    layer.in = In::dims;
-    layer.out = Out::dims;
-    return layer;
-  }
   static void init(float*, Rng&) noexcept {}
   static void forward(const float*, const float* in, float* out, std::size_t n,
                       const Context&) noexcept {
@@ -109,6 +118,75 @@ struct IdentityLayer {
     if (din) std::memcpy(din, dout, n * In::size * sizeof(float));
   }
 };
+
+// The layer contract, one concept per member so that a missing one is named.
+namespace contract {
+template <class L>
+concept Shapes = requires {
+  typename L::input_shape;
+  typename L::output_shape;
+  { L::output_shape::size } -> std::convertible_to<std::size_t>;
+};
+template <class L>
+concept Activation = requires {
+  { L::activation::kind } -> std::convertible_to<ActivationKind>;
+};
+template <class L>
+concept ParamCount = requires { { L::param_count } -> std::convertible_to<std::size_t>; };
+template <class L>
+concept ScratchFloats = requires { { L::scratch_floats } -> std::convertible_to<std::size_t>; };
+template <class L>
+concept CacheWords = requires { { L::cache_words } -> std::convertible_to<std::size_t>; };
+template <class L>
+concept Flops = requires { { L::flops } -> std::convertible_to<std::size_t>; };
+template <class L>
+concept Info = requires { { L::info() } -> std::same_as<LayerInfo>; };
+template <class L>
+concept Init = requires(float* params, Rng& rng) { L::init(params, rng); };
+template <class L>
+concept Forward = requires(const float* params, const float* in, float* out, std::size_t n,
+                           const Context& ctx) { L::forward(params, in, out, n, ctx); };
+template <class L>
+concept Backward = requires(const float* params, const float* in, float* dout, float* din,
+                            float* dparams, std::size_t n, const Context& ctx) {
+  L::backward(params, in, dout, din, dparams, n, ctx);
+};
+}  // namespace contract
+
+template <class L>
+concept BoundLayer = contract::Shapes<L> && contract::Activation<L> && contract::ParamCount<L> &&
+                     contract::ScratchFloats<L> && contract::CacheWords<L> &&
+                     contract::Flops<L> && contract::Info<L> && contract::Init<L> &&
+                     contract::Forward<L> && contract::Backward<L>;
+
+// Asserts each member of the contract on its own, so that the error names what is missing.
+template <class L>
+constexpr bool satisfies_layer_contract() {
+  static_assert(contract::Shapes<L>,
+                "typenet: a layer's bind<In> needs `using input_shape` and `using output_shape`");
+  static_assert(contract::Activation<L>,
+                "typenet: a layer's bind<In> needs `using activation` (e.g. the Linear tag)");
+  static_assert(contract::ParamCount<L>,
+                "typenet: a layer's bind<In> needs `static constexpr std::size_t param_count`");
+  static_assert(contract::ScratchFloats<L>,
+                "typenet: a layer's bind<In> needs `static constexpr std::size_t scratch_floats`");
+  static_assert(contract::CacheWords<L>,
+                "typenet: a layer's bind<In> needs `static constexpr std::size_t cache_words`");
+  static_assert(contract::Flops<L>,
+                "typenet: a layer's bind<In> needs `static constexpr std::size_t flops`");
+  static_assert(contract::Info<L>,
+                "typenet: a layer's bind<In> needs `static constexpr LayerInfo info()`");
+  static_assert(contract::Init<L>,
+                "typenet: a layer's bind<In> needs `static void init(float* params, Rng&)`");
+  static_assert(contract::Forward<L>,
+                "typenet: a layer's bind<In> needs `static void forward(const float* params, "
+                "const float* in, float* out, std::size_t n, const Context&)`");
+  static_assert(contract::Backward<L>,
+                "typenet: a layer's bind<In> needs `static void backward(const float* params, "
+                "const float* in, float* dout, float* din, float* dparams, std::size_t n, "
+                "const Context&)`");
+  return BoundLayer<L>;
+}
 
 // Glorot-uniform kernel and zero bias, as Keras initialises Dense and Conv2D.
 inline void glorot_uniform_init(float* params, std::size_t kernel_count, std::size_t bias_count,

@@ -1,4 +1,5 @@
 // MaxPool<Size, options...> (stride defaults to Size, as Keras) and GlobalAvgPool.
+// Keras: MaxPooling2D (pool_size, strides, padding) and GlobalAveragePooling2D (no keepdims).
 #pragma once
 
 #include <cstddef>
@@ -6,11 +7,16 @@
 #include <limits>
 #include <algorithm>
 
+#include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
 
 namespace typenet {
+
+inline constexpr std::string_view max_pool_keras_classes[] = {"MaxPooling2D", "MaxPool2D"};
+inline constexpr std::string_view global_avg_pool_keras_classes[] = {"GlobalAveragePooling2D",
+                                                                     "GlobalAvgPool2D"};
 
 template <std::size_t Size, class... Opts>
 struct MaxPool {
@@ -48,14 +54,18 @@ struct MaxPool {
     static constexpr std::size_t cache_words = output_shape::size;  // argmax of each output
     static constexpr std::size_t flops = 0;
 
+    static void check_keras(const KerasConfig& config) {
+      const auto window = config.size_pair("pool_size").value_or(std::array<std::size_t, 2>{2, 2});
+      // null strides are the pool size
+      config.expect_window("MaxPooling2D", "pool size", Size, stride, window,
+                           config.size_pair("strides").value_or(window));
+      config.expect_padding("MaxPooling2D with padding", padding);
+    }
+    static constexpr KerasMapping keras{max_pool_keras_classes, check_keras, detail::no_keras_weights};
     static constexpr LayerInfo info() {
-      LayerInfo layer;
-      layer.kind = LayerKind::MaxPool;
-      layer.padding = padding;
-      layer.kernel = Size;
-      layer.stride = stride;
-      layer.in = In::dims;
-      layer.out = output_shape::dims;
+      LayerInfo layer = layer_info<bind>("MaxPool", "MaxPooling2D");
+      layer.arguments << "(" << Size << ",s" << stride << ")";
+      layer.keras = &keras;
       return layer;
     }
     static void init(float*, Rng&) noexcept {}
@@ -108,11 +118,14 @@ struct GlobalAvgPool {
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 0;
 
+    static void check_keras(const KerasConfig& config) {
+      if (config.boolean("keepdims").value_or(false))
+        config.unsupported("GlobalAveragePooling2D with keepdims has no typenet equivalent");
+    }
+    static constexpr KerasMapping keras{global_avg_pool_keras_classes, check_keras, detail::no_keras_weights};
     static constexpr LayerInfo info() {
-      LayerInfo layer;
-      layer.kind = LayerKind::GlobalAvgPool;
-      layer.in = In::dims;
-      layer.out = output_shape::dims;
+      LayerInfo layer = layer_info<bind>("GlobalAvgPool", "GlobalAveragePooling2D");
+      layer.keras = &keras;
       return layer;
     }
     static void init(float*, Rng&) noexcept {}

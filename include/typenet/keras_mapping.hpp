@@ -1,0 +1,122 @@
+// How a layer maps to Keras, told by the layer itself (one creator per layer, as frugally-deep):
+// the Keras class names it reads, the check of a file's layer config against the bound layer,
+// and its weight arrays in Keras' order and layout. The Keras loader (typenet-keras) only walks
+// the layers and calls these; it knows no layer kind. This header needs no JSON or HDF5: the
+// loader shows a config through the KerasConfig interface.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "typenet/layer_info.hpp"
+
+namespace typenet {
+
+// One layer's config in a Keras model file, as the loader shows it to the layer's mapping.
+// Complaints are prefixed with the layer ("layer 3 (conv2d_1): ") and thrown as KerasError.
+class KerasConfig {
+ public:
+  // The file's layer is not the Net's (ArchitectureMismatch).
+  [[noreturn]] virtual void mismatch(const std::string& detail) const = 0;
+  // The file's layer has a setting typenet cannot express (Unsupported).
+  [[noreturn]] virtual void unsupported(const std::string& detail) const = 0;
+  // A value of the wrong type or range (Corrupted).
+  [[noreturn]] virtual void corrupted(const std::string& detail) const = 0;
+
+  virtual std::string_view class_name() const = 0;
+  // A value of the config; nullopt when absent or null. A value of another type is corrupted().
+  virtual std::optional<double> number(std::string_view key) const = 0;
+  virtual std::optional<std::string> text(std::string_view key) const = 0;
+  virtual std::optional<bool> boolean(std::string_view key) const = 0;
+  // A positive integer ("units"), or Keras' window sizes: an int or a list of two ints.
+  virtual std::optional<std::size_t> positive(std::string_view key) const = 0;
+  virtual std::optional<std::array<std::size_t, 2>> size_pair(std::string_view key) const = 0;
+  // The value as JSON text, for messages ("[2, 2]"); "null" when absent.
+  virtual std::string json(std::string_view key) const = 0;
+
+  // Helpers the mappings share. Each complains "expected <what> <expected><unit>, file has
+  // <found>" through mismatch() unless the file agrees.
+  void expect(std::string_view what, std::size_t expected, std::size_t found,
+              std::string_view unit = "") const;
+  void expect(std::string_view what, std::string_view expected, std::string_view found) const;
+  // The "activation" setting (default linear); unsupported() when typenet has no such one.
+  ActivationKind activation() const;
+  // The "padding" setting (default valid); unsupported() unless valid or same.
+  PaddingKind padding() const;
+  void expect_activation(std::string_view what, ActivationKind expected) const;
+  void expect_padding(std::string_view what, PaddingKind expected) const;
+  // A square window and stride, against `window_key` ("kernel_size", "pool_size") and "strides".
+  void expect_window(std::string_view what, std::string_view window_what, std::size_t window,
+                     std::size_t stride, std::array<std::size_t, 2> found_window,
+                     std::array<std::size_t, 2> found_stride) const;
+  // A positive integer the config must have; corrupted() when it has none.
+  std::size_t required_positive(std::string_view key) const;
+  // "use_bias", true when absent.
+  bool use_bias() const;
+
+ protected:
+  ~KerasConfig() = default;
+};
+
+// One weight array of a layer, in Keras' layout: the loader copies it as is.
+struct KerasWeight {
+  std::string_view name;               // Keras' variable name: "kernel", "bias"
+  std::array<std::size_t, 4> shape{};  // Keras' shape: `rank` extents
+  std::size_t rank = 0;
+  std::size_t offset = 0;              // where it starts in the layer's parameters
+  // May be absent from a file whose config is unknown (weights-only): then it is zero, as
+  // Keras' use_bias = False.
+  bool optional = false;
+
+  constexpr std::size_t size() const {
+    std::size_t count = 1;
+    for (std::size_t i = 0; i < rank; ++i) count *= shape[i];
+    return count;
+  }
+};
+
+struct KerasMapping {
+  // The Keras classes read as this layer (aliases of old Keras versions included).
+  std::span<const std::string_view> classes;
+  // Complains through `config` unless the file's layer (of one of `classes`) is this layer.
+  void (*check)(const KerasConfig& config);
+  // The weight arrays in the order Keras stores them: with a config, those the file must have;
+  // without one (weights-only files), all that may appear.
+  std::span<const KerasWeight> (*weights)(const KerasConfig* config);
+  // The layer flattens an image. Keras models built channels-first flattened it in (c, h, w)
+  // order: the loader then reorders the rows of the next layer's first weight.
+  bool flattens_image = false;
+};
+
+namespace detail {
+inline void no_keras_settings(const KerasConfig&) {}
+inline std::span<const KerasWeight> no_keras_weights(const KerasConfig*) { return {}; }
+}  // namespace detail
+
+// The kernel (Keras shape `kernel_shape`) and the bias (`units`) of Dense and Conv2D, stored
+// kernel first; the bias is absent when the config says use_bias = False.
+template <std::size_t Rank, std::array<std::size_t, Rank> KernelShape, std::size_t Units>
+std::span<const KerasWeight> kernel_and_bias(const KerasConfig* config) {
+  static constexpr auto weights = [] {
+    std::array<KerasWeight, 2> both{};
+    std::size_t kernel_size = 1;
+    for (std::size_t i = 0; i < Rank; ++i) {
+      both[0].shape[i] = KernelShape[i];
+      kernel_size *= KernelShape[i];
+    }
+    both[0].name = "kernel";
+    both[0].rank = Rank;
+    both[1] = {.name = "bias", .shape = {Units}, .rank = 1, .offset = kernel_size,
+               .optional = true};
+    return both;
+  }();
+  if (config && !config->use_bias()) return std::span(weights).first(1);
+  return weights;
+}
+
+}  // namespace typenet

@@ -1,0 +1,69 @@
+#include "typenet/keras_mapping.hpp"
+
+namespace typenet {
+
+namespace {
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string window_text(std::size_t h, std::size_t w) {
+  return std::to_string(h) + "x" + std::to_string(w);
+}
+}  // namespace
+
+void KerasConfig::expect(std::string_view what, std::size_t expected, std::size_t found,
+                         std::string_view unit) const {
+  if (expected != found)
+    mismatch("expected " + std::string(what) + " " + std::to_string(expected) +
+             std::string(unit) + ", file has " + std::to_string(found));
+}
+
+void KerasConfig::expect(std::string_view what, std::string_view expected,
+                         std::string_view found) const {
+  if (expected != found)
+    mismatch("expected " + std::string(what) + " " + std::string(expected) + ", file has " +
+             std::string(found));
+}
+
+ActivationKind KerasConfig::activation() const {
+  const std::string name = text("activation").value_or("linear");
+  for (const ActivationKind kind : {ActivationKind::Linear, ActivationKind::Relu,
+                                    ActivationKind::Sigmoid, ActivationKind::Tanh,
+                                    ActivationKind::Softmax})
+    if (name == to_string(kind)) return kind;
+  unsupported("activation '" + name + "' has no typenet equivalent");
+}
+
+PaddingKind KerasConfig::padding() const {
+  const std::string padding = text("padding").value_or("valid");
+  if (padding == "valid") return PaddingKind::Valid;
+  if (padding == "same") return PaddingKind::Same;
+  unsupported("padding '" + padding + "' has no typenet equivalent (valid or same)");
+}
+
+void KerasConfig::expect_activation(std::string_view what, ActivationKind expected) const {
+  expect(what, quoted(to_string(expected)), quoted(to_string(activation())));
+}
+
+void KerasConfig::expect_padding(std::string_view what, PaddingKind expected) const {
+  expect(what, quoted(to_string(expected)), quoted(to_string(padding())));
+}
+
+void KerasConfig::expect_window(std::string_view what, std::string_view window_what,
+                                std::size_t window, std::size_t stride,
+                                std::array<std::size_t, 2> found_window,
+                                std::array<std::size_t, 2> found_stride) const {
+  const std::string subject = std::string(what) + " with ";
+  expect(subject + std::string(window_what), window_text(window, window),
+         window_text(found_window[0], found_window[1]));
+  expect(subject + "strides", window_text(stride, stride),
+         window_text(found_stride[0], found_stride[1]));
+}
+
+std::size_t KerasConfig::required_positive(std::string_view key) const {
+  const std::optional<std::size_t> value = positive(key);
+  if (!value) corrupted("config has no '" + std::string(key) + "'");
+  return *value;
+}
+
+bool KerasConfig::use_bias() const { return boolean("use_bias").value_or(true); }
+
+}  // namespace typenet
