@@ -48,7 +48,8 @@ struct BindChain {
 template <std::size_t Index, class In, class Layer, class... Rest>
 struct BindChain<Index, In, Layer, Rest...> {
   using bound = typename Layer::template bind<In>;
-  static_assert(satisfies_layer_contract<bound>());
+  static_assert(satisfies_layer_contract<bound>(),
+                "typenet: this layer does not meet the layer contract (the member is named above)");
   using type = decltype(std::tuple_cat(
       std::declval<std::tuple<bound>>(),
       std::declval<typename BindChain<Index + 1, typename bound::output_shape, Rest...>::type>()));
