@@ -60,22 +60,13 @@ class JsonConfig final : public KerasConfig {
   std::string_view class_name() const override { return layer_.class_name; }
 
   std::optional<double> number(std::string_view key) const override {
-    const nlohmann::json* value = find(key);
-    if (!value) return std::nullopt;
-    if (!value->is_number()) wrong_type(key, "a number");
-    return value->get<double>();
+    return typed<double>(key, &nlohmann::json::is_number, "a number");
   }
   std::optional<std::string> text(std::string_view key) const override {
-    const nlohmann::json* value = find(key);
-    if (!value) return std::nullopt;
-    if (!value->is_string()) wrong_type(key, "a string");
-    return value->get<std::string>();
+    return typed<std::string>(key, &nlohmann::json::is_string, "a string");
   }
   std::optional<bool> boolean(std::string_view key) const override {
-    const nlohmann::json* value = find(key);
-    if (!value) return std::nullopt;
-    if (!value->is_boolean()) wrong_type(key, "true or false");
-    return value->get<bool>();
+    return typed<bool>(key, &nlohmann::json::is_boolean, "true or false");
   }
   std::optional<std::size_t> positive(std::string_view key) const override {
     const nlohmann::json* value = find(key);
@@ -104,8 +95,16 @@ class JsonConfig final : public KerasConfig {
     const auto it = layer_.config.find(key);
     return it == layer_.config.end() || it->is_null() ? nullptr : &*it;
   }
-  [[noreturn]] void wrong_type(std::string_view key, const char* expected) const {
-    corrupted("expected '" + std::string(key) + "' to be " + expected + ", file has " + json(key));
+  // The value at `key` when it is there and of the type `is_type` tells; corrupted() otherwise.
+  template <class T>
+  std::optional<T> typed(std::string_view key, bool (nlohmann::json::*is_type)() const noexcept,
+                         const char* expected) const {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    if (!(value->*is_type)())
+      corrupted("expected '" + std::string(key) + "' to be " + expected + ", file has " +
+                value->dump());
+    return value->get<T>();
   }
   std::size_t positive(const nlohmann::json& value, std::string_view key) const {
     if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
