@@ -1,5 +1,8 @@
 #include "typenet/keras_mapping.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 namespace typenet {
 
 namespace {
@@ -25,18 +28,22 @@ void KerasConfig::expect(std::string_view what, std::string_view expected,
 
 ActivationKind KerasConfig::activation() const {
   const std::string name = text("activation").value_or("linear");
-  for (const ActivationKind kind : {ActivationKind::Linear, ActivationKind::Relu,
-                                    ActivationKind::Sigmoid, ActivationKind::Tanh,
-                                    ActivationKind::Softmax})
-    if (name == to_string(kind)) return kind;
-  unsupported("activation '" + name + "' has no typenet equivalent");
+  constexpr ActivationKind known[] = {ActivationKind::Linear, ActivationKind::Relu,
+                                      ActivationKind::Sigmoid, ActivationKind::Tanh,
+                                      ActivationKind::Softmax};
+  const auto* found = std::ranges::find(known, name, [](ActivationKind kind) {
+    return to_string(kind);
+  });
+  if (found == std::end(known)) unsupported("activation '" + name + "' has no typenet equivalent");
+  return *found;
 }
 
 PaddingKind KerasConfig::padding() const {
   const std::string padding = text("padding").value_or("valid");
   if (padding == "valid") return PaddingKind::Valid;
-  if (padding == "same") return PaddingKind::Same;
-  unsupported("padding '" + padding + "' has no typenet equivalent (valid or same)");
+  if (padding != "same")
+    unsupported("padding '" + padding + "' has no typenet equivalent (valid or same)");
+  return PaddingKind::Same;
 }
 
 void KerasConfig::expect_activation(std::string_view what, ActivationKind expected) const {
