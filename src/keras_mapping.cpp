@@ -6,7 +6,11 @@
 namespace typenet {
 
 namespace {
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+  std::string result(1, '\'');
+  result.append(text);
+  return result += '\'';
+}
 std::string window_text(std::size_t h, std::size_t w) {
   return std::to_string(h) + "x" + std::to_string(w);
 }
