@@ -476,8 +476,12 @@ class Model final : public TrainingControl {
     const float* out = NetT::forward(params, worker.input.data(), n, worker.buffers, ctx);
     if (team.member == 0) score(out, worker, n, 1.0f / float(count), worker.buffers.grad_a.data());
     team.sync();
-    NetT::backward(params, worker.input.data(), n, worker.buffers, worker.grads.data(),
-                   softmax_head && !loss_.from_logits, nullptr, ctx);
+    NetT::backward({.params = params,
+                    .input = worker.input.data(),
+                    .n = n,
+                    .dparams = worker.grads.data(),
+                    .head_gradient_is_pre_activation = softmax_head && !loss_.from_logits},
+                   worker.buffers, ctx);
   }
   // Copies the samples picked by indices into the worker's rows from `row` on.
   void gather(const samples& data, std::span<const std::uint32_t> indices, Worker& worker,
