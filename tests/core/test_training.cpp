@@ -104,6 +104,11 @@ TEST_CASE("cross-entropy values and gradients") {
   const double expected = std::log(std::exp(-1.0) + 1.0 + std::exp(-2.0));
   CHECK(stable.loss == doctest::Approx(expected));
   CHECK(grad[1] == doctest::Approx(1.0 / (std::exp(-1.0) + 1.0 + std::exp(-2.0)) - 1.0));
+  // Evaluation asks for no gradient: the same loss.
+  const auto without_gradient = cross_entropy(SparseCategoricalCrossentropy{.from_logits = true},
+                                              logits, &label, 3, false, 1.0f, nullptr);
+  CHECK(without_gradient.loss == stable.loss);
+  CHECK(without_gradient.correct == stable.correct);
 }
 
 namespace {
