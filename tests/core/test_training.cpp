@@ -186,6 +186,12 @@ TEST_CASE("mistakes are errors, not wrong numbers") {
                        doctest::Contains("label 7 of sample 1"), std::invalid_argument);
   std::vector<std::uint8_t> too_few{0};
   CHECK_THROWS_AS(model.fit({x, too_few}, {.verbose = 0}), std::invalid_argument);
+  const std::vector<std::uint32_t> first_two{0, 1};
+  CHECK_THROWS_WITH_AS(model.train_on_batch({x, too_few}, first_two),
+                       doctest::Contains("do not make whole samples"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(model.train_on_batch({x, bad_label}, first_two),
+                       doctest::Contains("train_on_batch: label 7 of sample 1"),
+                       std::invalid_argument);
   std::vector<std::uint8_t> labels{0, 1};
   EarlyStopping stopping;  // monitors val_loss, which needs validation data
   CHECK_THROWS_WITH_AS(model.fit({x, labels}, {.verbose = 0, .callbacks = {&stopping}}),

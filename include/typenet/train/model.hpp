@@ -3,8 +3,9 @@
 //
 //   auto net = std::make_unique<SeedCnn>(seed);
 //   auto model = compile(*net, Adam{}, CategoricalCrossentropy{}, {.threads = 2, .seed = 1});
-//   History history = model.fit({x_train, y_train}, {.batch_size = 128, .epochs = 5},
-//                               {.validation_data = Samples{x_test, y_test}});
+//   History history = model.fit({x_train, y_train},
+//                               {.batch_size = 128, .epochs = 5,
+//                                .validation_data = Samples<float>{x_test, y_test}});
 //   Evaluation result = model.evaluate({x_test, y_test});
 //
 // Training uses a thread pool created once. It is data-parallel over the batch, each worker with
@@ -198,7 +199,6 @@ class Model final : public TrainingControl {
                                " at optimizer step " + std::to_string(step_ + 1) +
                                ": training diverged (try a lower learning rate); the weights "
                                "are those before this step");
-    ++step_;
     // The step is computed aside, into staging parameters and the other half of the optimizer
     // state, and checked there: a diverging step leaves the weights and the state as they were.
     // Each worker sums the workers' gradients (a team's are one block already) over its slice
@@ -217,7 +217,7 @@ class Model final : public TrainingControl {
         const std::size_t non_finite =
             optimizer_.update(net_.parameters().data() + block, sum, slot_slices(block, slot_half_),
                               staged_params_.data() + block, slot_slices(block, next_half), length,
-                              step_);
+                              step_ + 1);
         if (non_finite < length) {
           workers_[w]->first_non_finite = block + non_finite;
           return;
@@ -225,6 +225,7 @@ class Model final : public TrainingControl {
       }
     };
     pool_.run(compute_step);
+    // A step is rejected before anything is committed.
     for (const auto& worker : workers_)
       if (worker->first_non_finite < NetT::param_count) throw_non_finite(worker->first_non_finite);
     auto commit_step = [&](std::size_t w) {
@@ -234,6 +235,7 @@ class Model final : public TrainingControl {
     };
     pool_.run(commit_step);
     slot_half_ = next_half;
+    ++step_;
     return totals(count);
   }
 
@@ -403,6 +405,23 @@ class Model final : public TrainingControl {
             data.y.subspan(begin * target_width, (end - begin) * target_width)};
   }
   static void check(const samples& data, const char* what) {
+    check_whole_samples(data, what);
+    if constexpr (std::is_same_v<target_type, std::uint8_t>)
+      for (std::size_t i = 0; i < count_of(data); ++i) check_label(data, i, what);
+  }
+  static void check_batch(const samples& data, std::span<const std::uint32_t> indices) {
+    const char* what = "train_on_batch";
+    check_whole_samples(data, what);
+    const std::size_t available = count_of(data);
+    if (indices.empty()) throw std::invalid_argument("typenet: train_on_batch of no samples");
+    for (const std::uint32_t index : indices) {
+      if (index >= available)
+        throw std::invalid_argument("typenet: train_on_batch: sample " + std::to_string(index) +
+                                    " of " + std::to_string(available));
+      check_label(data, index, what);
+    }
+  }
+  static void check_whole_samples(const samples& data, const char* what) {
     const std::size_t count = count_of(data);
     if (data.x.size() != count * NetT::input_size || data.y.size() != count * target_width)
       throw std::invalid_argument(
@@ -411,13 +430,15 @@ class Model final : public TrainingControl {
           "samples of " + std::to_string(NetT::input_size) + " floats (" +
           to_string(NetT::input_shape_type::dims) + ") and " + std::to_string(target_width) +
           " target(s)");
+  }
+  // Sparse targets: the label of sample `index` must name one of the Net's classes.
+  static void check_label(const samples& data, std::size_t index, const char* what) {
     if constexpr (std::is_same_v<target_type, std::uint8_t>)
-      for (std::size_t i = 0; i < data.y.size(); ++i)
-        if (data.y[i] >= classes)
-          throw std::invalid_argument(std::string("typenet: ") + what + ": label " +
-                                      std::to_string(data.y[i]) + " of sample " +
-                                      std::to_string(i) + " is not below the " +
-                                      std::to_string(classes) + " classes of the Net");
+      if (data.y[index] >= classes)
+        throw std::invalid_argument(std::string("typenet: ") + what + ": label " +
+                                    std::to_string(data.y[index]) + " of sample " +
+                                    std::to_string(index) + " is not below the " +
+                                    std::to_string(classes) + " classes of the Net");
   }
   // The part of the parameters that worker w updates; slices on 16-float boundaries keep the
   // SIMD kernels aligned.
@@ -432,11 +453,10 @@ class Model final : public TrainingControl {
       slots[k] = slots_.data() + (half * slots.size() + k) * NetT::param_count + begin;
     return slots;
   }
-  // Reports the step that would make parameter `index` non-finite (the state is unchanged), with
-  // the value it would take (staged).
-  [[noreturn]] void throw_non_finite(std::size_t index) {
+  // Reports the step that would make parameter `index` non-finite, with the value it would take
+  // (staged).
+  [[noreturn]] void throw_non_finite(std::size_t index) const {
     const float value = staged_params_[index];
-    --step_;
     std::size_t layer = 1;
     while (NetT::layer_infos[layer].param_offset + NetT::layer_infos[layer].param_count <= index) ++layer;
     throw std::runtime_error(
@@ -444,21 +464,6 @@ class Model final : public TrainingControl {
         keras_layer_name(NetT::layer_infos, layer) + ") became " +
         std::to_string(value) + " at optimizer step " + std::to_string(step_ + 1) +
         ": training diverged (try a lower learning rate); the weights are those before this step");
-  }
-  static void check_batch(const samples& data, std::span<const std::uint32_t> indices) {
-    const std::size_t available = count_of(data);
-    if (indices.empty()) throw std::invalid_argument("typenet: train_on_batch of no samples");
-    for (const std::uint32_t index : indices) {
-      if (index >= available)
-        throw std::invalid_argument("typenet: train_on_batch: sample " + std::to_string(index) +
-                                    " of " + std::to_string(available));
-      if constexpr (std::is_same_v<target_type, std::uint8_t>)
-        if (data.y[index] >= classes)
-          throw std::invalid_argument("typenet: train_on_batch: label " +
-                                      std::to_string(data.y[index]) + " of sample " +
-                                      std::to_string(index) + " is not below the " +
-                                      std::to_string(classes) + " classes of the Net");
-    }
   }
   bool steps_in_team() const { return NetT::trains_in_team && pool_.size() > 1; }
   // Forward pass, loss and backward pass of the n images gathered in worker's buffers (the
