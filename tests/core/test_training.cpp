@@ -140,7 +140,7 @@ TEST_CASE("fit learns, evaluate and predict agree") {
   std::ostringstream log;
   const History history = model.fit({train.x, train.y},
                                     {.batch_size = 32, .epochs = 5, .verbose = 2,
-                                     .validation_data = Samples<std::uint8_t>{test.x, test.y},
+                                     .validation_data = {test.x, test.y},
                                      .out = &log});
   CHECK(history.epochs() == 5);
   CHECK(history["loss"].back() < history["loss"].front());
@@ -156,6 +156,8 @@ TEST_CASE("fit learns, evaluate and predict agree") {
   const auto one = net->predict(std::span(test.x).first(6));
   const auto batch = model.predict(std::span(test.x).first(6));
   for (std::size_t j = 0; j < 3; ++j) CHECK(one[j] == doctest::Approx(batch[j]).epsilon(1e-6));
+  // Empty validation data is none.
+  CHECK(model.fit({train.x, train.y}, {.verbose = 0})["val_loss"].empty());
 }
 
 TEST_CASE("one-hot targets, logits and a validation split") {
@@ -285,7 +287,7 @@ TEST_CASE("EarlyStopping stops and restores; ModelCheckpoint keeps the best") {
   ModelCheckpoint checkpoint(dir / "best.tnet", {.monitor = "val_accuracy", .save_best_only = true});
   const History history = model.fit(
       {train.x, train.y}, {.batch_size = 40, .epochs = 10, .verbose = 0,
-                           .validation_data = Samples<std::uint8_t>{val.x, val.y},
+                           .validation_data = {val.x, val.y},
                            .callbacks = {&stopping, &checkpoint}});
   CHECK(history.epochs() == 3);  // epoch 1 sets the best, 2 and 3 do not improve: stop
   CHECK(stopping.stopped_epoch() == 2);

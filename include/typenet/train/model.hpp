@@ -3,9 +3,8 @@
 //
 //   auto net = std::make_unique<SeedCnn>(seed);
 //   auto model = compile(*net, Adam{}, CategoricalCrossentropy{}, {.threads = 2, .seed = 1});
-//   History history = model.fit({x_train, y_train},
-//                               {.batch_size = 128, .epochs = 5,
-//                                .validation_data = Samples<float>{x_test, y_test}});
+//   History history = model.fit({x_train, y_train}, {.batch_size = 128, .epochs = 5,
+//                                                    .validation_data = {x_test, y_test}});
 //   Evaluation result = model.evaluate({x_test, y_test});
 //
 // The passes through the Net run on a StepEngine (train/step_engine.hpp); the optimizer's state
@@ -105,9 +104,9 @@ class Model final : public TrainingControl {
       throw std::invalid_argument("typenet: fit needs batch_size > 0 and 0 <= validation_split < 1");
     samples train = data, validation{};
     bool validate = false;
-    if (options.validation_data) {
-      check(*options.validation_data, "fit (validation data)");
-      validation = *options.validation_data;
+    if (!options.validation_data.empty()) {
+      check(options.validation_data, "fit (validation data)");
+      validation = options.validation_data;
       validate = true;
     } else if (options.validation_split > 0) {
       const std::size_t total = count_of(data);

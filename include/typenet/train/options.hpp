@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -24,6 +23,8 @@ template <class Target>
 struct Samples {
   std::span<const float> x;
   std::span<const Target> y;
+
+  bool empty() const { return x.empty() && y.empty(); }
 };
 
 template <class Target>
@@ -32,7 +33,9 @@ struct FitOptions {
   std::size_t epochs = 1;
   int verbose = 1;
   double validation_split = 0;  // the last fraction of the training data, as Keras
-  std::optional<Samples<Target>> validation_data{};
+  // Validated on after every epoch when not empty, e.g. {x_test, y_test}; takes precedence over
+  // validation_split.
+  Samples<Target> validation_data{};
   bool shuffle = true;
   std::size_t initial_epoch = 0;  // epochs already done, as Keras' initial_epoch
   // As Keras' BackupAndRestore: a training checkpoint (parameters, optimizer state, epoch,
