@@ -1,6 +1,7 @@
 // Optimizers, losses, fit/evaluate/predict, callbacks and reproducibility on small problems.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -158,6 +159,26 @@ TEST_CASE("fit learns, evaluate and predict agree") {
   for (std::size_t j = 0; j < 3; ++j) CHECK(one[j] == doctest::Approx(batch[j]).epsilon(1e-6));
   // Empty validation data is none.
   CHECK(model.fit({train.x, train.y}, {.verbose = 0})["val_loss"].empty());
+}
+
+TEST_CASE("compile<Net> gives the model a Net of its own, initialised from options.seed") {
+  const Blobs train = make_blobs(400, 1), test = make_blobs(100, 2);
+  auto model = compile<Mlp>(Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2, .seed = 6});
+  const auto fresh = std::make_unique<Mlp>(6);
+  CHECK(std::ranges::equal(model.net().parameters(), fresh->parameters()));
+  // It trains bit for bit as a model of the caller's Net does.
+  auto net = std::make_unique<Mlp>(6);
+  auto given = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2, .seed = 6});
+  const FitOptions<std::uint8_t> options{
+      .batch_size = 32, .epochs = 2, .verbose = 0, .validation_data = {test.x, test.y}};
+  const History owned_history = model.fit({train.x, train.y}, options);
+  const History given_history = given.fit({train.x, train.y}, options);
+  CHECK(owned_history["val_loss"].size() == 2);
+  CHECK(owned_history["val_loss"] == given_history["val_loss"]);
+  CHECK(std::ranges::equal(model.net().parameters(), net->parameters()));
+  CHECK_THROWS_WITH_AS((Model<Mlp, Adam, SparseCategoricalCrossentropy>(
+                           std::unique_ptr<Mlp>{}, Adam{}, SparseCategoricalCrossentropy{})),
+                       doctest::Contains("null"), std::invalid_argument);
 }
 
 TEST_CASE("one-hot targets, logits and a validation split") {

@@ -1,13 +1,14 @@
 // Model: a Net compiled with an optimizer and a loss, as Keras' model.compile(...), with fit,
 // evaluate, predict and predict_classes.
 //
-//   auto net = std::make_unique<SeedCnn>(seed);
-//   auto model = compile(*net, Adam{}, CategoricalCrossentropy{}, {.threads = 2, .seed = 1});
+//   auto model = compile<SeedCnn>(Adam{}, CategoricalCrossentropy{}, {.threads = 2, .seed = 1});
 //   History history = model.fit({x_train, y_train}, {.batch_size = 128, .epochs = 5,
 //                                                    .validation_data = {x_test, y_test}});
 //   Evaluation result = model.evaluate({x_test, y_test});
+//   std::array<float, 10> p = model.net().predict(image);
 //
-// The passes through the Net run on a StepEngine (train/step_engine.hpp); the optimizer's state
+// compile(net, ...) trains a Net of the caller's instead, which must outlive the model. The
+// passes through the Net run on a StepEngine (train/step_engine.hpp); the optimizer's state
 // (train/optimizer_state.hpp) is allocated by the first training step or checkpoint loaded, so a
 // model that only evaluates and predicts costs none.
 #pragma once
@@ -55,6 +56,11 @@ class Model final : public TrainingControl {
       throw std::invalid_argument(
           "typenet: the loss expects logits (from_logits = true) but the Net ends in Softmax: "
           "end it in a linear Dense, or use from_logits = false");
+  }
+  // Trains a Net of its own.
+  Model(std::unique_ptr<NetT> net, Optimizer optimizer, Loss loss, ModelOptions options = {})
+      : Model(not_null(net), optimizer, loss, options) {
+    owned_net_ = std::move(net);
   }
 
   NetT& net() { return net_; }
@@ -220,6 +226,10 @@ class Model final : public TrainingControl {
   }
 
  private:
+  static NetT& not_null(const std::unique_ptr<NetT>& net) {
+    if (!net) throw std::invalid_argument("typenet: a Model needs a Net, got a null pointer");
+    return *net;
+  }
   static std::size_t count_of(const samples& data) { return data.x.size() / NetT::input_size; }
   static samples slice(const samples& data, std::size_t begin, std::size_t end) {
     return {data.x.subspan(begin * NetT::input_size, (end - begin) * NetT::input_size),
@@ -265,6 +275,7 @@ class Model final : public TrainingControl {
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
   }
 
+  std::unique_ptr<NetT> owned_net_;  // when the model was given its Net
   NetT& net_;
   std::uint64_t seed_;
   StepEngine<NetT, Loss, Chunk> engine_;
@@ -276,6 +287,13 @@ template <class NetT, class Optimizer, CrossEntropyLoss Loss>
 Model<NetT, Optimizer, Loss> compile(NetT& net, Optimizer optimizer, Loss loss,
                                      ModelOptions options = {}) {
   return Model<NetT, Optimizer, Loss>(net, optimizer, loss, options);
+}
+// The same with a Net of the model's own, on the heap, initialised from options.seed:
+// compile<Cnn>(Adam{}, CategoricalCrossentropy{}, {.seed = 1}), then model.net().
+template <class NetT, class Optimizer, CrossEntropyLoss Loss>
+Model<NetT, Optimizer, Loss> compile(Optimizer optimizer, Loss loss, ModelOptions options = {}) {
+  return Model<NetT, Optimizer, Loss>(std::make_unique<NetT>(options.seed), optimizer, loss,
+                                      options);
 }
 
 }  // namespace typenet

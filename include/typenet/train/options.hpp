@@ -14,7 +14,7 @@ namespace typenet {
 
 struct ModelOptions {
   std::size_t threads = 0;  // 0: every core
-  std::uint64_t seed = 1;   // shuffling and dropout
+  std::uint64_t seed = 1;   // shuffling and dropout; the weights of a Net that compile creates
 };
 
 // Images (input_size floats each) with their targets (a class index each for sparse losses,
