@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
                          {.threads = flags.threads, .seed = flags.seed});
     model.fit({data.train.images, data.train.labels},
               {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
-               .validation_data = Samples<std::uint8_t>{data.test.images, data.test.labels}});
+               .validation_data = {data.test.images, data.test.labels}});
     examples::report(model.evaluate({data.test.images, data.test.labels}));
   });
 }

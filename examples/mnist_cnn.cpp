@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
         model.fit({data.train.images, y_train},
                   {.batch_size = flags.batch_size, .epochs = flags.epochs,
                    .verbose = flags.verbose,
-                   .validation_data = Samples<float>{data.test.images, y_test},
+                   .validation_data = {data.test.images, y_test},
                    .backup = backup_path});
         if (!save_path.empty()) save(*net, save_path);
         examples::report(model.evaluate({data.test.images, y_test}));

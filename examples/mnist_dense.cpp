@@ -20,7 +20,7 @@ void train_and_evaluate(const examples::Flags& flags, Optimizer optimizer) {
                        {.threads = flags.threads, .seed = flags.seed});
   model.fit({data.train.images, data.train.labels},
             {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
-             .validation_data = Samples<std::uint8_t>{data.test.images, data.test.labels}});
+             .validation_data = {data.test.images, data.test.labels}});
   examples::report(model.evaluate({data.test.images, data.test.labels}));
 }
 

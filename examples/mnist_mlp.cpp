@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
                          {.threads = flags.threads, .seed = flags.seed});
     model.fit({data.train.images, y_train},
               {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
-               .validation_data = Samples<float>{data.test.images, y_test}});
+               .validation_data = {data.test.images, y_test}});
     examples::report(model.evaluate({data.test.images, y_test}));
   });
 }

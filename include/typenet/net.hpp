@@ -254,28 +254,21 @@ class Net<Input<InputExtents...>, Layers...> {
     const float* in = input;
     for_each_layer([&](auto i) {
       using L = layer<i>;
-      constexpr std::size_t size = L::output_shape::size;
       constexpr std::size_t channels = channels_of<typename L::output_shape>();
       float* out = buffers.output_of(i);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
+      auto activate = [&](std::size_t first, std::size_t count) {
+        L::activation::forward(out + first, count, channels);
+      };
       if constexpr (splits_in_team<L>) {
         L::forward(params + plan::param_offsets[i], in, out, n, ctx);
-        if (team.size == 1) {
-          L::activation::forward(out, n * size, channels);
-        } else if constexpr (L::activation::kind == ActivationKind::Softmax) {
-          team.sync();  // softmax needs the whole row
-          if (team.member == 0) L::activation::forward(out, n * size, channels);
-        } else {
-          const auto [first, end] = L::team_share(team);
-          for (std::size_t image = 0; image < n; ++image)
-            L::activation::forward(out + image * size + first, end - first, channels);
-        }
+        activate_in_team<L>(team, n, activate);
       } else if (team.member == 0) {
         ctx.team = Team{};
         L::forward(params + plan::param_offsets[i], in, out, n, ctx);
-        L::activation::forward(out, n * size, channels);
+        activate(0, n * L::output_shape::size);
         ctx.team = team;
       }
       team.sync();
@@ -284,50 +277,49 @@ class Net<Input<InputExtents...>, Layers...> {
     return in;
   }
 
-  // Backward pass after forward over the same n images. On entry buffers.grad_a holds the
-  // gradient w.r.t. the Net's output or, when `head_gradient_is_pre_activation` (softmax fused
-  // with cross-entropy), w.r.t. the last layer's pre-activation. Accumulates into dparams (assigns
-  // them when ctx.assign_grads); writes the input gradient when input_grad is not null. With
-  // ctx.team of several members (where trains_in_team), every member calls it, as forward.
+  // What backward works on besides the buffers and the context.
+  struct BackwardArgs {
+    const float* params = nullptr;
+    const float* input = nullptr;  // the n images forward was given
+    std::size_t n = 0;
+    float* dparams = nullptr;  // accumulated into (assigned when ctx.assign_grads)
+    // Whether buffers.grad_a holds the gradient w.r.t. the last layer's pre-activation (softmax
+    // fused with cross-entropy) rather than w.r.t. the Net's output.
+    bool head_gradient_is_pre_activation = false;
+    float* input_grad = nullptr;  // the gradient w.r.t. the input, written when not null
+  };
+  // Backward pass after forward over the same args.n images, from the gradient in
+  // buffers.grad_a. With ctx.team of several members (where trains_in_team), every member calls
+  // it, as forward.
   template <std::size_t Chunk>
-  static void backward(const float* params, const float* input, std::size_t n,
-                       Buffers<Net, Chunk, true>& buffers, float* dparams,
-                       bool head_gradient_is_pre_activation, float* input_grad,
+  static void backward(const BackwardArgs& args, Buffers<Net, Chunk, true>& buffers,
                        Context ctx) noexcept {
     const Team team = ctx.team;
     float* dout = buffers.grad_a.data();
     float* spare = buffers.grad_b.data();
     for_each_layer_reversed([&](auto i) {
       using L = layer<i>;
-      constexpr std::size_t size = L::output_shape::size;
       constexpr std::size_t channels = channels_of<typename L::output_shape>();
       const float* out = buffers.output_of(i);
-      const float* in = i == 0 ? input : buffers.output_of(i - 1);
-      float* din = i == 0 ? input_grad : spare;
+      const float* in = i == 0 ? args.input : buffers.output_of(i - 1);
+      float* din = i == 0 ? args.input_grad : spare;
+      float* dparams = args.dparams + plan::param_offsets[i];
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
-      const bool activation_applies = !(i == layer_count - 1 && head_gradient_is_pre_activation);
+      const bool activation_applies =
+          !(i == layer_count - 1 && args.head_gradient_is_pre_activation);
+      auto differentiate = [&](std::size_t first, std::size_t count) {
+        L::activation::backward(out + first, dout + first, count, channels);
+      };
       if constexpr (splits_in_team<L>) {
-        if (!activation_applies || team.size == 1) {
-          if (activation_applies) L::activation::backward(out, dout, n * size, channels);
-        } else if constexpr (L::activation::kind == ActivationKind::Softmax) {
-          if (team.member == 0) L::activation::backward(out, dout, n * size, channels);
-          team.sync();  // softmax needs the whole row
-        } else {
-          // The member's outputs: what the layer's backward reads of dout before it syncs.
-          const auto [first, end] = L::team_share(team);
-          for (std::size_t image = 0; image < n; ++image)
-            L::activation::backward(out + image * size + first, dout + image * size + first,
-                                    end - first, channels);
-        }
-        L::backward(params + plan::param_offsets[i], in, dout, din,
-                    dparams + plan::param_offsets[i], n, ctx);
+        // Each member's share of dout is what the layer's backward reads before it syncs.
+        if (activation_applies) activate_in_team<L>(team, args.n, differentiate);
+        L::backward(args.params + plan::param_offsets[i], in, dout, din, dparams, args.n, ctx);
       } else if (team.member == 0) {
         ctx.team = Team{};
-        if (activation_applies) L::activation::backward(out, dout, n * size, channels);
-        L::backward(params + plan::param_offsets[i], in, dout, din,
-                    dparams + plan::param_offsets[i], n, ctx);
+        if (activation_applies) differentiate(0, args.n * L::output_shape::size);
+        L::backward(args.params + plan::param_offsets[i], in, dout, din, dparams, args.n, ctx);
         ctx.team = team;
       }
       team.sync();
@@ -358,6 +350,24 @@ class Net<Input<InputExtents...>, Layers...> {
   static constexpr std::size_t channels_of() {
     if constexpr (S::rank == 3) return S::channels;
     else return S::size;
+  }
+  // Calls apply(first, count) on the floats of layer L's outputs for n images that this team
+  // member activates (or differentiates): all of them when it works alone; for a softmax, which
+  // needs whole rows, member 0 all of them once every member's part is there; otherwise its
+  // share of every image.
+  template <class L, class Apply>
+  static void activate_in_team(const Team& team, std::size_t n, Apply&& apply) noexcept {
+    constexpr std::size_t size = L::output_shape::size;
+    if (team.size == 1) {
+      apply(0, n * size);
+    } else if constexpr (L::activation::kind == ActivationKind::Softmax) {
+      team.sync();
+      if (team.member == 0) apply(0, n * size);
+      team.sync();
+    } else {
+      const auto [first, end] = L::team_share(team);
+      for (std::size_t image = 0; image < n; ++image) apply(image * size + first, end - first);
+    }
   }
   static void check_input_size(std::size_t floats, std::size_t images, const char* what) {
     if (floats == 0 || floats != images * input_size)

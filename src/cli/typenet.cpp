@@ -145,7 +145,7 @@ void train(const Options& options) {
                                .backup = options.out / "backup.ckpt",
                                .callbacks = {&best}};
   if (options.validation_split == 0)
-    fit.validation_data = Samples<std::uint8_t>{data.test.images, data.test.labels};
+    fit.validation_data = {data.test.images, data.test.labels};
   const History history = model.fit({data.train.images, data.train.labels}, fit);
   save(*net, options.out / "model.tnet");
   history.write_csv(options.out / "history.csv");

@@ -47,8 +47,12 @@ void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t imag
   objective();
   std::copy(weights.begin(), weights.end(), buffers->grad_a.begin());
   std::vector<float> dparams(N::param_count, 0.0f), dx(x.size(), 0.0f);
-  N::backward(net->parameters().data(), x.data(), images, *buffers, dparams.data(), false,
-              dx.data(), ctx);
+  N::backward({.params = net->parameters().data(),
+               .input = x.data(),
+               .n = images,
+               .dparams = dparams.data(),
+               .input_grad = dx.data()},
+              *buffers, ctx);
   // The first chunk of a training step assigns the parameter gradients instead of adding to
   // them: the same numbers, whatever was in the buffer (NaN here) before.
   {
@@ -57,8 +61,11 @@ void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t imag
     std::vector<float> assigned(N::param_count, std::numeric_limits<float>::quiet_NaN());
     Context first = ctx;
     first.assign_grads = true;
-    N::backward(net->parameters().data(), x.data(), images, *buffers, assigned.data(), false,
-                nullptr, first);
+    N::backward({.params = net->parameters().data(),
+                 .input = x.data(),
+                 .n = images,
+                 .dparams = assigned.data()},
+                *buffers, first);
     CHECK(assigned == dparams);
   }
 

@@ -1,8 +1,9 @@
 // No heap allocation inside inference, a training step or an optimizer update: a counting
-// global operator new sees none after warm-up.
+// global operator new sees none after warm-up. And no training memory before training.
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -13,16 +14,19 @@
 
 namespace {
 std::atomic<std::size_t> allocations{0};
+std::atomic<std::size_t> allocated_bytes{0};  // requested, frees not subtracted
 }
 
 void* operator new(std::size_t size) {
   ++allocations;
+  allocated_bytes += size;
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) { return operator new(size); }
 void* operator new(std::size_t size, std::align_val_t align) {
   ++allocations;
+  allocated_bytes += size;
   if (void* p = std::aligned_alloc(std::size_t(align), (size + std::size_t(align) - 1) /
                                                            std::size_t(align) * std::size_t(align)))
     return p;
@@ -88,4 +92,27 @@ TEST_CASE_TEMPLATE("a training step (forward, backward, reduction, Adam) allocat
     for (int step = 0; step < 3; ++step) model.train_on_batch({x, y}, batch);
     CHECK(allocations - before == 0);
   }
+}
+
+// A model that only evaluates and predicts gets forward buffers for its workers: no optimizer
+// state, no staged parameters, no gradient blocks. Its first training step allocates them.
+TEST_CASE("a compiled model allocates training memory at its first training step, not before") {
+  constexpr std::size_t forward_buffers = sizeof(Buffers<Cnn, default_chunk<Cnn>, false>);
+  std::vector<float> x(64 * Cnn::input_size, 0.5f);
+  std::vector<std::uint8_t> y(64, 3);
+  std::vector<std::uint32_t> batch(48);
+  std::iota(batch.begin(), batch.end(), 0u);
+  auto net = std::make_unique<Cnn>(1);
+  const std::size_t start = allocated_bytes;
+  auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2});
+  model.evaluate({x, y});
+  CHECK(model.predict(x).size() == 64 * 10);
+  const std::size_t inference = allocated_bytes - start;
+  // Two workers' forward buffers; besides them (threads, predictions) less than the gradient
+  // block or one optimizer slot would take.
+  CHECK(inference >= 2 * forward_buffers);
+  CHECK(inference < 2 * forward_buffers + Cnn::param_bytes);
+  model.train_on_batch({x, y}, batch);
+  // Adam's two slots in two halves, the staged parameters and two gradient blocks at least.
+  CHECK(allocated_bytes - start - inference >= (2 * 2 + 1 + 2) * Cnn::param_bytes);
 }

@@ -1,6 +1,7 @@
 // Optimizers, losses, fit/evaluate/predict, callbacks and reproducibility on small problems.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -104,6 +105,11 @@ TEST_CASE("cross-entropy values and gradients") {
   const double expected = std::log(std::exp(-1.0) + 1.0 + std::exp(-2.0));
   CHECK(stable.loss == doctest::Approx(expected));
   CHECK(grad[1] == doctest::Approx(1.0 / (std::exp(-1.0) + 1.0 + std::exp(-2.0)) - 1.0));
+  // Evaluation asks for no gradient: the same loss.
+  const auto without_gradient = cross_entropy(SparseCategoricalCrossentropy{.from_logits = true},
+                                              logits, &label, 3, false, 1.0f, nullptr);
+  CHECK(without_gradient.loss == stable.loss);
+  CHECK(without_gradient.correct == stable.correct);
 }
 
 namespace {
@@ -135,7 +141,7 @@ TEST_CASE("fit learns, evaluate and predict agree") {
   std::ostringstream log;
   const History history = model.fit({train.x, train.y},
                                     {.batch_size = 32, .epochs = 5, .verbose = 2,
-                                     .validation_data = Samples<std::uint8_t>{test.x, test.y},
+                                     .validation_data = {test.x, test.y},
                                      .out = &log});
   CHECK(history.epochs() == 5);
   CHECK(history["loss"].back() < history["loss"].front());
@@ -151,6 +157,28 @@ TEST_CASE("fit learns, evaluate and predict agree") {
   const auto one = net->predict(std::span(test.x).first(6));
   const auto batch = model.predict(std::span(test.x).first(6));
   for (std::size_t j = 0; j < 3; ++j) CHECK(one[j] == doctest::Approx(batch[j]).epsilon(1e-6));
+  // Empty validation data is none.
+  CHECK(model.fit({train.x, train.y}, {.verbose = 0})["val_loss"].empty());
+}
+
+TEST_CASE("compile<Net> gives the model a Net of its own, initialised from options.seed") {
+  const Blobs train = make_blobs(400, 1), test = make_blobs(100, 2);
+  auto model = compile<Mlp>(Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2, .seed = 6});
+  const auto fresh = std::make_unique<Mlp>(6);
+  CHECK(std::ranges::equal(model.net().parameters(), fresh->parameters()));
+  // It trains bit for bit as a model of the caller's Net does.
+  auto net = std::make_unique<Mlp>(6);
+  auto given = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 2, .seed = 6});
+  const FitOptions<std::uint8_t> options{
+      .batch_size = 32, .epochs = 2, .verbose = 0, .validation_data = {test.x, test.y}};
+  const History owned_history = model.fit({train.x, train.y}, options);
+  const History given_history = given.fit({train.x, train.y}, options);
+  CHECK(owned_history["val_loss"].size() == 2);
+  CHECK(owned_history["val_loss"] == given_history["val_loss"]);
+  CHECK(std::ranges::equal(model.net().parameters(), net->parameters()));
+  CHECK_THROWS_WITH_AS((Model<Mlp, Adam, SparseCategoricalCrossentropy>(
+                           std::unique_ptr<Mlp>{}, Adam{}, SparseCategoricalCrossentropy{})),
+                       doctest::Contains("null"), std::invalid_argument);
 }
 
 TEST_CASE("one-hot targets, logits and a validation split") {
@@ -181,6 +209,12 @@ TEST_CASE("mistakes are errors, not wrong numbers") {
                        doctest::Contains("label 7 of sample 1"), std::invalid_argument);
   std::vector<std::uint8_t> too_few{0};
   CHECK_THROWS_AS(model.fit({x, too_few}, {.verbose = 0}), std::invalid_argument);
+  const std::vector<std::uint32_t> first_two{0, 1};
+  CHECK_THROWS_WITH_AS(model.train_on_batch({x, too_few}, first_two),
+                       doctest::Contains("do not make whole samples"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(model.train_on_batch({x, bad_label}, first_two),
+                       doctest::Contains("train_on_batch: label 7 of sample 1"),
+                       std::invalid_argument);
   std::vector<std::uint8_t> labels{0, 1};
   EarlyStopping stopping;  // monitors val_loss, which needs validation data
   CHECK_THROWS_WITH_AS(model.fit({x, labels}, {.verbose = 0, .callbacks = {&stopping}}),
@@ -274,7 +308,7 @@ TEST_CASE("EarlyStopping stops and restores; ModelCheckpoint keeps the best") {
   ModelCheckpoint checkpoint(dir / "best.tnet", {.monitor = "val_accuracy", .save_best_only = true});
   const History history = model.fit(
       {train.x, train.y}, {.batch_size = 40, .epochs = 10, .verbose = 0,
-                           .validation_data = Samples<std::uint8_t>{val.x, val.y},
+                           .validation_data = {val.x, val.y},
                            .callbacks = {&stopping, &checkpoint}});
   CHECK(history.epochs() == 3);  // epoch 1 sets the best, 2 and 3 do not improve: stop
   CHECK(stopping.stopped_epoch() == 2);

@@ -37,7 +37,8 @@ struct SampleLoss {
   bool correct;
 };
 
-// Loss of one sample and its gradient times `scale`, written to grad (classes floats):
+// Loss of one sample and, unless grad is null (evaluation), its gradient times `scale`, written to
+// grad (classes floats):
 // - from_logits: w.r.t. the logits, softmax(z) - t, computed stably through log-sum-exp;
 // - probabilities after a Softmax head (`softmax_head`): w.r.t. the pre-softmax logits, p - t
 //   (the fused, stable gradient; the Net then skips the softmax's own backward);
@@ -58,14 +59,14 @@ SampleLoss cross_entropy(const Loss& loss, const float* out,
     for (std::size_t j = 0; j < classes; ++j) {
       const float t = Loss::target(target, j);
       value -= t * (double(out[j]) - log_sum);
-      grad[j] = scale * (float(std::exp(double(out[j]) - log_sum)) - t);
+      if (grad) grad[j] = scale * (float(std::exp(double(out[j]) - log_sum)) - t);
     }
   } else {
     for (std::size_t j = 0; j < classes; ++j) {
       const float t = Loss::target(target, j);
       const float p = std::clamp(out[j], clip, 1.0f - clip);
       if (t != 0.0f) value -= t * std::log(double(p));
-      grad[j] = scale * (softmax_head ? out[j] - t : -t / p);
+      if (grad) grad[j] = scale * (softmax_head ? out[j] - t : -t / p);
     }
   }
   return {value, correct};
