@@ -80,7 +80,9 @@ struct Tanh : detail::Activation<ActivationKind::Tanh> {};
 struct Softmax : detail::Activation<ActivationKind::Softmax> {};
 
 template <class T>
-concept ActivationTag = requires { T::kind; } && requires {
+concept HasActivationKind = requires { T::kind; };
+template <class T>
+concept ActivationTag = HasActivationKind<T> && requires {
   static_cast<const detail::Activation<T::kind>*>(static_cast<const T*>(nullptr));
 };
 

@@ -58,17 +58,22 @@ struct BindChain<Index, In, Layer, Rest...> {
 template <class T>
 inline constexpr bool is_input = false;
 
+template <class Bound>
+concept SaysTeamSplit = requires {
+  { Bound::team_split } -> std::convertible_to<bool>;
+};
+template <class Bound>
+concept SaysTeamSplitsOutputs = requires {
+  { Bound::team_splits_outputs } -> std::convertible_to<bool>;
+};
 // Whether a bound layer computes parts of its output in a team (see layers/layer.hpp).
 template <class Bound>
-concept SplitsInTeam = requires {
-  { Bound::team_split } -> std::convertible_to<bool>;
-} && Bound::team_split;
+concept SplitsInTeam = SaysTeamSplit<Bound> && Bound::team_split;
 // Whether a team can train a bound layer on a whole batch: it works alone (cheap: below the
 // split threshold), or it splits by outputs, which holds for any batch size.
 template <class Bound>
-concept TrainsInTeam = !SplitsInTeam<Bound> || requires {
-  { Bound::team_splits_outputs } -> std::convertible_to<bool>;
-} && Bound::team_splits_outputs;
+concept TrainsInTeam =
+    !SplitsInTeam<Bound> || (SaysTeamSplitsOutputs<Bound> && Bound::team_splits_outputs);
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 
