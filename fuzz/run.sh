@@ -43,7 +43,7 @@ declare -A sources=(
   [model_file]="fuzz/fuzz_model_file.cpp src/io/model_file.cpp src/io/atomic_write.cpp"
   [idx]="fuzz/fuzz_idx.cpp src/data/idx.cpp src/data/byte_stream.cpp src/data/md5.cpp"
   [image]="fuzz/fuzz_image.cpp src/vis/image_file.cpp src/vis/png_codec.cpp src/vis/jpeg_codec.cpp
-           src/vis/file_bytes.cpp"
+           src/vis/file_bytes.cpp src/io/atomic_write.cpp"
   [keras]="fuzz/fuzz_keras.cpp $keras_sources"
   [keras_config]="fuzz/fuzz_keras_config.cpp $keras_sources"
 )
