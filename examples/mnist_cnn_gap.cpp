@@ -32,7 +32,7 @@ void train_and_evaluate(const examples::Flags& flags, const std::filesystem::pat
              .validation_split = 0.15, .callbacks = {&keep_best, &stop_early}});
   std::printf("Reloading the best checkpoint %s\n", checkpoint.c_str());
   load(*net, checkpoint);
-  examples::report(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 int main(int argc, char** argv) {

@@ -79,14 +79,6 @@ auto compile_for(NetT& net, const Options& options) {
                  {.threads = options.threads, .seed = options.seed});
 }
 
-void print_result(const Evaluation& result) {
-  std::printf("Test loss: %.4f\nTest accuracy: %.4f\n", result.loss, result.accuracy);
-  std::printf("Correctly classified: %zu, incorrectly classified: %zu\n", result.correct,
-              result.incorrect);
-  std::printf("test_accuracy=%.4f test_loss=%.4f correct=%zu incorrect=%zu\n", result.accuracy,
-              result.loss, result.correct, result.incorrect);
-}
-
 // The test-set pictures: predictions of the first 15, the confusion matrix and the most
 // confident mistakes.
 template <class NetT, class ModelT>
@@ -154,7 +146,7 @@ void train(const Options& options) {
   std::printf("Model: %s/model.tnet (best by val_loss: best.tnet); history: history.{csv,json,png}\n",
               options.out.c_str());
   write_test_pictures<NetT>(model, data.test, options.out);
-  print_result(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 template <class NetT>
@@ -164,7 +156,7 @@ void evaluate(const Options& options) {
   auto model = compile_for(*net, options);
   fs::create_directories(options.out);
   write_test_pictures<NetT>(model, data.test, options.out);
-  print_result(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 template <class NetT>
