@@ -241,9 +241,9 @@ int main(int argc, char** argv) {
   Options options;
 
   auto add_model = [&](CLI::App* command) {
-    command->add_option("--model", options.model, std::string("Architecture: ") + cli::model_names)
+    command->add_option("--model", options.model, "Architecture: " + cli::model_names_text())
         ->capture_default_str()
-        ->check(CLI::IsMember({"mlp", "dense", "cnn", "cnn-gap", "keras-cnn"}));
+        ->check(CLI::IsMember(cli::model_names()));
   };
   auto add_data = [&](CLI::App* command) {
     command->add_option("--data", options.data,
