@@ -68,15 +68,13 @@ std::unique_ptr<NetT> load_net(const Options& options) {
 // Class probabilities of one output row: the row itself after a Softmax head, else softmax(row).
 template <class NetT>
 void to_probabilities(float* row) {
-  if constexpr (NetT::last_activation::kind != ActivationKind::Softmax)
+  if constexpr (outputs_logits<NetT>)
     kernels::reference::softmax_forward(row, 1, NetT::output_size);
 }
 
 template <class NetT>
 auto compile_for(NetT& net, const Options& options) {
-  constexpr bool logits = NetT::last_activation::kind != ActivationKind::Softmax;
-  return compile(net, Adam{}, SparseCategoricalCrossentropy{.from_logits = logits},
-                 {.threads = options.threads, .seed = options.seed});
+  return compile(net, Adam{}, loss_for<NetT>(), {.threads = options.threads, .seed = options.seed});
 }
 
 // The test-set pictures: predictions of the first 15, the confusion matrix and the most
