@@ -65,11 +65,11 @@ std::unique_ptr<NetT> load_net(const Options& options) {
   return net;
 }
 
-// Class probabilities of one output row: the row itself after a Softmax head, else softmax(row).
+// Class probabilities of one output row: the row itself after a Softmax head, else softmax(row)
+// by the kernel a Softmax head runs.
 template <class NetT>
 void to_probabilities(float* row) {
-  if constexpr (outputs_logits<NetT>)
-    kernels::reference::softmax_forward(row, 1, NetT::output_size);
+  if constexpr (outputs_logits<NetT>) kernels::softmax_forward(row, 1, NetT::output_size);
 }
 
 template <class NetT>
