@@ -136,7 +136,7 @@ template <class NetT>
 void train_on_batch128(benchmark::State& state) {
   const Dataset& train = bench_data().train;
   auto net = std::make_unique<NetT>(1);
-  auto model = compile(*net, Adam{}, bench::loss_for<NetT>(),
+  auto model = compile(*net, Adam{}, loss_for<NetT>(),
                        {.threads = std::size_t(state.range(0))});
   const std::vector<std::size_t> shuffled = permutation(train.count, 7);
   const std::vector<std::uint32_t> order(shuffled.begin(), shuffled.end());

@@ -29,14 +29,9 @@ using Keras5x5Cnn = Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>,
                         Conv<36, 5, Relu, Same>, MaxPool<2>, Dropout<25>, Flatten,
                         Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
 
-// Integer labels, as PyTorch's CrossEntropyLoss takes them; logits when the Net has no Softmax.
-template <class NetT>
-SparseCategoricalCrossentropy loss_for() {
-  return {.from_logits = NetT::last_activation::kind != ActivationKind::Softmax};
-}
-
 // Calls visit.template operator()<NetT>(name, trained) for every benchmarked network; `trained`
 // says whether its training speed is measured too (the two tutorial nets PyTorch is compared on).
+// They train with loss_for<NetT>(): integer labels, as PyTorch's CrossEntropyLoss takes them.
 template <class Visitor>
 void for_each_net(Visitor&& visit) {
   visit.template operator()<SeedCnn>("cnn", true);

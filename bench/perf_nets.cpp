@@ -71,7 +71,7 @@ template <class NetT>
 void measure_training(const char* name, const Settings& settings, const bench::BenchData& data,
                       std::size_t& total_allocations) {
   auto net = std::make_unique<NetT>(1);
-  auto model = compile(*net, Adam{}, bench::loss_for<NetT>(), {.threads = settings.threads});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = settings.threads});
   const std::vector<std::size_t> shuffled = permutation(data.train.count, 7);
   const std::vector<std::uint32_t> order(shuffled.begin(), shuffled.end());
   const auto wanted = std::size_t(std::ceil(settings.epochs_fraction * double(order.size())));
@@ -139,7 +139,7 @@ template <class NetT>
 void measure_throughput(const char* name, const Settings& settings, const bench::BenchData& data,
                         std::size_t& total_allocations) {
   auto net = std::make_unique<NetT>(1);
-  auto model = compile(*net, Adam{}, bench::loss_for<NetT>(), {.threads = settings.threads});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = settings.threads});
   const std::span<const float> images =
       std::span(data.test.images).first(kPredictBatch * NetT::input_size);
   std::vector<float> outputs(kPredictBatch * NetT::output_size);

@@ -1,5 +1,5 @@
-// What every MNIST example shares: its flags, loading the data, printing the result, and turning
-// errors into a message and exit status 1.
+// What every MNIST example shares: its flags, loading the data, and turning errors into a message
+// and exit status 1.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -29,15 +29,6 @@ inline typenet::MnistData load_data(const Flags& flags) {
   typenet::LoadOptions options;
   options.directory = flags.data;
   return typenet::load_mnist(options);
-}
-
-// The tutorial's closing lines, then one machine-readable line for scripts.
-inline void report(const typenet::Evaluation& result) {
-  std::printf("Test loss: %.4f\nTest accuracy: %.4f\n", result.loss, result.accuracy);
-  std::printf("Correctly classified: %zu, incorrectly classified: %zu\n", result.correct,
-              result.incorrect);
-  std::printf("test_accuracy=%.4f test_loss=%.4f correct=%zu incorrect=%zu\n", result.accuracy,
-              result.loss, result.correct, result.incorrect);
 }
 
 // Parses the common flags (defaults as given) plus any the example adds, then runs it.

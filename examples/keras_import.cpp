@@ -27,7 +27,7 @@ void import_and_evaluate(const examples::Flags& flags, const std::string& path) 
   NetT::summary();
   const MnistData data = examples::load_data(flags);
   auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = flags.threads});
-  examples::report(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 int main(int argc, char** argv) {

@@ -33,6 +33,6 @@ int main(int argc, char** argv) {
                    .validation_data = {data.test.images, y_test},
                    .backup = backup_path});
         if (!save_path.empty()) save(*net, save_path);
-        examples::report(model.evaluate({data.test.images, y_test}));
+        print_evaluation(model.evaluate({data.test.images, y_test}));
       });
 }

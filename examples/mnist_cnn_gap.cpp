@@ -23,8 +23,8 @@ void train_and_evaluate(const examples::Flags& flags, const std::filesystem::pat
   const MnistData data = examples::load_data(flags);
   auto net = std::make_unique<NetT>(flags.seed);
   NetT::summary();
-  auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{.from_logits = true},
-                       {.threads = flags.threads, .seed = flags.seed});
+  auto model =
+      compile(*net, Adam{}, loss_for<NetT>(), {.threads = flags.threads, .seed = flags.seed});
   ModelCheckpoint keep_best(checkpoint, {.monitor = "val_loss", .save_best_only = true});
   EarlyStopping stop_early({.monitor = "val_loss", .patience = 2});
   model.fit({data.train.images, data.train.labels},
@@ -32,7 +32,7 @@ void train_and_evaluate(const examples::Flags& flags, const std::filesystem::pat
              .validation_split = 0.15, .callbacks = {&keep_best, &stop_early}});
   std::printf("Reloading the best checkpoint %s\n", checkpoint.c_str());
   load(*net, checkpoint);
-  examples::report(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 int main(int argc, char** argv) {

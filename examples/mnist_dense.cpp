@@ -21,7 +21,7 @@ void train_and_evaluate(const examples::Flags& flags, Optimizer optimizer) {
   model.fit({data.train.images, data.train.labels},
             {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
              .validation_data = {data.test.images, data.test.labels}});
-  examples::report(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 int main(int argc, char** argv) {

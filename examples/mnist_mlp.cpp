@@ -20,6 +20,6 @@ int main(int argc, char** argv) {
     model.fit({data.train.images, y_train},
               {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
                .validation_data = {data.test.images, y_test}});
-    examples::report(model.evaluate({data.test.images, y_test}));
+    print_evaluation(model.evaluate({data.test.images, y_test}));
   });
 }

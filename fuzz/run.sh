@@ -37,13 +37,13 @@ shared="${TYPENET_SHARED:-$root/../shared}"
 cxx="${CXX_FUZZ:-clang++}"
 jobs="${FUZZ_BUILD_JOBS:-2}"
 
-keras_sources="$(cd "$root" && echo src/keras/*.cpp) src/layer_info.cpp src/io/atomic_write.cpp"
+keras_sources="$(cd "$root" && echo src/keras/*.cpp) src/layer_info.cpp src/keras_mapping.cpp src/io/atomic_write.cpp"
 # What each target compiles (paths from the repository root) and links (pkg-config names).
 declare -A sources=(
   [model_file]="fuzz/fuzz_model_file.cpp src/io/model_file.cpp src/io/atomic_write.cpp"
   [idx]="fuzz/fuzz_idx.cpp src/data/idx.cpp src/data/byte_stream.cpp src/data/md5.cpp"
   [image]="fuzz/fuzz_image.cpp src/vis/image_file.cpp src/vis/png_codec.cpp src/vis/jpeg_codec.cpp
-           src/vis/file_bytes.cpp"
+           src/vis/file_bytes.cpp src/io/atomic_write.cpp"
   [keras]="fuzz/fuzz_keras.cpp $keras_sources"
   [keras_config]="fuzz/fuzz_keras_config.cpp $keras_sources"
 )

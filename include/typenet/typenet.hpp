@@ -18,3 +18,4 @@
 #include "typenet/train/history.hpp"
 #include "typenet/train/losses.hpp"
 #include "typenet/train/model.hpp"
+#include "typenet/train/report.hpp"

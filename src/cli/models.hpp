@@ -4,6 +4,9 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
 
 #include <typenet/typenet.hpp>
 
@@ -25,22 +28,39 @@ using KerasCnn = Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv
                      MaxPool<2>, Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>,
                      Dense<10, Softmax>>;
 
-inline constexpr const char* model_names = "mlp, dense, cnn, cnn-gap or keras-cnn";
-
+// An architecture and its name on the command line.
 template <class T>
 struct Tag {
   using type = T;
+  std::string_view name;
 };
 
-// Calls f(Tag<NetType>{}) for the architecture called `name`.
+// The one list of the architectures, in the order the help lists them.
+inline constexpr std::tuple models{Tag<Mlp>{"mlp"}, Tag<DenseNet>{"dense"}, Tag<Cnn>{"cnn"},
+                                   Tag<CnnGap>{"cnn-gap"}, Tag<KerasCnn>{"keras-cnn"}};
+
+// The names: {"mlp", "dense", ...}.
+inline std::vector<std::string> model_names() {
+  return std::apply(
+      [](auto... tags) { return std::vector<std::string>{std::string(tags.name)...}; }, models);
+}
+
+// "mlp, dense, cnn, cnn-gap or keras-cnn".
+inline std::string model_names_text() {
+  const std::vector<std::string> names = model_names();
+  std::string text = names.front();
+  for (std::size_t i = 1; i < names.size(); ++i)
+    text += (i + 1 < names.size() ? ", " : " or ") + names[i];
+  return text;
+}
+
+// Calls f(tag) with the Tag of the architecture called `name`.
 template <class F>
-decltype(auto) with_model(const std::string& name, F&& f) {
-  if (name == "mlp") return f(Tag<Mlp>{});
-  if (name == "dense") return f(Tag<DenseNet>{});
-  if (name == "cnn") return f(Tag<Cnn>{});
-  if (name == "cnn-gap") return f(Tag<CnnGap>{});
-  if (name == "keras-cnn") return f(Tag<KerasCnn>{});
-  throw std::invalid_argument("unknown model \"" + name + "\": choose " + model_names);
+void with_model(const std::string& name, F&& f) {
+  const bool found = std::apply(
+      [&](auto... tags) { return ((tags.name == name && (f(tags), true)) || ...); }, models);
+  if (!found)
+    throw std::invalid_argument("unknown model \"" + name + "\": choose " + model_names_text());
 }
 
 }  // namespace typenet::cli

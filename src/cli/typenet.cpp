@@ -65,26 +65,16 @@ std::unique_ptr<NetT> load_net(const Options& options) {
   return net;
 }
 
-// Class probabilities of one output row: the row itself after a Softmax head, else softmax(row).
+// Class probabilities of one output row: the row itself after a Softmax head, else softmax(row)
+// by the kernel a Softmax head runs.
 template <class NetT>
 void to_probabilities(float* row) {
-  if constexpr (NetT::last_activation::kind != ActivationKind::Softmax)
-    kernels::reference::softmax_forward(row, 1, NetT::output_size);
+  if constexpr (outputs_logits<NetT>) kernels::softmax_forward(row, 1, NetT::output_size);
 }
 
 template <class NetT>
 auto compile_for(NetT& net, const Options& options) {
-  constexpr bool logits = NetT::last_activation::kind != ActivationKind::Softmax;
-  return compile(net, Adam{}, SparseCategoricalCrossentropy{.from_logits = logits},
-                 {.threads = options.threads, .seed = options.seed});
-}
-
-void print_result(const Evaluation& result) {
-  std::printf("Test loss: %.4f\nTest accuracy: %.4f\n", result.loss, result.accuracy);
-  std::printf("Correctly classified: %zu, incorrectly classified: %zu\n", result.correct,
-              result.incorrect);
-  std::printf("test_accuracy=%.4f test_loss=%.4f correct=%zu incorrect=%zu\n", result.accuracy,
-              result.loss, result.correct, result.incorrect);
+  return compile(net, Adam{}, loss_for<NetT>(), {.threads = options.threads, .seed = options.seed});
 }
 
 // The test-set pictures: predictions of the first 15, the confusion matrix and the most
@@ -154,7 +144,7 @@ void train(const Options& options) {
   std::printf("Model: %s/model.tnet (best by val_loss: best.tnet); history: history.{csv,json,png}\n",
               options.out.c_str());
   write_test_pictures<NetT>(model, data.test, options.out);
-  print_result(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 template <class NetT>
@@ -164,7 +154,7 @@ void evaluate(const Options& options) {
   auto model = compile_for(*net, options);
   fs::create_directories(options.out);
   write_test_pictures<NetT>(model, data.test, options.out);
-  print_result(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
 
 template <class NetT>
@@ -249,9 +239,9 @@ int main(int argc, char** argv) {
   Options options;
 
   auto add_model = [&](CLI::App* command) {
-    command->add_option("--model", options.model, std::string("Architecture: ") + cli::model_names)
+    command->add_option("--model", options.model, "Architecture: " + cli::model_names_text())
         ->capture_default_str()
-        ->check(CLI::IsMember({"mlp", "dense", "cnn", "cnn-gap", "keras-cnn"}));
+        ->check(CLI::IsMember(cli::model_names()));
   };
   auto add_data = [&](CLI::App* command) {
     command->add_option("--data", options.data,

@@ -122,13 +122,27 @@ void write_file_atomically(const std::filesystem::path& path, std::span<const st
   remove_stale_temporaries(directory, path);
 }
 
-std::vector<std::byte> read_whole_file(const std::filesystem::path& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+FileTooLarge::FileTooLarge(const std::filesystem::path& path, std::uint64_t size,
+                           std::uint64_t limit)
+    : std::system_error(std::make_error_code(std::errc::file_too_large),
+                        quoted(path) + " is " + std::to_string(size) +
+                            " bytes, over the limit of " + std::to_string(limit)),
+      size_(size),
+      limit_(limit) {}
+
+std::vector<std::byte> read_whole_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; reads of regular files ignore it.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) throw_os_error(errno, "opening " + quoted(path));
   struct stat status {};
   if (::fstat(fd.get(), &status) != 0) throw_os_error(errno, "inspecting " + quoted(path));
-  if (!S_ISREG(status.st_mode)) throw_os_error(EINVAL, quoted(path) + " is not a regular file");
-  std::vector<std::byte> bytes(static_cast<std::size_t>(status.st_size));
+  if (!S_ISREG(status.st_mode)) {
+    throw_os_error(S_ISDIR(status.st_mode) ? EISDIR : EINVAL,
+                   quoted(path) + " is not a regular file");
+  }
+  const auto size = static_cast<std::uint64_t>(status.st_size);
+  if (size > max_bytes) throw FileTooLarge(path, size, max_bytes);
+  std::vector<std::byte> bytes(static_cast<std::size_t>(size));
   std::size_t filled = 0;
   while (filled < bytes.size()) {
     const ssize_t got = ::read(fd.get(), bytes.data() + filled, bytes.size() - filled);

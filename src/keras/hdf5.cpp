@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <system_error>
 #include <utility>
-
-#include "typenet/io/atomic_write.hpp"  // read_whole_file
 
 namespace typenet::keras_detail {
 
@@ -41,13 +38,6 @@ std::uint64_t read_little_endian(std::span<const std::byte> bytes, std::size_t a
 }
 
 constexpr unsigned char hdf5_signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-
-// Where the superblock starts: at 0, or after a user block of 512, 1024, 2048, ... bytes.
-std::optional<std::size_t> find_superblock(std::span<const std::byte> image) {
-  for (std::size_t at = 0; at + 16 <= image.size(); at = at ? at * 2 : 512)
-    if (!std::memcmp(image.data() + at, hdf5_signature, sizeof hdf5_signature)) return at;
-  return std::nullopt;
-}
 
 // HDF5 1.10 trusts the object sizes inside global heap collections, where variable-length
 // strings (model_config, layer names) live, and overruns its buffers when they are corrupted.
@@ -106,6 +96,12 @@ std::vector<std::size_t> dataspace_shape(hid_t space) {
 
 }  // namespace
 
+std::optional<std::size_t> find_superblock(std::span<const std::byte> image) {
+  for (std::size_t at = 0; at + 16 <= image.size(); at = at ? at * 2 : 512)
+    if (!std::memcmp(image.data() + at, hdf5_signature, sizeof hdf5_signature)) return at;
+  return std::nullopt;
+}
+
 Hdf5Id& Hdf5Id::operator=(Hdf5Id&& other) noexcept {
   if (this != &other) {
     if (valid()) close_(id_);
@@ -130,22 +126,6 @@ Hdf5Quiet::~Hdf5Quiet() { H5Eset_auto2(H5E_DEFAULT, saved_function_, saved_data_
 
 Hdf5Reader::Hdf5Reader(Hdf5Id file, std::string source, std::uint64_t max_bytes)
     : file_(std::move(file)), source_(std::move(source)), max_bytes_(max_bytes) {}
-
-Hdf5Reader Hdf5Reader::open_file(const std::filesystem::path& path, std::string source,
-                                 std::uint64_t max_bytes) {
-  // Read into memory so that HDF5 parses exactly the bytes that were checked.
-  std::vector<std::byte> image;
-  try {
-    image = io::read_whole_file(path);
-  } catch (const std::system_error& error) {
-    fail(KerasProblem::CannotOpen, source, std::string("cannot read it (") + error.what() + ")");
-  }
-  if (image.size() > max_bytes)
-    fail(KerasProblem::TooLarge, source,
-         "is " + std::to_string(image.size()) + " bytes, over the limit of " +
-             std::to_string(max_bytes));
-  return open_image(image, std::move(source), max_bytes);
-}
 
 Hdf5Reader Hdf5Reader::open_image(std::span<const std::byte> image, std::string source,
                                   std::uint64_t max_bytes) {

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,11 +49,13 @@ class Hdf5Quiet {
   void* saved_data_ = nullptr;
 };
 
-// A read-only HDF5 file from disk or from memory (the weights inside a .keras zip).
+// Where the superblock of an HDF5 file image starts: at 0, or after a user block of 512, 1024,
+// 2048, ... bytes; none when the image is not HDF5.
+std::optional<std::size_t> find_superblock(std::span<const std::byte> image);
+
+// A read-only HDF5 file from memory: a whole .h5 file, or the weights inside a .keras zip.
 class Hdf5Reader {
  public:
-  static Hdf5Reader open_file(const std::filesystem::path& path, std::string source,
-                              std::uint64_t max_bytes);
   static Hdf5Reader open_image(std::span<const std::byte> image, std::string source,
                                std::uint64_t max_bytes);
 

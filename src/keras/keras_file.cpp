@@ -1,12 +1,11 @@
 #include "keras_file.hpp"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
+#include "typenet/io/atomic_write.hpp"
 #include "zip_archive.hpp"
 
 namespace typenet::keras_detail {
@@ -15,33 +14,34 @@ namespace {
 
 enum class Container { Hdf5, Zip };
 
-Container identify(const std::filesystem::path& path, const std::string& source,
-                   const KerasOptions& options) {
-  std::error_code error;
-  const auto status = std::filesystem::status(path, error);
-  if (error || !std::filesystem::exists(status))
-    fail(KerasProblem::CannotOpen, source, "no such file");
-  if (!std::filesystem::is_regular_file(status))
-    fail(KerasProblem::CannotOpen, source, "expected a Keras file, found a directory or device");
-  const std::uintmax_t size = std::filesystem::file_size(path, error);
-  if (error) fail(KerasProblem::CannotOpen, source, "cannot read the size: " + error.message());
-  if (size > options.max_bytes)
+// The whole file, so that HDF5 and libzip parse exactly the bytes that were checked; the reader's
+// errors as KerasErrors.
+std::vector<std::byte> read_keras_file(const std::filesystem::path& path, const std::string& source,
+                                       const KerasOptions& options) {
+  try {
+    return io::read_whole_file(path, options.max_bytes);
+  } catch (const io::FileTooLarge& error) {
     fail(KerasProblem::TooLarge, source,
-         "is " + std::to_string(size) + " bytes, over the limit of " +
-             std::to_string(options.max_bytes) + " (KerasOptions::max_bytes)");
+         "is " + std::to_string(error.size()) + " bytes, over the limit of " +
+             std::to_string(error.limit()) + " (KerasOptions::max_bytes)");
+  } catch (const std::system_error& error) {
+    if (error.code() == std::errc::no_such_file_or_directory)
+      fail(KerasProblem::CannotOpen, source, "no such file");
+    if (error.code() == std::errc::is_a_directory || error.code() == std::errc::invalid_argument)
+      fail(KerasProblem::CannotOpen, source, "expected a Keras file, found a directory or device");
+    fail(KerasProblem::CannotOpen, source, std::string("cannot read it (") + error.what() + ")");
+  }
+}
 
-  std::array<unsigned char, 8> head{};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(KerasProblem::CannotOpen, source, "cannot open it for reading");
-  in.read(reinterpret_cast<char*>(head.data()), head.size());
-  if (head[0] == 'P' && head[1] == 'K' && head[2] < 9 && head[3] < 9) return Container::Zip;
-  // H5Fis_hdf5 also finds the signature after a user block (at 512, 1024, ... bytes).
-  if (H5Fis_hdf5(path.c_str()) > 0) return Container::Hdf5;
-  H5Eclear2(H5E_DEFAULT);
+Container identify(std::span<const std::byte> bytes, const std::string& source) {
+  const auto byte = [&](std::size_t i) { return std::to_integer<unsigned>(bytes[i]); };
+  if (bytes.size() >= 4 && byte(0) == 'P' && byte(1) == 'K' && byte(2) < 9 && byte(3) < 9)
+    return Container::Zip;
+  if (find_superblock(bytes)) return Container::Hdf5;
   std::string first_bytes;
   static constexpr char hex[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < static_cast<std::size_t>(in.gcount()); ++i)
-    first_bytes += std::string(i ? " " : "") + hex[head[i] >> 4] + hex[head[i] & 15];
+  for (std::size_t i = 0; i < std::min<std::size_t>(bytes.size(), 8); ++i)
+    first_bytes += std::string(i ? " " : "") + hex[byte(i) >> 4] + hex[byte(i) & 15];
   fail(KerasProblem::NotKerasFile, source,
        "expected a Keras HDF5 file (.h5) or a Keras 3 zip archive (.keras), the file starts with "
        "neither signature (first bytes: " +
@@ -69,15 +69,15 @@ std::string as_text(const std::vector<std::byte>& bytes) {
 
 KerasFile KerasFile::open(const std::filesystem::path& path, const KerasOptions& options) {
   std::string source = path.string();
-  return identify(path, source, options) == Container::Zip
-             ? open_zip(path, std::move(source), options)
-             : open_hdf5(path, std::move(source), options);
+  const std::vector<std::byte> image = read_keras_file(path, source, options);
+  return identify(image, source) == Container::Zip ? open_zip(image, std::move(source), options)
+                                                   : open_hdf5(image, std::move(source), options);
 }
 
-KerasFile KerasFile::open_hdf5(const std::filesystem::path& path, std::string source,
+KerasFile KerasFile::open_hdf5(std::span<const std::byte> image, std::string source,
                                const KerasOptions& options) {
   KerasFile file(source, Layout::Keras2);
-  file.reader_.emplace(Hdf5Reader::open_file(path, source, options.max_bytes));
+  file.reader_.emplace(Hdf5Reader::open_image(image, source, options.max_bytes));
   const Hdf5Reader& reader = *file.reader_;
   Hdf5Id root(H5Gopen2(reader.root(), "/", H5P_DEFAULT), H5Gclose);
   if (!root.valid()) fail(KerasProblem::Corrupted, source, "cannot open the root group");
@@ -110,10 +110,10 @@ KerasFile KerasFile::open_hdf5(const std::filesystem::path& path, std::string so
   return file;
 }
 
-KerasFile KerasFile::open_zip(const std::filesystem::path& path, std::string source,
+KerasFile KerasFile::open_zip(std::span<const std::byte> image, std::string source,
                               const KerasOptions& options) {
   KerasFile file(source, Layout::Keras3);
-  const ZipArchive archive(path, source);
+  const ZipArchive archive(image, source);
   if (!archive.contains("config.json") || !archive.contains("model.weights.h5"))
     fail(KerasProblem::NotKerasFile, source,
          "is a zip archive but not a Keras 3 model: expected entries config.json and "

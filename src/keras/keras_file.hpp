@@ -9,8 +9,10 @@
 //                             where <path> comes from the layer's class (KerasLayer::keras3_path)
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,9 +46,9 @@ class KerasFile {
  private:
   enum class Layout { Keras2, Keras3 };
   KerasFile(std::string source, Layout layout) : source_(std::move(source)), layout_(layout) {}
-  static KerasFile open_hdf5(const std::filesystem::path& path, std::string source,
+  static KerasFile open_hdf5(std::span<const std::byte> image, std::string source,
                              const KerasOptions& options);
-  static KerasFile open_zip(const std::filesystem::path& path, std::string source,
+  static KerasFile open_zip(std::span<const std::byte> image, std::string source,
                             const KerasOptions& options);
 
   std::string source_;

@@ -9,18 +9,20 @@ namespace typenet::keras_detail {
 
 void ZipArchive::Close::operator()(zip* archive) const { zip_discard(archive); }
 
-ZipArchive::ZipArchive(const std::filesystem::path& path, std::string source)
+ZipArchive::ZipArchive(std::span<const std::byte> image, std::string source)
     : source_(std::move(source)) {
-  int code = 0;
-  archive_.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
-  if (!archive_) {
-    zip_error_t error;
-    zip_error_init_with_code(&error, code);
-    const std::string reason = zip_error_strerror(&error);
-    zip_error_fini(&error);
+  zip_error_t error;
+  zip_error_init(&error);
+  // The buffer source reads `image` in place (freep = 0: it is not libzip's to free).
+  if (zip_source_t* bytes = zip_source_buffer_create(image.data(), image.size(), 0, &error)) {
+    archive_.reset(zip_open_from_source(bytes, ZIP_RDONLY | ZIP_CHECKCONS, &error));
+    if (!archive_) zip_source_free(bytes);  // an open archive owns its source
+  }
+  const std::string reason = archive_ ? "" : zip_error_strerror(&error);
+  zip_error_fini(&error);
+  if (!archive_)
     fail(KerasProblem::Corrupted, source_,
          "has a zip signature but is not a readable zip archive (" + reason + ")");
-  }
 }
 
 bool ZipArchive::contains(const std::string& entry) const {

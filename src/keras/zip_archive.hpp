@@ -9,8 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,8 +20,9 @@ namespace typenet::keras_detail {
 
 class ZipArchive {
  public:
-  // Throws KerasError (Corrupted) when `path` is not a readable zip archive.
-  ZipArchive(const std::filesystem::path& path, std::string source);
+  // The archive whose bytes are `image`, which must outlive it. Throws KerasError (Corrupted)
+  // when they are not a readable zip archive.
+  ZipArchive(std::span<const std::byte> image, std::string source);
 
   bool contains(const std::string& entry) const;
   // The entry's uncompressed bytes, after checking its declared size against `max_bytes`.

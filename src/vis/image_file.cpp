@@ -6,15 +6,37 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "codecs.hpp"
 #include "file_bytes.hpp"
+#include "typenet/io/atomic_write.hpp"
 
 namespace typenet::vis {
 namespace {
 
 constexpr std::array<std::uint8_t, 8> kPngSignature = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 constexpr std::array<std::uint8_t, 3> kJpegSignature = {0xff, 0xd8, 0xff};
+
+// The file's bytes; read_whole_file's errors in the words of the other image errors.
+std::vector<std::byte> read_image_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::vector<std::byte> bytes;
+  try {
+    bytes = io::read_whole_file(path, max_bytes);
+  } catch (const io::FileTooLarge& error) {
+    detail::fail(path, "expected at most " + std::to_string(error.limit()) + " bytes, found " +
+                           std::to_string(error.size()));
+  } catch (const std::system_error& error) {
+    if (error.code() == std::errc::is_a_directory)
+      detail::fail(path, "expected a file, found a directory");
+    if (error.code() == std::errc::invalid_argument)
+      detail::fail(path, "expected a file, found a device or pipe");
+    detail::fail(path, "cannot open for reading: " + error.code().message());
+  }
+  if (bytes.empty()) detail::fail(path, "expected an image, found an empty file (0 bytes)");
+  return bytes;
+}
 
 template <std::size_t N>
 bool starts_with(std::span<const std::uint8_t> bytes, const std::array<std::uint8_t, N>& magic) {
@@ -53,7 +75,8 @@ void check_dimensions(std::size_t width, std::size_t height, const ImageLimits& 
 }  // namespace detail
 
 RgbaImage read_image_rgba(const std::filesystem::path& path, const ImageLimits& limits) {
-  const std::vector<std::uint8_t> bytes = detail::read_file_bytes(path, limits.max_file_bytes);
+  const std::vector<std::byte> file = read_image_file(path, limits.max_file_bytes);
+  const std::span bytes(reinterpret_cast<const std::uint8_t*>(file.data()), file.size());
   if (starts_with(bytes, kPngSignature)) return detail::decode_png(bytes, limits, path);
   if (starts_with(bytes, kJpegSignature)) return detail::decode_jpeg(bytes, limits, path);
   detail::fail(path, "expected a PNG or JPEG image, found a file starting with bytes " +

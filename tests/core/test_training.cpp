@@ -131,6 +131,9 @@ Blobs make_blobs(std::size_t count, std::uint64_t seed) {
 }
 using Mlp = Net<Input<6>, Dense<16, Relu>, Dropout<10>, Dense<3, Softmax>>;
 using LogitMlp = Net<Input<6>, Dense<16, Tanh>, Dense<3>>;
+static_assert(!outputs_logits<Mlp> && !loss_for<Mlp>().from_logits);
+static_assert(outputs_logits<LogitMlp> &&
+              loss_for<LogitMlp, CategoricalCrossentropy>().from_logits);
 }  // namespace
 
 TEST_CASE("fit learns, evaluate and predict agree") {
@@ -281,9 +284,7 @@ TEST_CASE_TEMPLATE("a team of threads trains wide Dense layers as one thread doe
     }
     auto run = [&](std::size_t threads, std::size_t batch_size) {
       auto net = std::make_unique<NetT>(5);
-      auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{
-                                             .from_logits = NetT::last_activation::kind != ActivationKind::Softmax},
-                           {.threads = threads});
+      auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = threads});
       const History history =
           model.fit({x, blobs.y}, {.batch_size = batch_size, .epochs = 2, .verbose = 0});
       CHECK(history["loss"].back() < history["loss"].front());

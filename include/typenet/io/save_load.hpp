@@ -9,6 +9,9 @@
 // Loading checks the whole file against the destination first (intact, right kind, same
 // architecture layer by layer, every section present with the right size) and only then copies:
 // after an exception the net and the extras are exactly as they were.
+//
+// The functions are in the typenet-io library: a program that calls them, as Model's fit and
+// checkpoints do, links it.
 #pragma once
 
 #include <concepts>

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "typenet/layer_info.hpp"
+
 namespace typenet {
 
 struct CategoricalCrossentropy {
@@ -31,6 +33,17 @@ struct SparseCategoricalCrossentropy {
 template <class L>
 concept CrossEntropyLoss = std::same_as<L, CategoricalCrossentropy> ||
                            std::same_as<L, SparseCategoricalCrossentropy>;
+
+// A Net without a Softmax head outputs logits, so its loss is taken from_logits.
+template <class NetT>
+inline constexpr bool outputs_logits = NetT::last_activation::kind != ActivationKind::Softmax;
+
+// NetT's loss on targets of type Loss (class indices by default): from_logits when NetT outputs
+// logits.
+template <class NetT, CrossEntropyLoss Loss = SparseCategoricalCrossentropy>
+constexpr Loss loss_for() {
+  return {.from_logits = outputs_logits<NetT>};
+}
 
 struct SampleLoss {
   double loss;

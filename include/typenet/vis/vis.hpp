@@ -1,6 +1,6 @@
 // Everything of typenet's pictures and image files: reading a user's digit, and the plots of
 // the Keras MNIST tutorials (digit grids, label distribution, history, confusion matrix,
-// predictions, feature maps). Link typenet_vis_dep (libpng, libjpeg, PLplot).
+// predictions, feature maps). Link typenet-vis (libpng, libjpeg, PLplot).
 #pragma once
 
 #include "typenet/vis/charts.hpp"
