@@ -15,9 +15,10 @@ void* allocate(std::size_t size, std::size_t alignment) {
   allocation_count.fetch_add(1, std::memory_order_relaxed);
   if (size == 0) size = 1;
   // aligned_alloc wants a multiple of the alignment.
-  void* memory = alignment <= alignof(std::max_align_t)
-                     ? std::malloc(size)
-                     : std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+  void* memory =
+      alignment <= alignof(std::max_align_t)
+          ? std::malloc(size)
+          : std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
   if (!memory) throw std::bad_alloc();
   return memory;
 }

@@ -80,11 +80,8 @@ class FastestCall {
 // fastest call.
 struct GemmOperands {
   explicit GemmOperands(const GemmShape& s)
-      : a(random_floats(s.m * s.k)),
-        b(random_floats(s.k * s.n)),
-        bias(random_floats(s.n)),
-        c(s.m * s.n),
-        lda(s.trans_a == Trans::No ? s.k : s.m),
+      : a(random_floats(s.m * s.k)), b(random_floats(s.k * s.n)), bias(random_floats(s.n)),
+        c(s.m * s.n), lda(s.trans_a == Trans::No ? s.k : s.m),
         ldb(s.trans_b == Trans::No ? s.n : s.k) {}
   std::vector<float> a, b, bias, c;
   std::size_t lda, ldb;
@@ -134,8 +131,8 @@ void BM_openblas_sgemm(benchmark::State& state, const GemmShape& s) {
 
 // The machine's practical peak, as the issues define it: a large square sgemm of the tuned BLAS
 // on state.range(0) threads (the per-shape cases above stay on one thread).
-constexpr GemmShape kPeakShape{"square1536_NN", Trans::No, Trans::No, 1536, 1536, 1536, 0.0f,
-                               false};
+constexpr GemmShape kPeakShape{
+    "square1536_NN", Trans::No, Trans::No, 1536, 1536, 1536, 0.0f, false};
 
 void BM_openblas_peak(benchmark::State& state) {
   openblas_set_num_threads(int(state.range(0)));
@@ -173,8 +170,8 @@ void BM_conv_forward(benchmark::State& state) {
   FastestCall best;
   for (auto _ : state) {
     best.time([&] {
-      kernels::conv_forward(image.data(), h, c, 3, 3, 1, out, 0, out * out, kernel.data(),
-                            filters, bias.data(), y.data());
+      kernels::conv_forward(image.data(), h, c, 3, 3, 1, out, 0, out * out, kernel.data(), filters,
+                            bias.data(), y.data());
     });
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();

@@ -74,16 +74,16 @@ void layer_pass(benchmark::State& state) {
     if constexpr (Backward)
       L::backward(params, in, buffers->grad_a.data(), I == 0 ? nullptr : buffers->grad_b.data(),
                   dparams.data() + plan::param_offsets[I], kChunk, ctx);
-    else
-      L::forward(params, in, buffers->output_of(I), kChunk, ctx);
+    else L::forward(params, in, buffers->output_of(I), kChunk, ctx);
     benchmark::ClobberMemory();
   }
   // Backward: the weight gradient and, but for the first layer, the input gradient.
   const double passes = Backward ? (I == 0 ? 1.0 : 2.0) : 1.0;
   set_rates(state, kChunk, passes * double(L::flops));
-  const double bytes = 4.0 * (double(kChunk) * double(L::input_shape::size + L::output_shape::size) *
-                                  (Backward ? 2.0 : 1.0) +
-                              double(L::param_count) * (Backward ? 2.0 : 1.0));
+  const double bytes = 4.0 *
+                       (double(kChunk) * double(L::input_shape::size + L::output_shape::size) *
+                            (Backward ? 2.0 : 1.0) +
+                        double(L::param_count) * (Backward ? 2.0 : 1.0));
   state.counters["GB/s"] =
       benchmark::Counter(double(state.iterations()) * bytes * 1e-9, benchmark::Counter::kIsRate);
 }
@@ -103,16 +103,16 @@ void softmax_cross_entropy(benchmark::State& state) {
     probabilities = logits;
     kernels::softmax_forward(probabilities.data(), kBatch, kClasses);
     for (std::size_t i = 0; i < kBatch; ++i)
-      total += cross_entropy(loss, probabilities.data() + i * kClasses, labels.data() + i,
-                             kClasses, true, 1.0f / kBatch, grad.data() + i * kClasses)
+      total += cross_entropy(loss, probabilities.data() + i * kClasses, labels.data() + i, kClasses,
+                             true, 1.0f / kBatch, grad.data() + i * kClasses)
                    .loss;
     benchmark::DoNotOptimize(total);
     benchmark::ClobberMemory();
   }
   state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(kBatch));
-  state.counters["GB/s"] = benchmark::Counter(
-      double(state.iterations()) * 4.0 * 3.0 * double(logits.size()) * 1e-9,
-      benchmark::Counter::kIsRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(double(state.iterations()) * 4.0 * 3.0 * double(logits.size()) * 1e-9,
+                         benchmark::Counter::kIsRate);
 }
 
 template <class NetT, std::size_t... I>
@@ -120,12 +120,10 @@ void register_layers(const char* name, std::index_sequence<I...>) {
   const auto one = [&]<std::size_t Index>(std::integral_constant<std::size_t, Index>) {
     const std::string layer = std::string(name) + "/" + std::to_string(Index + 1) + "_" +
                               std::string(NetT::layer_infos[Index + 1].type);
-    benchmark::RegisterBenchmark(("layer_forward/" + layer).c_str(),
-                                 layer_pass<NetT, Index, false>)
+    benchmark::RegisterBenchmark(("layer_forward/" + layer).c_str(), layer_pass<NetT, Index, false>)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
-    benchmark::RegisterBenchmark(("layer_backward/" + layer).c_str(),
-                                 layer_pass<NetT, Index, true>)
+    benchmark::RegisterBenchmark(("layer_backward/" + layer).c_str(), layer_pass<NetT, Index, true>)
         ->Unit(benchmark::kMicrosecond)
         ->UseRealTime();
   };
@@ -136,8 +134,7 @@ template <class NetT>
 void train_on_batch128(benchmark::State& state) {
   const Dataset& train = bench_data().train;
   auto net = std::make_unique<NetT>(1);
-  auto model = compile(*net, Adam{}, loss_for<NetT>(),
-                       {.threads = std::size_t(state.range(0))});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = std::size_t(state.range(0))});
   const std::vector<std::size_t> shuffled = permutation(train.count, 7);
   const std::vector<std::uint32_t> order(shuffled.begin(), shuffled.end());
   const Samples<std::uint8_t> samples{train.images, train.labels};

@@ -31,7 +31,6 @@
 #include "allocation_counter.hpp"
 #include "nets.hpp"
 
-
 namespace {
 
 using namespace typenet;
@@ -40,7 +39,7 @@ using Clock = std::chrono::steady_clock;
 struct Settings {
   std::size_t threads = 0;  // 0: every core
   double epochs_fraction = 1.0;
-  double seconds = 3.0;  // per latency or throughput figure
+  double seconds = 3.0;           // per latency or throughput figure
   std::vector<std::string> only;  // empty: every network
 };
 
@@ -196,7 +195,8 @@ int run(const Settings& settings) {
 int main(int argc, char** argv) {
   Settings settings;
   CLI::App app("Training speed, batch-1 latency and batch-1000 throughput of whole networks");
-  app.add_option("--threads", settings.threads, "Threads for training and throughput (0: every core)")
+  app.add_option("--threads", settings.threads,
+                 "Threads for training and throughput (0: every core)")
       ->capture_default_str();
   app.add_option("--epochs-fraction", settings.epochs_fraction,
                  "Part of an epoch of MNIST to train on (1: all 60000 images)")

@@ -27,7 +27,6 @@
 #include "allocation_counter.hpp"
 #include "nets.hpp"
 
-
 namespace {
 
 using namespace typenet;

@@ -44,8 +44,9 @@ inline int run(int argc, char** argv, const std::string& description, Flags flag
       ->capture_default_str();
   app.add_option("--threads", flags.threads, "Worker threads (0: every core)")
       ->capture_default_str();
-  app.add_option("--data", flags.data,
-                 "Folder with the MNIST files (default: $TYPENET_DATA, then ~/.cache/typenet/mnist)");
+  app.add_option(
+      "--data", flags.data,
+      "Folder with the MNIST files (default: $TYPENET_DATA, then ~/.cache/typenet/mnist)");
   app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
@@ -59,8 +60,8 @@ inline int run(int argc, char** argv, const std::string& description, Flags flag
     body(flags);
     return 0;
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "%s: error: %s\n", app.get_name().empty() ? argv[0] : app.get_name().c_str(),
-                 error.what());
+    std::fprintf(stderr, "%s: error: %s\n",
+                 app.get_name().empty() ? argv[0] : app.get_name().c_str(), error.what());
     return 1;
   }
 }

@@ -11,9 +11,9 @@
 
 using namespace typenet;
 
-using Keras224Cnn = Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>,
-                        Conv<36, 5, Relu, Same>, MaxPool<2>, Dropout<25>, Flatten,
-                        Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
+using Keras224Cnn =
+    Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>, MaxPool<2>,
+        Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
 using Keras3Convnet = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, MaxPool<2>, Conv<64, 3, Relu>,
                           MaxPool<2>, Flatten, Dropout<50>, Dense<10, Softmax>>;
 static_assert(Keras224Cnn::param_count == 242'062);

@@ -27,11 +27,11 @@ int main(int argc, char** argv) {
         SeedCnn::summary();
         auto model = compile(*net, Adam{}, CategoricalCrossentropy{},
                              {.threads = flags.threads, .seed = flags.seed});
-        model.fit({data.train.images, y_train},
-                  {.batch_size = flags.batch_size, .epochs = flags.epochs,
-                   .verbose = flags.verbose,
-                   .validation_data = {data.test.images, y_test},
-                   .backup = backup_path});
+        model.fit({data.train.images, y_train}, {.batch_size = flags.batch_size,
+                                                 .epochs = flags.epochs,
+                                                 .verbose = flags.verbose,
+                                                 .validation_data = {data.test.images, y_test},
+                                                 .backup = backup_path});
         if (!save_path.empty()) save(*net, save_path);
         print_evaluation(model.evaluate({data.test.images, y_test}));
       });

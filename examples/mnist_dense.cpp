@@ -19,7 +19,9 @@ void train_and_evaluate(const examples::Flags& flags, Optimizer optimizer) {
   auto model = compile(*net, optimizer, SparseCategoricalCrossentropy{},
                        {.threads = flags.threads, .seed = flags.seed});
   model.fit({data.train.images, data.train.labels},
-            {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
+            {.batch_size = flags.batch_size,
+             .epochs = flags.epochs,
+             .verbose = flags.verbose,
              .validation_data = {data.test.images, data.test.labels}});
   print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }

@@ -10,16 +10,18 @@ static_assert(Mlp::param_count == 669'706);
 int main(int argc, char** argv) {
   return examples::run(argc, argv, "Train and evaluate an MLP on MNIST", {}, nullptr,
                        [](const examples::Flags& flags) {
-    const MnistData data = examples::load_data(flags);
-    const std::vector<float> y_train = to_categorical(data.train.labels, 10);
-    const std::vector<float> y_test = to_categorical(data.test.labels, 10);
-    auto net = std::make_unique<Mlp>(flags.seed);
-    Mlp::summary();
-    auto model = compile(*net, Adam{}, CategoricalCrossentropy{},
-                         {.threads = flags.threads, .seed = flags.seed});
-    model.fit({data.train.images, y_train},
-              {.batch_size = flags.batch_size, .epochs = flags.epochs, .verbose = flags.verbose,
-               .validation_data = {data.test.images, y_test}});
-    print_evaluation(model.evaluate({data.test.images, y_test}));
-  });
+                         const MnistData data = examples::load_data(flags);
+                         const std::vector<float> y_train = to_categorical(data.train.labels, 10);
+                         const std::vector<float> y_test = to_categorical(data.test.labels, 10);
+                         auto net = std::make_unique<Mlp>(flags.seed);
+                         Mlp::summary();
+                         auto model = compile(*net, Adam{}, CategoricalCrossentropy{},
+                                              {.threads = flags.threads, .seed = flags.seed});
+                         model.fit({data.train.images, y_train},
+                                   {.batch_size = flags.batch_size,
+                                    .epochs = flags.epochs,
+                                    .verbose = flags.verbose,
+                                    .validation_data = {data.test.images, y_test}});
+                         print_evaluation(model.evaluate({data.test.images, y_test}));
+                       });
 }

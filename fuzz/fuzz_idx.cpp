@@ -72,11 +72,13 @@ std::optional<typenet::IdxArray> parse(std::span<const std::uint8_t> file) {
 
 using Reader = typenet::IdxArray (*)(const std::filesystem::path&);
 
-void check(Reader read, const std::filesystem::path& path, const std::optional<typenet::IdxArray>& expected,
+void check(Reader read, const std::filesystem::path& path,
+           const std::optional<typenet::IdxArray>& expected,
            std::span<const std::uint8_t> decompressed) {
   try {
     const typenet::IdxArray array = read(path);
-    if (!expected || array.shape != expected->shape || array.values != expected->values) std::abort();
+    if (!expected || array.shape != expected->shape || array.values != expected->values)
+      std::abort();
     if (typenet::idx_md5(array) != typenet::md5_hex(decompressed)) std::abort();
   } catch (const typenet::DataError& error) {
     if (expected) std::abort();
@@ -96,7 +98,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto of_rank = [&](std::size_t rank) {
     return expected && expected->shape.size() == rank ? expected : std::nullopt;
   };
-  const std::span<const std::uint8_t> valid = decompressed ? *decompressed : std::span<const std::uint8_t>{};
+  const std::span<const std::uint8_t> valid = decompressed ? *decompressed
+                                                           : std::span<const std::uint8_t>{};
   check(typenet::read_idx, path, expected, valid);
   check(typenet::read_idx_images, path, of_rank(3), valid);
   check(typenet::read_idx_labels, path, of_rank(1), valid);

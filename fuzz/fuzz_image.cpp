@@ -16,7 +16,8 @@ namespace {
 // Smaller than the defaults (16384 per side, 64 MP) so that a 50-byte file declaring a huge
 // picture costs milliseconds, not a second, and the fuzzer keeps its pace; the limit checks
 // themselves are exercised all the same.
-constexpr typenet::vis::ImageLimits kLimits{.max_side = 2048, .max_pixels = 1 << 20, .max_file_bytes = 1 << 20};
+constexpr typenet::vis::ImageLimits kLimits{
+    .max_side = 2048, .max_pixels = 1 << 20, .max_file_bytes = 1 << 20};
 
 void check_picture(const typenet::vis::RgbaImage& image) {
   if (image.width == 0 || image.height == 0 || image.width > kLimits.max_side ||

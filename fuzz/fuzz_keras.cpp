@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A damaged or foreign file fails the same way whatever the Net: stop at the first failure that
   // is not a mismatch with this Net, or at the first success. Small nets first: they are quicker.
   load_mismatched<DenseOnly>(path, options) && load_mismatched<ConvEvenNoBias>(path, options) &&
-      load_mismatched<ConvSameStride2>(path, options) && load_mismatched<ConvValidGap>(path, options) &&
+      load_mismatched<ConvSameStride2>(path, options) &&
+      load_mismatched<ConvValidGap>(path, options) &&
       load_mismatched<ChannelsFirst>(path, fuzz_options(/*channels_first*/ true)) &&
       load_mismatched<Keras3Cnn>(path, options) && load_mismatched<Keras224Cnn>(path, options);
   return 0;

@@ -68,11 +68,11 @@ class StoredZip {
   // The fields that the local and the central header share, from "version needed" on.
   static void put_common(std::vector<std::uint8_t>& to, const std::string& name, std::uint32_t crc,
                          std::size_t size) {
-    put16(to, 20);      // version needed: 2.0
-    put16(to, 0);       // flags
-    put16(to, 0);       // method: stored
-    put16(to, 0);       // time 00:00
-    put16(to, 0x21);    // date 1980-01-01
+    put16(to, 20);    // version needed: 2.0
+    put16(to, 0);     // flags
+    put16(to, 0);     // method: stored
+    put16(to, 0);     // time 00:00
+    put16(to, 0x21);  // date 1980-01-01
     put32(to, crc);
     put32(to, static_cast<std::uint32_t>(size));  // compressed
     put32(to, static_cast<std::uint32_t>(size));  // uncompressed
@@ -91,8 +91,8 @@ std::span<const std::uint8_t> as_bytes(const std::string& text) {
 // The base's Net, in kKerasBaseNames' order.
 using Loader = bool (*)(const std::filesystem::path&, const KerasOptions&);
 constexpr std::array<Loader, kKerasBaseNames.size()> kLoaders = {
-    load_mismatched<ConvEvenNoBias>, load_mismatched<ConvSameStride2>, load_mismatched<ConvValidGap>,
-    load_mismatched<DenseOnly>};
+    load_mismatched<ConvEvenNoBias>, load_mismatched<ConvSameStride2>,
+    load_mismatched<ConvValidGap>, load_mismatched<DenseOnly>};
 
 }  // namespace
 

@@ -29,7 +29,8 @@ std::vector<std::byte> sealed(std::span<const std::byte> bytes) {
   const std::uint64_t body_size = copy.size() - header_size - trailer_size;
   for (int i = 0; i < 8; ++i) copy[16 + i] = std::byte(body_size >> (8 * i));
   const std::size_t checked = copy.size() - trailer_size;
-  const auto crc = static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(copy.data()), checked));
+  const auto crc =
+      static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(copy.data()), checked));
   for (int i = 0; i < 4; ++i) copy[checked + i] = std::byte(crc >> (8 * i));
   return copy;
 }

@@ -16,11 +16,11 @@
 namespace typenet_fuzz {
 
 // A fuzz input's first byte picks one of these (modulo their count).
-inline constexpr std::array<const char*, 4> kKerasBaseNames = {"conv_even_no_bias", "conv_same_stride2",
-                                                               "conv_valid_gap", "dense_only"};
+inline constexpr std::array<const char*, 4> kKerasBaseNames = {
+    "conv_even_no_bias", "conv_same_stride2", "conv_valid_gap", "dense_only"};
 
 struct KerasBase {
-  std::string config;                                        // config.json
+  std::string config;                                       // config.json
   std::vector<std::pair<std::string, std::string>> others;  // the other entries, name and bytes
 };
 

@@ -20,7 +20,8 @@ std::vector<std::uint8_t> idx_file(const std::vector<std::uint32_t>& shape) {
   std::vector<std::uint8_t> file = {0, 0, 0x08, static_cast<std::uint8_t>(shape.size())};
   std::size_t count = 1;
   for (std::uint32_t size : shape) {
-    for (int shift = 24; shift >= 0; shift -= 8) file.push_back(static_cast<std::uint8_t>(size >> shift));
+    for (int shift = 24; shift >= 0; shift -= 8)
+      file.push_back(static_cast<std::uint8_t>(size >> shift));
     count *= size;
   }
   for (std::size_t i = 0; i < count; ++i) file.push_back(static_cast<std::uint8_t>(i * 37 % 256));
@@ -30,7 +31,8 @@ std::vector<std::uint8_t> idx_file(const std::vector<std::uint32_t>& shape) {
 std::vector<std::uint8_t> gzipped(const std::vector<std::uint8_t>& bytes) {
   z_stream stream{};
   // 16 + MAX_WBITS: the gzip wrapper, as `gzip` writes it.
-  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
   }
   std::vector<std::uint8_t> out(deflateBound(&stream, bytes.size()) + 32);
@@ -46,7 +48,8 @@ std::vector<std::uint8_t> gzipped(const std::vector<std::uint8_t>& bytes) {
 
 void write(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
@@ -56,7 +59,10 @@ int main(int argc, char** argv) {
   const std::filesystem::path corpus = typenet_fuzz::corpus_folder(argc, argv);
 
   const std::vector<std::pair<std::string, std::vector<std::uint32_t>>> files = {
-      {"labels", {10}}, {"images", {2, 5, 4}}, {"matrix", {3, 7}}, {"rank8", {1, 2, 1, 1, 2, 1, 1, 3}}};
+      {"labels", {10}},
+      {"images", {2, 5, 4}},
+      {"matrix", {3, 7}},
+      {"rank8", {1, 2, 1, 1, 2, 1, 1, 3}}};
   for (const auto& [name, shape] : files) {
     const std::vector<std::uint8_t> plain = idx_file(shape);
     write(corpus / (name + ".idx"), plain);

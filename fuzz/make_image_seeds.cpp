@@ -63,7 +63,7 @@ void write_png(const std::filesystem::path& path, int color_type, int bit_depth,
     png_set_gAMA(png, info, 1.0 / 2.2);
   }
   png_write_info(png, info);
-  if (bit_depth == 16) png_set_swap(png);  // our rows are little-endian 16-bit samples
+  if (bit_depth == 16) png_set_swap(png);   // our rows are little-endian 16-bit samples
   if (bit_depth < 8) png_set_packing(png);  // our rows hold one sample per byte
 
   const std::size_t bytes_per_sample = bit_depth == 16 ? 2 : 1;

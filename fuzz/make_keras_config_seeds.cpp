@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   const std::filesystem::path corpus = typenet_fuzz::corpus_folder(argc, argv);
   const std::vector<typenet_fuzz::KerasBase> bases = typenet_fuzz::read_keras_bases();
   for (std::size_t i = 0; i < bases.size(); ++i) {
-    std::ofstream out(corpus / (std::string(typenet_fuzz::kKerasBaseNames[i]) + ".config"), std::ios::binary);
+    std::ofstream out(corpus / (std::string(typenet_fuzz::kKerasBaseNames[i]) + ".config"),
+                      std::ios::binary);
     out.put(static_cast<char>(i));
     out << bases[i].config;
     if (!out) {

@@ -19,8 +19,8 @@ std::string window_text(std::size_t h, std::size_t w) {
 void KerasConfig::expect(std::string_view what, std::size_t expected, std::size_t found,
                          std::string_view unit) const {
   if (expected != found)
-    mismatch("expected " + std::string(what) + " " + std::to_string(expected) +
-             std::string(unit) + ", file has " + std::to_string(found));
+    mismatch("expected " + std::string(what) + " " + std::to_string(expected) + std::string(unit) +
+             ", file has " + std::to_string(found));
 }
 
 void KerasConfig::expect(std::string_view what, std::string_view expected,
@@ -35,9 +35,8 @@ ActivationKind KerasConfig::activation() const {
   constexpr ActivationKind known[] = {ActivationKind::Linear, ActivationKind::Relu,
                                       ActivationKind::Sigmoid, ActivationKind::Tanh,
                                       ActivationKind::Softmax};
-  const auto* found = std::ranges::find(known, name, [](ActivationKind kind) {
-    return to_string(kind);
-  });
+  const auto* found =
+      std::ranges::find(known, name, [](ActivationKind kind) { return to_string(kind); });
   if (found == std::end(known)) unsupported("activation '" + name + "' has no typenet equivalent");
   return *found;
 }

@@ -11,8 +11,8 @@ std::string to_string(const Dims& dims) {
 }
 
 std::string describe(const LayerInfo& layer) {
-  return std::string(layer.type) + std::string(layer.arguments.view()) + " " +
-         to_string(layer.in) + "->" + to_string(layer.out);
+  return std::string(layer.type) + std::string(layer.arguments.view()) + " " + to_string(layer.in) +
+         "->" + to_string(layer.out);
 }
 
 std::string snake_case(std::string_view class_name) {
@@ -23,9 +23,9 @@ std::string snake_case(std::string_view class_name) {
     const char c = class_name[i];
     // An underscore before a capital that starts a word ("MaxPooling") or that follows a
     // lower-case letter ("ReLU").
-    const bool starts_word = i > 0 && upper(c) &&
-                             ((i + 1 < class_name.size() && lower(class_name[i + 1])) ||
-                              lower(class_name[i - 1]));
+    const bool starts_word =
+        i > 0 && upper(c) &&
+        ((i + 1 < class_name.size() && lower(class_name[i + 1])) || lower(class_name[i - 1]));
     if (starts_word && name.back() != '_') name += '_';
     name += upper(c) ? char(c - 'A' + 'a') : c;
   }
@@ -48,8 +48,8 @@ std::string with_thousands(std::size_t value) {
 }
 std::string keras_shape(const Dims& dims) {
   if (dims.rank == 1) return "(None, " + std::to_string(dims.extent[0]) + ")";
-  return "(None, " + std::to_string(dims.extent[0]) + ", " + std::to_string(dims.extent[1]) +
-         ", " + std::to_string(dims.extent[2]) + ")";
+  return "(None, " + std::to_string(dims.extent[0]) + ", " + std::to_string(dims.extent[1]) + ", " +
+         std::to_string(dims.extent[2]) + ")";
 }
 std::string padded(std::string text, std::size_t width) {
   if (text.size() < width) text.append(width - text.size(), ' ');
@@ -66,8 +66,8 @@ std::string summary_table(std::span<const LayerInfo> layers) {
   std::size_t total = 0;
   for (std::size_t i = 1; i < layers.size(); ++i) {
     const LayerInfo& layer = layers[i];
-    const std::string name =
-        " " + keras_layer_name(layers, i) + " (" + std::string(layer.class_name) + ")";
+    const std::string name = " " + keras_layer_name(layers, i) + " (" +
+                             std::string(layer.class_name) + ")";
     out << padded(name, 28) << padded(keras_shape(layer.out), 25)
         << with_thousands(layer.param_count) << "\n";
     if (i + 1 < layers.size()) out << "\n";

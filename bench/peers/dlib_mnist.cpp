@@ -32,12 +32,15 @@ using con_valid = dlib::add_layer<dlib::con_<Filters, Kernel, Kernel, 1, 1, 0, 0
 // Conv32-Conv64-MaxPool2-Dropout25-(flatten)-Dense128-Dropout50-Dense10; Drop is dropout for
 // training and multiply at test time.
 template <template <typename> class Drop>
-using SeedCnn = dlib::loss_multiclass_log<dlib::fc<10, Drop<dlib::relu<dlib::fc<128,
-    Drop<dlib::max_pool<2, 2, 2, 2, dlib::relu<con_valid<64, 3, dlib::relu<con_valid<32, 3,
-    dlib::input<Image>>>>>>>>>>>>;
+using SeedCnn = dlib::loss_multiclass_log<
+    dlib::fc<10, Drop<dlib::relu<dlib::fc<
+                     128, Drop<dlib::max_pool<
+                              2, 2, 2, 2,
+                              dlib::relu<con_valid<
+                                  64, 3, dlib::relu<con_valid<32, 3, dlib::input<Image>>>>>>>>>>>>;
 // Dense512-Relu-Dense512-Relu-Dense10 on the flattened image.
-using Mlp = dlib::loss_multiclass_log<dlib::fc<10, dlib::relu<dlib::fc<512, dlib::relu<
-    dlib::fc<512, dlib::input<Image>>>>>>>;
+using Mlp = dlib::loss_multiclass_log<
+    dlib::fc<10, dlib::relu<dlib::fc<512, dlib::relu<dlib::fc<512, dlib::input<Image>>>>>>>;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

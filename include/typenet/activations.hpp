@@ -62,7 +62,8 @@ struct Activation {
       config.expect("Activation", "'" + std::string(to_string(Kind)) + "'",
                     "'" + std::string(to_string(found)) + "'");
     }
-    static constexpr KerasMapping keras{activation_keras_classes, check_keras, detail::no_keras_weights};
+    static constexpr KerasMapping keras{activation_keras_classes, check_keras,
+                                        detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Activation", "Activation");
       layer.arguments << "(" << to_string(Kind) << ")";
@@ -80,7 +81,9 @@ struct Tanh : detail::Activation<ActivationKind::Tanh> {};
 struct Softmax : detail::Activation<ActivationKind::Softmax> {};
 
 template <class T>
-concept HasActivationKind = requires { T::kind; };
+concept HasActivationKind = requires {
+  T::kind;
+};
 template <class T>
 concept ActivationTag = HasActivationKind<T> && requires {
   static_cast<const detail::Activation<T::kind>*>(static_cast<const T*>(nullptr));

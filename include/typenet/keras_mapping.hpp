@@ -68,7 +68,7 @@ struct KerasWeight {
   std::string_view name;               // Keras' variable name: "kernel", "bias"
   std::array<std::size_t, 4> shape{};  // Keras' shape: `rank` extents
   std::size_t rank = 0;
-  std::size_t offset = 0;              // where it starts in the layer's parameters
+  std::size_t offset = 0;  // where it starts in the layer's parameters
   // May be absent from a file whose config is unknown (weights-only): then it is zero, as
   // Keras' use_bias = False.
   bool optional = false;
@@ -111,8 +111,8 @@ std::span<const KerasWeight> kernel_and_bias(const KerasConfig* config) {
     }
     both[0].name = "kernel";
     both[0].rank = Rank;
-    both[1] = {.name = "bias", .shape = {Units}, .rank = 1, .offset = kernel_size,
-               .optional = true};
+    both[1] = {
+        .name = "bias", .shape = {Units}, .rank = 1, .offset = kernel_size, .optional = true};
     return both;
   }();
   if (config && !config->use_bias()) return std::span(weights).first(1);

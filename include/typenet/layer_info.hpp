@@ -66,9 +66,9 @@ class FixedText {
 struct KerasMapping;  // keras_mapping.hpp
 
 struct LayerInfo {
-  std::string_view type;       // typenet's name of the layer: "Conv", "Dense", "Input", ...
-  FixedText arguments;         // its settings, as model files record them: "(32,k3,s1,valid,relu)"
-  std::string_view class_name; // as Keras' summary shows it: Keras' class name where there is one
+  std::string_view type;        // typenet's name of the layer: "Conv", "Dense", "Input", ...
+  FixedText arguments;          // its settings, as model files record them: "(32,k3,s1,valid,relu)"
+  std::string_view class_name;  // as Keras' summary shows it: Keras' class name where there is one
   Dims in, out;
   std::size_t param_offset = 0;  // into the Net's flat parameter block
   std::size_t param_count = 0;

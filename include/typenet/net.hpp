@@ -72,8 +72,8 @@ concept SplitsInTeam = SaysTeamSplit<Bound> && Bound::team_split;
 // Whether a team can train a bound layer on a whole batch: it works alone (cheap: below the
 // split threshold), or it splits by outputs, which holds for any batch size.
 template <class Bound>
-concept TrainsInTeam =
-    !SplitsInTeam<Bound> || (SaysTeamSplitsOutputs<Bound> && Bound::team_splits_outputs);
+concept TrainsInTeam = !SplitsInTeam<Bound> ||
+                       (SaysTeamSplitsOutputs<Bound> && Bound::team_splits_outputs);
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 
@@ -96,12 +96,13 @@ struct PlanOf {
 
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
-  static constexpr std::size_t cache_words = cache_offsets[layer_count];          // per image
+  static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
   static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
-  static constexpr std::size_t scratch_floats = std::max({std::size_t{1}, Bound::scratch_floats...});
+  static constexpr std::size_t scratch_floats =
+      std::max({std::size_t{1}, Bound::scratch_floats...});
   static constexpr std::size_t flops = (Bound::flops + ... + 0);
-  static constexpr bool trains_in_team =
-      (TrainsInTeam<Bound> && ...) && (SplitsInTeam<Bound> || ...);
+  static constexpr bool trains_in_team = (TrainsInTeam<Bound> && ...) &&
+                                         (SplitsInTeam<Bound> || ...);
 
   static constexpr auto layer_infos() {
     std::array<LayerInfo, layer_count + 1> infos{};
@@ -135,7 +136,9 @@ struct Buffers {
   // Gradients w.r.t. layer outputs, ping-ponged from the head down to the input.
   alignas(64) std::array<float, Training ? Chunk * plan::largest_tensor : 0> grad_a{}, grad_b{};
 
-  float* output_of(std::size_t layer) { return activations.data() + Chunk * plan::output_offsets[layer]; }
+  float* output_of(std::size_t layer) {
+    return activations.data() + Chunk * plan::output_offsets[layer];
+  }
   const float* output_of(std::size_t layer) const {
     return activations.data() + Chunk * plan::output_offsets[layer];
   }
@@ -239,8 +242,8 @@ class Net<Input<InputExtents...>, Layers...> {
   // predict: feature maps.
   std::span<const float> layer_output(std::size_t index) const {
     if (index >= layer_count)
-      throw std::out_of_range("typenet: layer_output(" + std::to_string(index) + ") of a Net with " +
-                              std::to_string(layer_count) + " layers");
+      throw std::out_of_range("typenet: layer_output(" + std::to_string(index) +
+                              ") of a Net with " + std::to_string(layer_count) + " layers");
     return {inference_.output_of(index), plan::output_sizes[index]};
   }
 

@@ -32,8 +32,7 @@ inline constexpr bool is_stride<Stride<S>> = true;
 
 template <class T>
 constexpr bool is_known_option(bool allow_activation, bool allow_padding) {
-  return (allow_activation && ActivationTag<T>) || (allow_padding && is_padding<T>) ||
-         is_stride<T>;
+  return (allow_activation && ActivationTag<T>) || (allow_padding && is_padding<T>) || is_stride<T>;
 }
 
 // The normalised options of one layer.
@@ -64,8 +63,8 @@ struct Options {
  public:
   static constexpr ActivationKind activation_kind =
       ActivationKind((int(activation_of<Opts>()) + ... + 0));
-  static constexpr PaddingKind padding =
-      ((std::is_same_v<Opts, Same>) || ...) ? PaddingKind::Same : PaddingKind::Valid;
+  static constexpr PaddingKind padding = ((std::is_same_v<Opts, Same>) || ...) ? PaddingKind::Same
+                                                                               : PaddingKind::Valid;
   static constexpr std::size_t stride =
       (stride_of<Opts>() + ... + 0) == 0 ? DefaultStride : (stride_of<Opts>() + ... + 0);
   using activation = Activation<activation_kind>;

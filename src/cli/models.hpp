@@ -20,13 +20,13 @@ using DenseNet = Net<Input<28, 28, 1>, Flatten, Dense<128, Relu>, Dense<10, Soft
 using Cnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>, Dropout<25>,
                 Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
 // Conv64-Conv64-MaxPool-Conv128-Conv128 with the MaxPool-Flatten head; it outputs logits.
-using CnnGap = Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>,
-                   Conv<128, 3, Relu>, Conv<128, 3, Relu>, MaxPool<2>, Flatten, Dropout<50>,
-                   Dense<10>>;
+using CnnGap =
+    Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>, Conv<128, 3, Relu>,
+        Conv<128, 3, Relu>, MaxPool<2>, Flatten, Dropout<50>, Dense<10>>;
 // The 5x5 Same CNN of ../shared/keras/keras224_mnist_cnn.h5.
-using KerasCnn = Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>,
-                     MaxPool<2>, Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>,
-                     Dense<10, Softmax>>;
+using KerasCnn =
+    Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>, MaxPool<2>,
+        Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
 
 // An architecture and its name on the command line.
 template <class T>

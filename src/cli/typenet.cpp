@@ -92,8 +92,8 @@ void write_test_pictures(ModelT& model, const Dataset& test, const fs::path& out
     confidence[i] = row[predicted[i]];
     ++confusion[std::size_t(truth[i]) * 10 + std::size_t(predicted[i])];
   }
-  const auto captions = vis::prediction_captions(std::span(predicted).first(15),
-                                                 std::span(truth).first(15));
+  const auto captions =
+      vis::prediction_captions(std::span(predicted).first(15), std::span(truth).first(15));
   vis::plot_digit_grid(out / "test_predictions.png", std::span(test.images).first(15 * 784),
                        captions, 3, 5, "predicted / true");
   vis::plot_confusion_matrix(out / "confusion_matrix.png", confusion);
@@ -134,15 +134,15 @@ void train(const Options& options) {
                                .validation_split = options.validation_split,
                                .backup = options.out / "backup.ckpt",
                                .callbacks = {&best}};
-  if (options.validation_split == 0)
-    fit.validation_data = {data.test.images, data.test.labels};
+  if (options.validation_split == 0) fit.validation_data = {data.test.images, data.test.labels};
   const History history = model.fit({data.train.images, data.train.labels}, fit);
   save(*net, options.out / "model.tnet");
   history.write_csv(options.out / "history.csv");
   history.write_json(options.out / "history.json");
   vis::plot_history(options.out / "history.png", history);
-  std::printf("Model: %s/model.tnet (best by val_loss: best.tnet); history: history.{csv,json,png}\n",
-              options.out.c_str());
+  std::printf(
+      "Model: %s/model.tnet (best by val_loss: best.tnet); history: history.{csv,json,png}\n",
+      options.out.c_str());
   write_test_pictures<NetT>(model, data.test, options.out);
   print_evaluation(model.evaluate({data.test.images, data.test.labels}));
 }
@@ -181,7 +181,8 @@ void predict(const Options& options) {
       ++failures;
     }
   }
-  if (failures) throw std::runtime_error(std::to_string(failures) + " file(s) could not be classified");
+  if (failures)
+    throw std::runtime_error(std::to_string(failures) + " file(s) could not be classified");
 }
 
 void show(const Options& options) {
@@ -222,9 +223,8 @@ void featuremaps(const Options& options) {
                               layer.out.extent[2]};
   fs::create_directories(options.out);
   const std::string name = keras_layer_name(NetT::layer_infos, options.layer + 1);
-  vis::plot_feature_maps_of_channel(options.out / "feature_maps_channel.png", view,
-                                    options.channel, samples,
-                                    name + ", channel " + std::to_string(options.channel));
+  vis::plot_feature_maps_of_channel(options.out / "feature_maps_channel.png", view, options.channel,
+                                    samples, name + ", channel " + std::to_string(options.channel));
   vis::plot_feature_maps_of_sample(options.out / "feature_maps_sample.png", view, 0,
                                    name + ", test image 0");
   std::printf("Pictures: %s/feature_maps_{channel,sample}.png (%s)\n", options.out.c_str(),
@@ -249,7 +249,8 @@ int main(int argc, char** argv) {
                         "~/.cache/typenet/mnist; scripts/fetch_mnist downloads them)");
   };
   auto add_out = [&](CLI::App* command) {
-    command->add_option("--out", options.out, "Folder for the files written")->capture_default_str();
+    command->add_option("--out", options.out, "Folder for the files written")
+        ->capture_default_str();
   };
   auto add_weights = [&](CLI::App* command) {
     command->add_option("--weights", options.weights, "Trained weights, a typenet model file");
@@ -283,12 +284,14 @@ int main(int argc, char** argv) {
                    "Hold out this last fraction of the training set (0: validate on the test set)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.9));
-  train_command->add_option("--verbose", options.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
+  train_command
+      ->add_option("--verbose", options.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
 
   CLI::App* evaluate_command = app.add_subcommand(
-      "evaluate", "Test loss and accuracy of trained weights; confusion matrix and mistakes as pictures");
+      "evaluate",
+      "Test loss and accuracy of trained weights; confusion matrix and mistakes as pictures");
   add_model(evaluate_command);
   add_weights(evaluate_command);
   add_data(evaluate_command);
@@ -300,9 +303,10 @@ int main(int argc, char** argv) {
                  "predicted class, its probability and the ten probabilities");
   add_model(predict_command);
   add_weights(predict_command);
-  predict_command->add_option("--invert", options.polarity,
-                              "auto: invert dark-on-light pictures (MNIST is light-on-dark); "
-                              "yes: always; no: never")
+  predict_command
+      ->add_option("--invert", options.polarity,
+                   "auto: invert dark-on-light pictures (MNIST is light-on-dark); "
+                   "yes: always; no: never")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "yes", "no"}));
   predict_command->add_option("files", options.files, "Image files")->required();
@@ -337,10 +341,10 @@ int main(int argc, char** argv) {
       with_model(options.model, [&](auto tag) { evaluate<typename decltype(tag)::type>(options); });
     else if (predict_command->parsed())
       with_model(options.model, [&](auto tag) { predict<typename decltype(tag)::type>(options); });
-    else if (show_command->parsed())
-      show(options);
+    else if (show_command->parsed()) show(options);
     else if (featuremaps_command->parsed())
-      with_model(options.model, [&](auto tag) { featuremaps<typename decltype(tag)::type>(options); });
+      with_model(options.model,
+                 [&](auto tag) { featuremaps<typename decltype(tag)::type>(options); });
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "typenet: error: %s\n", error.what());

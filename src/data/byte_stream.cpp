@@ -98,12 +98,13 @@ std::size_t ByteStream::read_gzip(std::uint8_t* out, std::size_t size) {
     if (status == Z_STREAM_END) {
       member_ended_ = true;
     } else if (status == Z_BUF_ERROR && zstream_.avail_in == 0) {
-      throw DataError(quoted(path_) + ": truncated gzip file: expected the rest of the gzip "
+      throw DataError(quoted(path_) +
+                      ": truncated gzip file: expected the rest of the gzip "
                       "stream, found the end of the file after " +
                       std::to_string(position_ + produced) + " decompressed bytes");
     } else if (status != Z_OK) {
-      const std::string reason =
-          zstream_.msg != nullptr ? zstream_.msg : "zlib error " + std::to_string(status);
+      const std::string reason = zstream_.msg != nullptr ? zstream_.msg
+                                                         : "zlib error " + std::to_string(status);
       throw DataError(quoted(path_) + ": corrupt gzip data: expected a valid gzip stream, found " +
                       reason + " after " + std::to_string(position_ + produced) +
                       " decompressed bytes");

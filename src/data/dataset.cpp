@@ -51,14 +51,15 @@ void Dataset::validate() const {
   if (__builtin_mul_overflow(rows, cols, &per_image) ||
       __builtin_mul_overflow(count, per_image, &values)) {
     throw DataError("Dataset: impossible shape: expected count x rows x cols to fit in memory, "
-                    "found " + std::to_string(count) + " x " + std::to_string(rows) + " x " +
+                    "found " +
+                    std::to_string(count) + " x " + std::to_string(rows) + " x " +
                     std::to_string(cols));
   }
   auto mismatch = [&](const char* field, std::size_t expected, std::size_t found) {
-    return DataError("Dataset: inconsistent sizes: expected " + std::string(field) + ".size() == " +
-                     std::to_string(expected) + " for " + std::to_string(count) + " samples of " +
-                     std::to_string(rows) + "x" + std::to_string(cols) + ", found " +
-                     std::to_string(found));
+    return DataError("Dataset: inconsistent sizes: expected " + std::string(field) +
+                     ".size() == " + std::to_string(expected) + " for " + std::to_string(count) +
+                     " samples of " + std::to_string(rows) + "x" + std::to_string(cols) +
+                     ", found " + std::to_string(found));
   };
   if (images.size() != values) throw mismatch("images", values, images.size());
   if (!pixels.empty() && pixels.size() != values) throw mismatch("pixels", values, pixels.size());

@@ -53,8 +53,8 @@ std::string expected_magic(std::optional<std::size_t> rank) {
 }
 
 // Reads exactly `size` header bytes, or explains that the file is too short for its header.
-void read_header_bytes(detail::ByteStream& in, const std::filesystem::path& path,
-                       std::uint8_t* out, std::size_t size, const std::string& what) {
+void read_header_bytes(detail::ByteStream& in, const std::filesystem::path& path, std::uint8_t* out,
+                       std::size_t size, const std::string& what) {
   const std::size_t before = in.position();
   const std::size_t got = in.read(out, size);
   if (got != size) {
@@ -77,8 +77,7 @@ std::vector<std::size_t> read_shape(detail::ByteStream& in, const std::filesyste
   if (magic[2] != kUnsignedByteType) {
     throw DataError(quoted(path) + ": unsupported IDX element type: expected " +
                     expected_magic(expected_rank) + ", found " + hex(magic_value, 8) +
-                    " (element type " + hex(magic[2], 2) + ", " +
-                    type_name(magic[2]) + ")");
+                    " (element type " + hex(magic[2], 2) + ", " + type_name(magic[2]) + ")");
   }
   const std::size_t rank = magic[3];
   if (rank == 0 || rank > kMaxIdxRank || (expected_rank && rank != *expected_rank)) {
@@ -97,8 +96,10 @@ std::vector<std::size_t> read_shape(detail::ByteStream& in, const std::filesyste
   for (std::size_t d = 0; d < rank; ++d) {
     shape[d] = big_endian32(&sizes[4 * d]);
     if (shape[d] == 0) {
-      throw DataError(quoted(path) + ": empty IDX dimension: expected every dimension size >= 1, "
-                      "found 0 for dimension " + std::to_string(d));
+      throw DataError(quoted(path) +
+                      ": empty IDX dimension: expected every dimension size >= 1, "
+                      "found 0 for dimension " +
+                      std::to_string(d));
     }
     // values <= kMaxIdxValues < 2^32 and shape[d] < 2^32, so the product can not overflow.
     values *= shape[d];
@@ -140,8 +141,8 @@ IdxArray read_idx_of_rank(const std::filesystem::path& path,
   if (const std::size_t extra = in.skip_to_end(); extra > 0) {
     throw DataError(quoted(path) + ": trailing data in IDX file: expected the file to end after " +
                     std::to_string(header_size + declared) + " bytes" +
-                    (in.is_gzip() ? " (decompressed)" : "") + ", found " +
-                    std::to_string(extra) + " more");
+                    (in.is_gzip() ? " (decompressed)" : "") + ", found " + std::to_string(extra) +
+                    " more");
   }
   return array;
 }

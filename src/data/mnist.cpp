@@ -115,30 +115,37 @@ FoundFiles locate(const DatasetSpec& spec, const LoadOptions& options) {
     if (missing.empty()) return found;
     searched += "missing " + missing;
   }
-  if (dirs.empty()) searched = "\n  (none: $" + std::string(spec.env_var) + ", $XDG_CACHE_HOME "
-                               "and $HOME are all unset)";
+  if (dirs.empty())
+    searched = "\n  (none: $" + std::string(spec.env_var) +
+               ", $XDG_CACHE_HOME "
+               "and $HOME are all unset)";
   throw DataError(std::string(spec.title) + " files not found: expected " +
                   std::string(spec.train_images.name) + ", " + std::string(spec.train_labels.name) +
                   ", " + std::string(spec.test_images.name) + " and " +
-                  std::string(spec.test_labels.name) + " (each plain or .gz) in one folder. "
-                  "Searched:" + searched + "\n" + std::string(spec.how_to_get));
+                  std::string(spec.test_labels.name) +
+                  " (each plain or .gz) in one folder. "
+                  "Searched:" +
+                  searched + "\n" + std::string(spec.how_to_get));
 }
 
 void verify(const IdxArray& array, const std::filesystem::path& path, const DatasetSpec& spec,
             const IdxFile& file) {
   if (const std::string md5 = idx_md5(array); md5 != file.md5) {
     throw DataError("'" + path.string() + "': MD5 mismatch: expected " + std::string(file.md5) +
-                    " (" + std::string(spec.title) + "'s " + std::string(file.name) +
-                    "), found " + md5 + " for the decompressed content. The file is damaged or "
-                    "not " + std::string(spec.title) + "'s: delete it and fetch it again, or load "
+                    " (" + std::string(spec.title) + "'s " + std::string(file.name) + "), found " +
+                    md5 +
+                    " for the decompressed content. The file is damaged or "
+                    "not " +
+                    std::string(spec.title) +
+                    "'s: delete it and fetch it again, or load "
                     "with LoadOptions::verify_md5 = false to use it anyway.");
   }
 }
 
 // Pairs images with labels and converts the pixels to floats. `check_beside`, when given, runs
 // on a second thread during the conversion: the MD5 checks then cost almost no time.
-Dataset make_dataset(IdxArray&& images, const std::filesystem::path& images_path,
-                     IdxArray&& labels, const std::filesystem::path& labels_path, bool normalize,
+Dataset make_dataset(IdxArray&& images, const std::filesystem::path& images_path, IdxArray&& labels,
+                     const std::filesystem::path& labels_path, bool normalize,
                      const std::function<void()>& check_beside = {}) {
   if (labels.shape[0] != images.shape[0]) {
     throw DataError("'" + labels_path.string() + "': label count does not match the images of '" +

@@ -79,16 +79,19 @@ void write_all(int fd, std::span<const std::byte> bytes, const std::filesystem::
 // is nothing more to do on those.
 void sync_directory(const std::filesystem::path& directory, const std::filesystem::path& target) {
   FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) throw_os_error(errno, "opening directory " + quoted(directory) + " to sync " + quoted(target));
+  if (fd.get() < 0)
+    throw_os_error(errno, "opening directory " + quoted(directory) + " to sync " + quoted(target));
   if (::fsync(fd.get()) != 0 && errno != EINVAL) {
-    throw_os_error(errno, "syncing directory " + quoted(directory) + " after writing " + quoted(target));
+    throw_os_error(errno,
+                   "syncing directory " + quoted(directory) + " after writing " + quoted(target));
   }
 }
 
 // A writer killed mid-write leaves "<target>.tmp.<pid>" behind; without this, loops that are killed
 // and resumed pile them up. Only files of dead pids go: a live one may be another process's write
 // in progress. Failures are ignored, since the write they follow has already succeeded.
-void remove_stale_temporaries(const std::filesystem::path& directory, const std::filesystem::path& target) {
+void remove_stale_temporaries(const std::filesystem::path& directory,
+                              const std::filesystem::path& target) {
   const std::string prefix = target.filename().string() + ".tmp.";
   std::error_code error;
   for (std::filesystem::directory_iterator entry(directory, error), end; !error && entry != end;
@@ -97,7 +100,8 @@ void remove_stale_temporaries(const std::filesystem::path& directory, const std:
     if (!name.starts_with(prefix)) continue;
     const std::string_view digits = std::string_view(name).substr(prefix.size());
     pid_t pid = 0;
-    const auto [rest, parse_error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    const auto [rest, parse_error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), pid);
     // All digits and positive: kill() reads 0 and negative pids as process groups.
     if (parse_error != std::errc{} || rest != digits.data() + digits.size() || pid <= 0) continue;
     if (::kill(pid, 0) != 0 && errno == ESRCH) ::unlink(entry->path().c_str());
@@ -108,8 +112,10 @@ void remove_stale_temporaries(const std::filesystem::path& directory, const std:
 
 void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   TemporaryFile temporary(path.string() + ".tmp." + std::to_string(::getpid()));
-  FileDescriptor fd(::open(temporary.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
-  if (fd.get() < 0) throw_os_error(errno, "creating " + quoted(temporary.path()) + " to write " + quoted(path));
+  FileDescriptor fd(
+      ::open(temporary.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
+  if (fd.get() < 0)
+    throw_os_error(errno, "creating " + quoted(temporary.path()) + " to write " + quoted(path));
   write_all(fd.get(), bytes, temporary.path());
   if (::fsync(fd.get()) != 0) throw_os_error(errno, "syncing " + quoted(temporary.path()));
   if (fd.close() != 0) throw_os_error(errno, "closing " + quoted(temporary.path()));
@@ -127,8 +133,7 @@ FileTooLarge::FileTooLarge(const std::filesystem::path& path, std::uint64_t size
     : std::system_error(std::make_error_code(std::errc::file_too_large),
                         quoted(path) + " is " + std::to_string(size) +
                             " bytes, over the limit of " + std::to_string(limit)),
-      size_(size),
-      limit_(limit) {}
+      size_(size), limit_(limit) {}
 
 std::vector<std::byte> read_whole_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
   // O_NONBLOCK: opening a FIFO would otherwise wait for a writer; reads of regular files ignore it.

@@ -13,7 +13,8 @@
 
 namespace typenet {
 
-ModelFileError::ModelFileError(ModelFileProblem problem, const std::string& source, const std::string& detail)
+ModelFileError::ModelFileError(ModelFileProblem problem, const std::string& source,
+                               const std::string& detail)
     : std::runtime_error(source + ": " + detail), problem_(problem) {}
 
 }  // namespace typenet
@@ -28,8 +29,8 @@ constexpr std::size_t trailer_size = 4;  // CRC-32
 enum class SectionType : std::uint8_t { Floats = 1, Scalar = 2, Text = 3 };
 
 std::uint32_t crc32_of(std::span<const std::byte> bytes) {
-  return static_cast<std::uint32_t>(
-      ::crc32_z(::crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+  return static_cast<std::uint32_t>(::crc32_z(
+      ::crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
 }
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
@@ -58,7 +59,8 @@ bool is_utf8(std::string_view text) {
       code = (code << 6) | (next & 0x3F);
     }
     constexpr std::array<std::uint32_t, 5> smallest = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+      return false;
     i += length;
   }
   return true;
@@ -75,7 +77,8 @@ std::string hex(std::uint64_t value) {
 }
 
 // `count` (up to 8) bytes at `offset`, least significant first; the caller checked the bounds.
-std::uint64_t read_little_endian(std::span<const std::byte> bytes, std::size_t offset, std::size_t count) {
+std::uint64_t read_little_endian(std::span<const std::byte> bytes, std::size_t offset,
+                                 std::size_t count) {
   std::uint64_t value = 0;
   for (std::size_t i = 0; i < count; ++i) value |= std::uint64_t(bytes[offset + i]) << (8 * i);
   return value;
@@ -143,7 +146,9 @@ class ByteReader {
       : bytes_(bytes), base_offset_(base_offset), source_(source) {}
 
   std::uint8_t u8() { return static_cast<std::uint8_t>(little_endian(1, "a byte")); }
-  std::uint32_t u32(std::string_view what) { return static_cast<std::uint32_t>(little_endian(4, what)); }
+  std::uint32_t u32(std::string_view what) {
+    return static_cast<std::uint32_t>(little_endian(4, what));
+  }
   std::uint64_t u64(std::string_view what) { return little_endian(8, what); }
 
   std::string text(std::uint64_t length, std::string_view what) {
@@ -175,8 +180,9 @@ class ByteReader {
   std::size_t remaining() const { return bytes_.size() - position_; }
 
   [[noreturn]] void malformed(const std::string& detail) const {
-    throw ModelFileError(ModelFileProblem::Malformed, std::string(source_),
-                         "malformed at byte " + std::to_string(base_offset_ + position_) + ": " + detail);
+    throw ModelFileError(
+        ModelFileProblem::Malformed, std::string(source_),
+        "malformed at byte " + std::to_string(base_offset_ + position_) + ": " + detail);
   }
 
  private:
@@ -211,42 +217,46 @@ std::span<const std::byte> check_envelope(std::span<const std::byte> bytes, std:
   const std::string start(reinterpret_cast<const char*>(bytes.data()), magic_bytes_present);
   if (start != std::string_view(magic.data(), magic_bytes_present)) {
     fail(ModelFileProblem::NotTypenetFile,
-         "not a typenet model file: expected it to start with \"TYPENET\\0\", found \"" + printable(start) + "\"");
+         "not a typenet model file: expected it to start with \"TYPENET\\0\", found \"" +
+             printable(start) + "\"");
   }
   // The version comes before anything else so that a newer layout is reported as such, not as damage.
   constexpr std::size_t version_end = 12;
   if (bytes.size() >= version_end) {
     const auto version = static_cast<std::uint32_t>(read_little_endian(bytes, 8, 4));
     if (version > model_file_version) {
-      fail(ModelFileProblem::NewerVersion, "written by a newer typenet: format version " + std::to_string(version) +
-                                               ", this build reads versions up to " +
-                                               std::to_string(model_file_version));
+      fail(ModelFileProblem::NewerVersion,
+           "written by a newer typenet: format version " + std::to_string(version) +
+               ", this build reads versions up to " + std::to_string(model_file_version));
     }
   }
   if (bytes.size() < header_size) {
     fail(ModelFileProblem::Truncated, "truncated: expected a " + std::to_string(header_size) +
-                                          "-byte header, found " + std::to_string(bytes.size()) + " bytes");
+                                          "-byte header, found " + std::to_string(bytes.size()) +
+                                          " bytes");
   }
   const std::uint64_t body_size = read_little_endian(bytes, 16, 8);
   const std::size_t after_header = bytes.size() - header_size;
   if (after_header < trailer_size || body_size > after_header - trailer_size) {
-    const std::string expected = body_size > std::numeric_limits<std::uint64_t>::max() - header_size - trailer_size
+    const std::string expected = body_size > std::numeric_limits<std::uint64_t>::max() -
+                                                 header_size - trailer_size
                                      ? "more than 2^64"
                                      : std::to_string(header_size + body_size + trailer_size);
-    fail(ModelFileProblem::Truncated,
-         "truncated: the header announces " + expected + " bytes, found " + std::to_string(bytes.size()));
+    fail(ModelFileProblem::Truncated, "truncated: the header announces " + expected +
+                                          " bytes, found " + std::to_string(bytes.size()));
   }
   if (body_size < after_header - trailer_size) {
     fail(ModelFileProblem::Corrupted, "corrupted: the header announces " +
-                                          std::to_string(header_size + body_size + trailer_size) + " bytes, found " +
-                                          std::to_string(bytes.size()));
+                                          std::to_string(header_size + body_size + trailer_size) +
+                                          " bytes, found " + std::to_string(bytes.size()));
   }
   const std::size_t checked_size = header_size + body_size;
   const auto stored_crc = static_cast<std::uint32_t>(read_little_endian(bytes, checked_size, 4));
   const std::uint32_t computed_crc = crc32_of(bytes.first(checked_size));
   if (stored_crc != computed_crc) {
-    fail(ModelFileProblem::Corrupted, "corrupted: CRC-32 mismatch, the file says " + hex(stored_crc) +
-                                          ", its content gives " + hex(computed_crc));
+    fail(ModelFileProblem::Corrupted, "corrupted: CRC-32 mismatch, the file says " +
+                                          hex(stored_crc) + ", its content gives " +
+                                          hex(computed_crc));
   }
   // Checksum fine from here on: anything wrong is a writer bug or a forgery, hence Malformed.
   if (read_little_endian(bytes, 8, 4) == 0) {
@@ -269,7 +279,8 @@ std::string_view to_string(FileKind kind) {
 }
 
 const Section* ModelFile::find(std::string_view name) const {
-  const auto found = std::find_if(sections.begin(), sections.end(), [&](const Section& s) { return s.name == name; });
+  const auto found = std::find_if(sections.begin(), sections.end(),
+                                  [&](const Section& s) { return s.name == name; });
   return found == sections.end() ? nullptr : &*found;
 }
 
@@ -290,17 +301,20 @@ std::vector<std::byte> encode(const ModelFile& file) {
   std::unordered_set<std::string_view> names;
   for (const Section& section : file.sections) {
     if (section.name.empty() || !is_utf8(section.name)) {
-      throw std::invalid_argument("model file section name '" + section.name + "' is empty or not UTF-8");
+      throw std::invalid_argument("model file section name '" + section.name +
+                                  "' is empty or not UTF-8");
     }
     if (!names.insert(section.name).second) {
       throw std::invalid_argument("model file section '" + section.name + "' appears twice");
     }
     if (const auto* text = std::get_if<std::string>(&section.value); text && !is_utf8(*text)) {
-      throw std::invalid_argument("model file section '" + section.name + "' holds text that is not UTF-8");
+      throw std::invalid_argument("model file section '" + section.name +
+                                  "' holds text that is not UTF-8");
     }
   }
   for (const std::string& layer : file.architecture) {
-    if (!is_utf8(layer)) throw std::invalid_argument("layer description '" + layer + "' is not UTF-8");
+    if (!is_utf8(layer))
+      throw std::invalid_argument("layer description '" + layer + "' is not UTF-8");
   }
 
   ByteWriter out;
@@ -348,7 +362,8 @@ ModelFile decode(std::span<const std::byte> bytes, std::string_view source) {
     file.architecture.push_back(in.short_string("layer " + std::to_string(i) + "'s description"));
   }
   if (const std::uint64_t hash = architecture_hash(file.architecture); hash != stored_hash) {
-    in.malformed("the architecture hash is " + hex(stored_hash) + " but the layer descriptions give " + hex(hash));
+    in.malformed("the architecture hash is " + hex(stored_hash) +
+                 " but the layer descriptions give " + hex(hash));
   }
 
   const std::uint32_t section_count = in.u32("the section count");
@@ -359,12 +374,8 @@ ModelFile decode(std::span<const std::byte> bytes, std::string_view source) {
     if (!names.insert(name).second) in.malformed("section '" + name + "' appears twice");
     const std::string what = "section '" + name + "'";
     switch (static_cast<SectionType>(in.u8())) {
-      case SectionType::Floats:
-        file.sections.push_back({std::move(name), in.floats(what)});
-        break;
-      case SectionType::Scalar:
-        file.sections.push_back({std::move(name), in.u64(what)});
-        break;
+      case SectionType::Floats: file.sections.push_back({std::move(name), in.floats(what)}); break;
+      case SectionType::Scalar: file.sections.push_back({std::move(name), in.u64(what)}); break;
       case SectionType::Text:
         file.sections.push_back({std::move(name), in.text(in.u64(what), what)});
         break;
@@ -372,11 +383,14 @@ ModelFile decode(std::span<const std::byte> bytes, std::string_view source) {
         in.malformed(what + " has an unknown type (expected 1 = floats, 2 = scalar or 3 = text)");
     }
   }
-  if (in.remaining() != 0) in.malformed(std::to_string(in.remaining()) + " unexpected bytes after the last section");
+  if (in.remaining() != 0)
+    in.malformed(std::to_string(in.remaining()) + " unexpected bytes after the last section");
   return file;
 }
 
-ModelFile read_model_file(const std::filesystem::path& path) { return decode(read_whole_file(path), path.string()); }
+ModelFile read_model_file(const std::filesystem::path& path) {
+  return decode(read_whole_file(path), path.string());
+}
 
 void write_model_file(const std::filesystem::path& path, const ModelFile& file) {
   write_file_atomically(path, encode(file));

@@ -20,7 +20,9 @@ constexpr std::string_view text_section = "text";
 
 std::string slot_section(const OptimizerSlot& slot) { return std::string(slot_prefix) + slot.name; }
 
-bool is_slot_section(std::string_view name) { return name.starts_with(slot_prefix) && name != step_section; }
+bool is_slot_section(std::string_view name) {
+  return name.starts_with(slot_prefix) && name != step_section;
+}
 
 // Slot names become section names, so they must be usable and distinct from the step's.
 void check_slot_names(const CheckpointExtras& extras) {
@@ -48,42 +50,48 @@ std::size_t first_non_finite(std::span<const float> values) {
 void check_finite_for_saving(std::span<const float> values, const std::string& what) {
   if (const std::size_t bad = first_non_finite(values); bad < values.size()) {
     throw std::invalid_argument("saving a model: " + what + " " + std::to_string(bad) + " is " +
-                                std::to_string(values[bad]) + "; a model file holds finite values only");
+                                std::to_string(values[bad]) +
+                                "; a model file holds finite values only");
   }
 }
 
-ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers, std::span<const float> parameters) {
+ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers,
+                    std::span<const float> parameters) {
   // A file whose parameter block does not fit its own architecture could never be loaded.
   std::size_t expected = 0;
   for (const LayerInfo& layer : layers) expected += layer.param_count;
   if (parameters.size() != expected) {
     throw std::invalid_argument("saving a model: its layers have " + std::to_string(expected) +
-                                " parameters, the parameter block holds " + std::to_string(parameters.size()));
+                                " parameters, the parameter block holds " +
+                                std::to_string(parameters.size()));
   }
   check_finite_for_saving(parameters, "parameter");
   ModelFile file;
   file.kind = kind;
   file.architecture = describe_architecture(layers);
-  file.sections.push_back({std::string(parameters_section), std::vector<float>(parameters.begin(), parameters.end())});
+  file.sections.push_back(
+      {std::string(parameters_section), std::vector<float>(parameters.begin(), parameters.end())});
   return file;
 }
 
-
-void check_architecture(const ModelFile& file, std::span<const LayerInfo> layers, const std::string& source) {
+void check_architecture(const ModelFile& file, std::span<const LayerInfo> layers,
+                        const std::string& source) {
   const std::vector<std::string> expected = describe_architecture(layers);
   const auto [net_end, file_end] = std::ranges::mismatch(expected, file.architecture);
   if (net_end == expected.end() && file_end == file.architecture.end()) return;
   const auto layer = static_cast<std::size_t>(net_end - expected.begin());
   throw ModelFileError(ModelFileProblem::ArchitectureMismatch, source,
-                       "saved from a different architecture: layer " + std::to_string(layer) + " expected " +
+                       "saved from a different architecture: layer " + std::to_string(layer) +
+                           " expected " +
                            (net_end == expected.end() ? "no layer" : quote(*net_end)) + ", found " +
-                           (file_end == file.architecture.end() ? "no layer" : quote(*file_end)) + " (the net has " +
-                           std::to_string(expected.size()) + " layers, the file " +
-                           std::to_string(file.architecture.size()) + ")");
+                           (file_end == file.architecture.end() ? "no layer" : quote(*file_end)) +
+                           " (the net has " + std::to_string(expected.size()) +
+                           " layers, the file " + std::to_string(file.architecture.size()) + ")");
 }
 
 // Reads the file and checks what every load needs: its kind and its architecture.
-ModelFile read_for(const std::filesystem::path& path, FileKind expected_kind, std::span<const LayerInfo> layers) {
+ModelFile read_for(const std::filesystem::path& path, FileKind expected_kind,
+                   std::span<const LayerInfo> layers) {
   ModelFile file = read_model_file(path);
   const std::string source = path.string();
   if (file.kind != expected_kind) {
@@ -113,24 +121,26 @@ const T& section(const ModelFile& file, std::string_view name, const std::string
   }
   if (!std::holds_alternative<T>(found->value)) {
     throw ModelFileError(ModelFileProblem::SectionMismatch, source,
-                         "expected section " + quote(name) + " to be " + std::string(type_name<T>()) +
-                             ", found another type");
+                         "expected section " + quote(name) + " to be " +
+                             std::string(type_name<T>()) + ", found another type");
   }
   return std::get<T>(found->value);
 }
 
-const std::vector<float>& floats(const ModelFile& file, std::string_view name, std::size_t expected_size,
-                                 const std::string& source) {
+const std::vector<float>& floats(const ModelFile& file, std::string_view name,
+                                 std::size_t expected_size, const std::string& source) {
   const auto& values = section<std::vector<float>>(file, name, source);
   if (values.size() != expected_size) {
     throw ModelFileError(ModelFileProblem::SectionMismatch, source,
-                         "expected section " + quote(name) + " to hold " + std::to_string(expected_size) +
-                             " floats, found " + std::to_string(values.size()));
+                         "expected section " + quote(name) + " to hold " +
+                             std::to_string(expected_size) + " floats, found " +
+                             std::to_string(values.size()));
   }
   if (const std::size_t bad = first_non_finite(values); bad < values.size()) {
     throw ModelFileError(ModelFileProblem::NonFinite, source,
-                         "section " + quote(name) + " holds " + std::to_string(values[bad]) + " at index " +
-                             std::to_string(bad) + ": a diverged or damaged model (typenet loads finite values only)");
+                         "section " + quote(name) + " holds " + std::to_string(values[bad]) +
+                             " at index " + std::to_string(bad) +
+                             ": a diverged or damaged model (typenet loads finite values only)");
   }
   return values;
 }
@@ -152,7 +162,8 @@ void save_parameters(const std::filesystem::path& path, std::span<const LayerInf
 void load_parameters(const std::filesystem::path& path, std::span<const LayerInfo> layers,
                      std::span<float> parameters) {
   const ModelFile file = read_for(path, FileKind::Parameters, layers);
-  std::ranges::copy(floats(file, parameters_section, parameters.size(), path.string()), parameters.begin());
+  std::ranges::copy(floats(file, parameters_section, parameters.size(), path.string()),
+                    parameters.begin());
 }
 
 void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInfo> layers,
@@ -162,7 +173,8 @@ void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   file.sections.push_back({std::string(optimizer_section), extras.optimizer});
   for (const OptimizerSlot& slot : extras.slots) {
     check_finite_for_saving(slot.values, "optimizer slot '" + slot.name + "' value");
-    file.sections.push_back({slot_section(slot), std::vector<float>(slot.values.begin(), slot.values.end())});
+    file.sections.push_back(
+        {slot_section(slot), std::vector<float>(slot.values.begin(), slot.values.end())});
   }
   file.sections.push_back({std::string(step_section), extras.step});
   file.sections.push_back({std::string(epoch_section), extras.epoch});
@@ -180,8 +192,9 @@ void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   const auto& saved_parameters = floats(file, parameters_section, parameters.size(), source);
   const auto& optimizer = section<std::string>(file, optimizer_section, source);
   if (optimizer != extras.optimizer) {
-    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
-                         "expected state of optimizer " + quote(extras.optimizer) + ", found " + quote(optimizer));
+    throw ModelFileError(
+        ModelFileProblem::SectionMismatch, source,
+        "expected state of optimizer " + quote(extras.optimizer) + ", found " + quote(optimizer));
   }
   std::vector<const std::vector<float>*> saved_slots;
   for (const OptimizerSlot& slot : extras.slots) {
@@ -191,8 +204,9 @@ void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
     const bool requested = std::ranges::any_of(
         extras.slots, [&](const OptimizerSlot& slot) { return slot_section(slot) == stored.name; });
     if (is_slot_section(stored.name) && !requested) {
-      throw ModelFileError(ModelFileProblem::SectionMismatch, source,
-                           "found optimizer state " + quote(stored.name) + " that the trainer does not expect");
+      throw ModelFileError(
+          ModelFileProblem::SectionMismatch, source,
+          "found optimizer state " + quote(stored.name) + " that the trainer does not expect");
     }
   }
   const std::uint64_t step = section<std::uint64_t>(file, step_section, source);

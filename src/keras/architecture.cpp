@@ -159,8 +159,9 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
     const std::vector<std::size_t> expected = expected_input_shape(net[0].out, channels_first);
     if (!input_shape_matches(expected, model.input_shape))
       fail(KerasProblem::ArchitectureMismatch, source,
-           "input: expected shape " + shape_text(expected) + (channels_first ? " (channels first)" : "") +
-               ", file has " + file_shape_text(model.input_shape));
+           "input: expected shape " + shape_text(expected) +
+               (channels_first ? " (channels first)" : "") + ", file has " +
+               file_shape_text(model.input_shape));
   }
 
   const std::size_t net_layers = net.size() - 1, file_layers = model.layers.size();

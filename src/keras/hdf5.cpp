@@ -69,8 +69,8 @@ void check_global_heaps(std::span<const std::byte> image, std::size_t superblock
       const std::uint64_t index = read_little_endian(image, at, 2);
       const std::uint64_t object_size = read_little_endian(image, at + 8, length_size);
       // Object 0 is the free space, whose size includes its header; the others are padded to 8.
-      const std::uint64_t need = index == 0 ? object_size
-                                            : object_header + ((object_size + 7) & ~std::uint64_t{7});
+      const std::uint64_t need =
+          index == 0 ? object_size : object_header + ((object_size + 7) & ~std::uint64_t{7});
       if (object_size > end - at || need < object_header || need > end - at)
         corrupted("has an object of " + std::to_string(object_size) + " bytes that overruns it");
       at += std::size_t(need);
@@ -131,8 +131,9 @@ Hdf5Reader Hdf5Reader::open_image(std::span<const std::byte> image, std::string 
                                   std::uint64_t max_bytes) {
   const std::optional<std::size_t> superblock = find_superblock(image);
   if (!superblock)
-    fail(KerasProblem::NotKerasFile, source, "expected an HDF5 file, the bytes do not start with "
-                                             "the HDF5 signature");
+    fail(KerasProblem::NotKerasFile, source,
+         "expected an HDF5 file, the bytes do not start with "
+         "the HDF5 signature");
   check_global_heaps(image, *superblock, source);
   Hdf5Id access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   // The core driver reads the file from the image that H5Pset_file_image copies; no disk access.
@@ -308,8 +309,8 @@ std::vector<float> Hdf5Reader::read_floats(hid_t base, const std::string& path,
   for (std::size_t extent : shape) count *= extent;
   std::vector<float> values(count);
   // HDF5 converts float64, float16 and big-endian storage to native float32.
-  if (count && H5Dread(object.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                       values.data()) < 0)
+  if (count &&
+      H5Dread(object.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
     fail(KerasProblem::Corrupted, source_,
          with_reason(what + ": cannot read '" + path + "' (truncated or corrupted)"));
   return values;
@@ -321,9 +322,9 @@ Hdf5Writer::Hdf5Writer(std::string source) : source_(std::move(source)) {
   Hdf5Id access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   if (!access.valid() || H5Pset_fapl_core(access.get(), 1 << 20, /*backing_store*/ false) < 0)
     fail_write("cannot set up an in-memory HDF5 file");
-  file_ = Hdf5Id(H5Fcreate(in_memory_name(source_).c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
-                           access.get()),
-                 H5Fclose);
+  file_ =
+      Hdf5Id(H5Fcreate(in_memory_name(source_).c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
+             H5Fclose);
   if (!file_.valid()) fail_write("cannot create an in-memory HDF5 file");
 }
 
@@ -343,9 +344,9 @@ void Hdf5Writer::write_string_attribute(hid_t object, const std::string& name,
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   Hdf5Id space(H5Screate(H5S_SCALAR), H5Sclose);
-  Hdf5Id attribute(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-                   H5Aclose);
+  Hdf5Id attribute(
+      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   const char* text = value.c_str();
   if (!attribute.valid() || H5Awrite(attribute.get(), type.get(), &text) < 0)
     fail_write("cannot write attribute '" + name + "'");
@@ -370,9 +371,9 @@ void Hdf5Writer::write_string_list_attribute(hid_t object, const std::string& na
     for (std::size_t i = 0; i < values.size(); ++i)
       values[i].copy(buffer.data() + i * width, width);
   }
-  Hdf5Id attribute(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-                   H5Aclose);
+  Hdf5Id attribute(
+      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   if (!attribute.valid() || H5Awrite(attribute.get(), type.get(), buffer.data()) < 0)
     fail_write("cannot write attribute '" + name + "'");
 }
@@ -384,8 +385,8 @@ void Hdf5Writer::write_floats(hid_t group, const std::string& name,
   Hdf5Id dataset(H5Dcreate2(group, name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
                             H5P_DEFAULT, H5P_DEFAULT),
                  H5Dclose);
-  if (!dataset.valid() || H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
-                                   H5P_DEFAULT, values.data()) < 0)
+  if (!dataset.valid() ||
+      H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
     fail_write("cannot write dataset '" + name + "'");
 }
 

@@ -12,8 +12,7 @@ void keras_detail::fail(KerasProblem problem, const std::string& source,
 
 std::string keras_detail::shape_text(std::span<const std::size_t> shape) {
   std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + (shape.size() == 1 ? ",)" : ")");
 }
 

@@ -178,8 +178,8 @@ LayerWeights KerasFile::weights_of(const std::string& name, const std::string& w
     const auto [end, error] = std::from_chars(member.data(), member.data() + member.size(), number);
     if (error != std::errc() || end != member.data() + member.size())
       fail(KerasProblem::Corrupted, source_,
-           where + ": expected variables named 0, 1, ... in layers/" + vars + ", found '" +
-               member + "'");
+           where + ": expected variables named 0, 1, ... in layers/" + vars + ", found '" + member +
+               "'");
     numbered.emplace_back(number, std::move(member));
   }
   std::ranges::sort(numbered);

@@ -55,7 +55,7 @@ class KerasFile {
   Layout layout_;
   std::optional<Hdf5Reader> reader_;
   std::optional<KerasModel> model_;
-  Hdf5Id weights_root_;                  // Keras 2: /model_weights or /; Keras 3: /layers
+  Hdf5Id weights_root_;                   // Keras 2: /model_weights or /; Keras 3: /layers
   std::vector<std::string> layer_names_;  // Keras 2 only
 };
 

@@ -46,8 +46,8 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
   std::vector<std::string> weighted_names;
   if (!model) {
     weighted_names = file.weighted_layer_names();
-    const auto net_weighted = std::ranges::count_if(
-        net, [](const LayerInfo& layer) { return layer.param_count > 0; });
+    const auto net_weighted =
+        std::ranges::count_if(net, [](const LayerInfo& layer) { return layer.param_count > 0; });
     if (std::size_t(net_weighted) != weighted_names.size()) {
       std::string names;
       for (const std::string& name : weighted_names) names += (names.empty() ? "" : ", ") + name;
@@ -77,11 +77,13 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
 
 // A NaN or infinite weight is refused rather than loaded: batch-1 products skip the terms whose
 // input is zero, so such a weight would not even show in every prediction.
-void check_finite(const KerasFile& file, const std::vector<float>& values, const std::string& what) {
+void check_finite(const KerasFile& file, const std::vector<float>& values,
+                  const std::string& what) {
   const auto bad = std::ranges::find_if(values, [](float v) { return !std::isfinite(v); });
   if (bad != values.end())
     fail(KerasProblem::NonFinite, file.source(),
-         what + ": element " + std::to_string(bad - values.begin()) + " is " + std::to_string(*bad) +
+         what + ": element " + std::to_string(bad - values.begin()) + " is " +
+             std::to_string(*bad) +
              ": a diverged or damaged model (typenet loads finite weights only)");
 }
 
@@ -96,8 +98,8 @@ std::string weight_list(std::span<const KerasWeight> weights) {
 // False) are zero, as Keras computes without them.
 void load_layer(const KerasFile& file, const LayerSource& source, const LayerInfo& layer,
                 std::span<float> staged) {
-  const std::string where =
-      "layer " + std::to_string(source.net_index) + " (" + source.file_name + ")";
+  const std::string where = "layer " + std::to_string(source.net_index) + " (" + source.file_name +
+                            ")";
   const LayerWeights weights = source.file_layer ? file.weights_of(*source.file_layer, where)
                                                  : file.weights_of(source.file_name, where);
   const std::span<const KerasWeight> expected =
@@ -106,16 +108,15 @@ void load_layer(const KerasFile& file, const LayerSource& source, const LayerInf
           : all_weights(layer);
   // A weights-only file does not say whether a layer has its optional arrays (a bias).
   const std::size_t found = weights.paths.size(),
-                    required = source.file_layer
-                                   ? expected.size()
-                                   : std::size_t(std::ranges::count(
-                                         expected, false, &KerasWeight::optional));
+                    required = source.file_layer ? expected.size()
+                                                 : std::size_t(std::ranges::count(
+                                                       expected, false, &KerasWeight::optional));
   if (found < required || found > expected.size())
     fail(KerasProblem::ShapeMismatch, file.source(),
          where + ": expected " +
-             (required == expected.size() ? std::to_string(required)
-                                          : std::to_string(required) + " to " +
-                                                std::to_string(expected.size())) +
+             (required == expected.size()
+                  ? std::to_string(required)
+                  : std::to_string(required) + " to " + std::to_string(expected.size())) +
              " weight array" + (expected.size() == 1 ? "" : "s") + " (" + weight_list(expected) +
              "), file has " + std::to_string(found));
 

@@ -58,7 +58,8 @@ void save_keras_weights_from(std::span<const LayerInfo> layers, std::span<const 
   try {
     io::write_file_atomically(path, bytes);
   } catch (const std::system_error& error) {
-    fail(KerasProblem::CannotOpen, source, std::string("cannot write the file (") + error.what() + ")");
+    fail(KerasProblem::CannotOpen, source,
+         std::string("cannot write the file (") + error.what() + ")");
   }
 }
 

@@ -457,8 +457,8 @@ void FewRows(std::size_t i0, std::size_t n, std::size_t k, const float* a, std::
       if constexpr (kVecs <= kMaxVecs) {
         const std::size_t width = kVecs * hn::Lanes(d);
         for (; j + width <= n; j += width)
-          FewRowsTile<kRows, kVecs>(d, steps, count, a_rows, a_row_step, a_depth_step, b + j,
-                                    ldb, block_beta, c_rows + j, ldc,
+          FewRowsTile<kRows, kVecs>(d, steps, count, a_rows, a_row_step, a_depth_step, b + j, ldb,
+                                    block_beta, c_rows + j, ldc,
                                     block_bias ? block_bias + j : nullptr);
       }
     };
@@ -533,8 +533,7 @@ void RowGroup(bool many_rows, std::size_t i0, std::size_t n, std::size_t k, cons
     FewRows<kRows, kManyRowsVecs>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc,
                                   bias);
   else
-    FewRows<kRows, kBatch1Vecs>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc,
-                                bias);
+    FewRows<kRows, kBatch1Vecs>(i0, n, k, a, a_row_step, a_depth_step, b, ldb, beta, c, ldc, bias);
 }
 
 void GemmFewRows(Trans trans_a, std::size_t m, std::size_t n, std::size_t k, const float* a,
@@ -624,9 +623,8 @@ void Gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
 }
 
 void ConvForward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
-                 std::size_t stride, std::size_t ow, std::size_t first_pixel,
-                 std::size_t end_pixel, const float* kernel, std::size_t filters,
-                 const float* bias, float* out) {
+                 std::size_t stride, std::size_t ow, std::size_t first_pixel, std::size_t end_pixel,
+                 const float* kernel, std::size_t filters, const float* bias, float* out) {
   if (first_pixel >= end_pixel || filters == 0) return;
   GemmBlocked(PatchRows{image, w, c, kw, stride, ow, first_pixel}, Trans::No,
               end_pixel - first_pixel, filters, kh * kw * c, kernel, filters, 0.0f,
@@ -652,12 +650,12 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
   HWY_DYNAMIC_DISPATCH(Gemm)(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
 }
 
-void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,
-                  std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
+                  std::size_t stride, std::size_t ow, std::size_t first_pixel,
                   std::size_t end_pixel, const float* kernel, std::size_t filters,
                   const float* bias, float* out) noexcept {
-  HWY_DYNAMIC_DISPATCH(ConvForward)(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
-                                    kernel, filters, bias, out);
+  HWY_DYNAMIC_DISPATCH(ConvForward)
+  (image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel, filters, bias, out);
 }
 
 const char* simd_target_name() noexcept {

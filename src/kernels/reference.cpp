@@ -7,9 +7,9 @@
 
 namespace typenet::kernels::reference {
 
-void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,
-          const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
-          std::size_t ldc, const float* bias) noexcept {
+void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+          const float* bias) noexcept {
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < n; ++j) {
       double sum = 0;
@@ -25,8 +25,8 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
   }
 }
 
-void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,
-                  std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
+                  std::size_t stride, std::size_t ow, std::size_t first_pixel,
                   std::size_t end_pixel, const float* kernel, std::size_t filters,
                   const float* bias, float* out) noexcept {
   for (std::size_t pixel = first_pixel; pixel < end_pixel; ++pixel) {
@@ -93,10 +93,9 @@ void for_each_patch_element(std::size_t h, std::size_t w, std::size_t c, std::si
 void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
             std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,
             std::size_t oh, std::size_t ow, float* col) noexcept {
-  for_each_patch_element(h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow,
-                         [&](std::size_t ci, bool inside, std::size_t ii) {
-                           col[ci] = inside ? in[ii] : 0.0f;
-                         });
+  for_each_patch_element(
+      h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow,
+      [&](std::size_t ci, bool inside, std::size_t ii) { col[ci] = inside ? in[ii] : 0.0f; });
 }
 
 void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,
@@ -108,9 +107,9 @@ void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, s
                          });
 }
 
-void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,
-                     std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,
-                     float* out, std::uint32_t* argmax) noexcept {
+void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t pool,
+                     std::size_t stride, std::size_t oh, std::size_t ow, float* out,
+                     std::uint32_t* argmax) noexcept {
   (void)h;
   for (std::size_t oy = 0; oy < oh; ++oy)
     for (std::size_t ox = 0; ox < ow; ++ox)

@@ -223,15 +223,15 @@ HWY_INLINE VU Murmur3Mix(DU du, VU h) {
   return hn::Xor(h, hn::ShiftRight<16>(h));
 }
 
-void DropoutForward(const float* x, float* y, std::uint32_t* keep, size_t count,
-                    std::uint64_t seed, std::uint32_t threshold, float scale) {
+void DropoutForward(const float* x, float* y, std::uint32_t* keep, size_t count, std::uint64_t seed,
+                    std::uint32_t threshold, float scale) {
   ForEachVector(count, [&](auto d, size_t i) {
     const hn::RebindToUnsigned<decltype(d)> du;
     const auto index = hn::Add(hn::Set(du, std::uint32_t(i)), hn::Iota(du, 0));
-    const auto weyl = hn::Add(hn::Mul(index, hn::Set(du, 0x9e3779b9u)),
-                              hn::Set(du, std::uint32_t(seed)));
-    const auto bits = Murmur3Mix(
-        du, hn::Xor(Murmur3Mix(du, weyl), hn::Set(du, std::uint32_t(seed >> 32))));
+    const auto weyl =
+        hn::Add(hn::Mul(index, hn::Set(du, 0x9e3779b9u)), hn::Set(du, std::uint32_t(seed)));
+    const auto bits =
+        Murmur3Mix(du, hn::Xor(Murmur3Mix(du, weyl), hn::Set(du, std::uint32_t(seed >> 32))));
     const auto kept = hn::Not(hn::Gt(hn::Set(du, threshold), bits));  // bits >= threshold
     hn::StoreU(hn::IfThenElseZero(kept, hn::Set(du, 1u)), du, keep + i);
     hn::StoreU(hn::IfThenElseZero(hn::RebindMask(d, kept),

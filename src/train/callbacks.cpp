@@ -22,7 +22,8 @@ void Monitor::reset() {
 double Monitor::current(const History& history) const {
   if (!history.has(metric_)) {
     std::string known;
-    for (const auto& [name, values] : history.metrics()) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& [name, values] : history.metrics())
+      known += (known.empty() ? "" : ", ") + name;
     throw std::invalid_argument("typenet: callback monitors \"" + metric_ +
                                 "\", which training does not record (it records: " + known +
                                 "); validation metrics need validation data or a split");
@@ -37,7 +38,8 @@ bool Monitor::improve(double value) {
 }
 
 ModelCheckpoint::ModelCheckpoint(std::filesystem::path path, ModelCheckpointOptions options)
-    : path_(std::move(path)), options_(std::move(options)), monitor_(options_.monitor, options_.mode) {}
+    : path_(std::move(path)), options_(std::move(options)),
+      monitor_(options_.monitor, options_.mode) {}
 
 void ModelCheckpoint::on_train_begin(TrainingControl&) {
   monitor_.reset();
@@ -58,8 +60,7 @@ void ModelCheckpoint::on_epoch_end(std::size_t epoch, const History& history,
 }
 
 EarlyStopping::EarlyStopping(EarlyStoppingOptions options)
-    : options_(std::move(options)),
-      monitor_(options_.monitor, options_.mode, options_.min_delta) {}
+    : options_(std::move(options)), monitor_(options_.monitor, options_.mode, options_.min_delta) {}
 
 void EarlyStopping::on_train_begin(TrainingControl&) {
   monitor_.reset();

@@ -109,8 +109,8 @@ History History::from_csv(const std::string& text, const std::string& source) {
         if (used != cell.size()) throw std::invalid_argument(cell);
         history.record(name, value);
       } catch (const std::exception&) {
-        throw std::runtime_error("typenet: " + source + ": line " + std::to_string(row) +
-                                 ": \"" + cell + "\" is not a number (column " + name + ")");
+        throw std::runtime_error("typenet: " + source + ": line " + std::to_string(row) + ": \"" +
+                                 cell + "\" is not a number (column " + name + ")");
       }
     }
   }

@@ -61,11 +61,10 @@ void Progress::epoch_end(const History& history) {
   if (verbose_ == 0) return;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start_).count();
-  std::string line = verbose_ == 1 && terminal_ ? "\r" + std::to_string(steps_) + "/" +
-                                                      std::to_string(steps_) + " [" +
-                                                      std::string(30, '=') + "]"
-                                                : std::to_string(steps_) + "/" +
-                                                      std::to_string(steps_);
+  std::string line = verbose_ == 1 && terminal_
+                         ? "\r" + std::to_string(steps_) + "/" + std::to_string(steps_) + " [" +
+                               std::string(30, '=') + "]"
+                         : std::to_string(steps_) + "/" + std::to_string(steps_);
   line += " - " + duration(elapsed) + format(" - %.0fms/step", elapsed * 1000 / double(steps_));
   for (const auto& [name, values] : history.metrics())
     line += " - " + name + ": " + format("%.4f", values.back());

@@ -63,8 +63,7 @@ struct ColormapStop {
 
 std::vector<ColormapStop> colormap_stops(Colormap map) {
   switch (map) {
-    case Colormap::gray:
-      return {{0, {0, 0, 0}}, {1, {255, 255, 255}}};
+    case Colormap::gray: return {{0, {0, 0, 0}}, {1, {255, 255, 255}}};
     case Colormap::viridis:  // matplotlib's default image colour map
       return {{0, {68, 1, 84}},
               {0.25, {59, 82, 139}},

@@ -63,12 +63,9 @@ bool read_pixels(jpeg_decompress_struct* info, JpegErrorManager* errors, std::ui
 
 const char* color_space_name(J_COLOR_SPACE space) {
   switch (space) {
-    case JCS_CMYK:
-      return "CMYK";
-    case JCS_YCCK:
-      return "YCCK";
-    default:
-      return "an unknown colour space";
+    case JCS_CMYK: return "CMYK";
+    case JCS_YCCK: return "YCCK";
+    default: return "an unknown colour space";
   }
 }
 

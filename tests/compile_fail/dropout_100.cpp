@@ -2,4 +2,5 @@
 // expect: Dropout<100>
 #include <typenet/typenet.hpp>
 using namespace typenet;
-using Bad = Net<Input<8>, Dropout<100>>; Bad::plan* p;
+using Bad = Net<Input<8>, Dropout<100>>;
+Bad::plan* p;

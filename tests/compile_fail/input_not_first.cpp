@@ -2,4 +2,5 @@
 // expect: Input<10>
 #include <typenet/typenet.hpp>
 using namespace typenet;
-using Bad = Net<Input<8>, Dense<10>, Input<10>>; Bad::plan* p;
+using Bad = Net<Input<8>, Dense<10>, Input<10>>;
+Bad::plan* p;

@@ -9,4 +9,5 @@ struct NoBackward {
     static void backward() noexcept {}
   };
 };
-using Bad = Net<Input<4>, NoBackward, Dense<2>>; Bad::plan* p;
+using Bad = Net<Input<4>, NoBackward, Dense<2>>;
+Bad::plan* p;

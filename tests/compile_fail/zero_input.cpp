@@ -2,4 +2,5 @@
 // expect: Input<0, 28, 1>
 #include <typenet/typenet.hpp>
 using namespace typenet;
-using Bad = Net<Input<0, 28, 1>, Flatten, Dense<10>>; Bad::plan* p;
+using Bad = Net<Input<0, 28, 1>, Flatten, Dense<10>>;
+Bad::plan* p;

@@ -15,7 +15,7 @@
 namespace {
 std::atomic<std::size_t> allocations{0};
 std::atomic<std::size_t> allocated_bytes{0};  // requested, frees not subtracted
-}
+}  // namespace
 
 void* operator new(std::size_t size) {
   ++allocations;
@@ -49,8 +49,7 @@ using Cnn = Net<Input<28, 28, 1>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2
 
 TEST_CASE("predict allocates nothing") {
   auto net = std::make_unique<Cnn>(1);
-  std::vector<float> image(Cnn::input_size, 0.25f), batch(3 * Cnn::input_size, 0.5f),
-      outputs(30);
+  std::vector<float> image(Cnn::input_size, 0.25f), batch(3 * Cnn::input_size, 0.5f), outputs(30);
   net->predict(image);  // warm-up: thread-local packing buffers, lazy dispatch
   const std::size_t before = allocations;
   for (int i = 0; i < 5; ++i) {
@@ -75,8 +74,8 @@ TEST_CASE("predict with a team of threads allocates nothing") {
 using WideMlp = Net<Input<256>, Dense<256, Relu>, Dropout<10>, Dense<10, Softmax>>;
 static_assert(WideMlp::trains_in_team && !Cnn::trains_in_team);
 
-TEST_CASE_TEMPLATE("a training step (forward, backward, reduction, Adam) allocates nothing",
-                   NetT, Cnn, WideMlp) {
+TEST_CASE_TEMPLATE("a training step (forward, backward, reduction, Adam) allocates nothing", NetT,
+                   Cnn, WideMlp) {
   auto net = std::make_unique<NetT>(1);
   std::vector<float> x(64 * NetT::input_size);
   std::vector<std::uint8_t> y(64);

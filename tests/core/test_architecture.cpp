@@ -59,24 +59,23 @@ using Conv64Net = Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, Ma
 
 TEST_CASE("the seed CNN's summary is Keras' table") {
   const std::string summary = SeedCnn::summary_string();
-  const char* expected =
-      "Model: \"sequential\"\n"
-      "_________________________________________________________________\n"
-      " Layer (type)                Output Shape              Param #\n"
-      "=================================================================\n"
-      " conv2d (Conv2D)             (None, 26, 26, 32)        320\n\n"
-      " conv2d_1 (Conv2D)           (None, 24, 24, 64)        18,496\n\n"
-      " max_pooling2d (MaxPooling2D) (None, 12, 12, 64)        0\n\n"
-      " dropout (Dropout)           (None, 12, 12, 64)        0\n\n"
-      " flatten (Flatten)           (None, 9216)              0\n\n"
-      " dense (Dense)               (None, 128)               1,179,776\n\n"
-      " dropout_1 (Dropout)         (None, 128)               0\n\n"
-      " dense_1 (Dense)             (None, 10)                1,290\n"
-      "=================================================================\n"
-      "Total params: 1,199,882\n"
-      "Trainable params: 1,199,882\n"
-      "Non-trainable params: 0\n"
-      "_________________________________________________________________\n";
+  const char* expected = "Model: \"sequential\"\n"
+                         "_________________________________________________________________\n"
+                         " Layer (type)                Output Shape              Param #\n"
+                         "=================================================================\n"
+                         " conv2d (Conv2D)             (None, 26, 26, 32)        320\n\n"
+                         " conv2d_1 (Conv2D)           (None, 24, 24, 64)        18,496\n\n"
+                         " max_pooling2d (MaxPooling2D) (None, 12, 12, 64)        0\n\n"
+                         " dropout (Dropout)           (None, 12, 12, 64)        0\n\n"
+                         " flatten (Flatten)           (None, 9216)              0\n\n"
+                         " dense (Dense)               (None, 128)               1,179,776\n\n"
+                         " dropout_1 (Dropout)         (None, 128)               0\n\n"
+                         " dense_1 (Dense)             (None, 10)                1,290\n"
+                         "=================================================================\n"
+                         "Total params: 1,199,882\n"
+                         "Trainable params: 1,199,882\n"
+                         "Non-trainable params: 0\n"
+                         "_________________________________________________________________\n";
   CHECK(summary == expected);
 }
 
@@ -91,8 +90,9 @@ TEST_CASE("summaries of the tutorial networks") {
   using MaxGap = Conv64Net<MaxPool<2>>;
   static_assert(Gap::param_count == 640 + 36'928 + 73'856 + 147'584 && Gap::param_count == 259'008);
   // The three heads of the Conv64-Conv64-MaxPool-Conv128-Conv128 tutorial.
-  using GapHead = Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>,
-                      Conv<128, 3, Relu>, Conv<128, 3, Relu>, GlobalAvgPool, Dropout<50>, Dense<10>>;
+  using GapHead =
+      Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>, Conv<128, 3, Relu>,
+          Conv<128, 3, Relu>, GlobalAvgPool, Dropout<50>, Dense<10>>;
   using MaxPoolGapHead =
       Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>, Conv<128, 3, Relu>,
           Conv<128, 3, Relu>, MaxPool<2>, GlobalAvgPool, Dropout<50>, Dense<10>>;

@@ -83,7 +83,8 @@ TEST_CASE("a layer defined in a test file: saved, loaded, and refused by another
   auto loaded = std::make_unique<Scaled>(6);
   load(*loaded, path);
   CHECK(std::ranges::equal(net->parameters(), loaded->parameters()));
-  auto other = std::make_unique<Net<Input<6, 5, 2>, Conv<3, 3, Tanh>, Scale<3>, Flatten, Dense<4>>>();
+  auto other =
+      std::make_unique<Net<Input<6, 5, 2>, Conv<3, 3, Tanh>, Scale<3>, Flatten, Dense<4>>>();
   CHECK_THROWS_WITH_AS(load(*other, path), doctest::Contains("Scale(3) 4x3x3->4x3x3"),
                        ModelFileError);
   std::filesystem::remove(path);

@@ -39,9 +39,10 @@ TEST_CASE("layer_output exposes feature maps of the last prediction") {
 TEST_CASE("a wrong input size is an error, not undefined behaviour") {
   auto net = std::make_unique<SmallCnn>(3);
   std::vector<float> wrong(143);
-  CHECK_THROWS_WITH_AS(net->predict(wrong),
-                       "typenet: predict expects a multiple of 144 floats (12x12x1 per image), got 143",
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      net->predict(wrong),
+      "typenet: predict expects a multiple of 144 floats (12x12x1 per image), got 143",
+      std::invalid_argument);
   std::vector<float> two(288), small_out(10);
   CHECK_THROWS_AS(net->predict(two, small_out), std::invalid_argument);
 }
@@ -73,8 +74,8 @@ TEST_CASE("MaxPool with Same padding pools windows cut by the border, as Keras")
 // Teams: the seed CNN's shape (valid convolutions, Dense split by its inputs), Same padding
 // (framed images split by rows), a Dense with a softmax split across the team, and the MLP
 // (wide Dense layers split by their outputs).
-using TeamCnn = Net<Input<28, 28, 1>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2>,
-                    Dropout<25>, Flatten, Dense<32, Relu>, Dense<10, Softmax>>;
+using TeamCnn = Net<Input<28, 28, 1>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2>, Dropout<25>,
+                    Flatten, Dense<32, Relu>, Dense<10, Softmax>>;
 using TeamSameCnn = Net<Input<28, 28, 1>, Conv<8, 5, Relu, Same>, MaxPool<2>,
                         Conv<12, 5, Relu, Same, Stride<2>>, Flatten, Dense<128, Softmax>>;
 using TeamMlp = Net<Input<784>, Dense<512>, Relu, Dense<512>, Relu, Dense<10>, Softmax>;
@@ -108,8 +109,8 @@ TEST_CASE("predict with a team of threads gives what predict alone gives") {
   static_assert(TeamCnn::layer<1>::team_split && TeamCnn::layer<5>::team_split &&
                 !TeamCnn::layer<6>::team_split);
   static_assert(TeamSameCnn::layer<4>::team_split, "the softmax Dense splits");
-  static_assert(!TeamCnn::layer<5>::team_splits_outputs &&
-                TeamMlp::layer<0>::team_splits_outputs && TeamMlp::layer<2>::team_splits_outputs);
+  static_assert(!TeamCnn::layer<5>::team_splits_outputs && TeamMlp::layer<0>::team_splits_outputs &&
+                TeamMlp::layer<2>::team_splits_outputs);
   check_team_predict<TeamCnn>();
   check_team_predict<TeamSameCnn>();
   check_team_predict<TeamMlp>();

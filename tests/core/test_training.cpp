@@ -44,8 +44,7 @@ TEST_CASE("RMSprop and SGD (momentum, Nesterov) as Keras") {
   CHECK(q == doctest::Approx(1.0 - 0.05 - 0.095));
   float r = 1.0f, rv = 0.0f;
   float* nv[1] = {&rv};
-  SGD{.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true}.update(&r, &g, nv, &r, nv, 1,
-                                                                     1);
+  SGD{.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true}.update(&r, &g, nv, &r, nv, 1, 1);
   CHECK(r == doctest::Approx(1.0 + 0.9 * -0.05 - 0.05));
 }
 
@@ -74,8 +73,8 @@ TEST_CASE("Dropout's training masks are uncorrelated across units and images") {
     return cov / std::sqrt((saa / n - sa / n * sa / n) * (sbb / n - sb / n * sb / n));
   };
   // 3.7 million pairs: one standard error of r is 5e-4; the bound is 6 of them.
-  for (const std::size_t lag : {std::size_t{1}, std::size_t{2}, std::size_t{64},
-                                std::size_t{12 * 64}, units}) {
+  for (const std::size_t lag :
+       {std::size_t{1}, std::size_t{2}, std::size_t{64}, std::size_t{12 * 64}, units}) {
     INFO("lag " << lag);
     CHECK(std::abs(correlation(lag)) < 3e-3);
   }
@@ -142,10 +141,11 @@ TEST_CASE("fit learns, evaluate and predict agree") {
   auto model = compile(*net, Adam{.learning_rate = 0.01f}, SparseCategoricalCrossentropy{},
                        {.threads = 2, .seed = 5});
   std::ostringstream log;
-  const History history = model.fit({train.x, train.y},
-                                    {.batch_size = 32, .epochs = 5, .verbose = 2,
-                                     .validation_data = {test.x, test.y},
-                                     .out = &log});
+  const History history = model.fit({train.x, train.y}, {.batch_size = 32,
+                                                         .epochs = 5,
+                                                         .verbose = 2,
+                                                         .validation_data = {test.x, test.y},
+                                                         .out = &log});
   CHECK(history.epochs() == 5);
   CHECK(history["loss"].back() < history["loss"].front());
   CHECK(history["val_accuracy"].back() > 0.9);
@@ -191,20 +191,20 @@ TEST_CASE("one-hot targets, logits and a validation split") {
   auto net = std::make_unique<LogitMlp>(4);
   auto model = compile(*net, RMSprop{.learning_rate = 0.01f},
                        CategoricalCrossentropy{.from_logits = true}, {.threads = 1});
-  const History history = model.fit({train.x, one_hot},
-                                    {.batch_size = 50, .epochs = 4, .verbose = 0,
-                                     .validation_split = 0.2});
+  const History history = model.fit(
+      {train.x, one_hot}, {.batch_size = 50, .epochs = 4, .verbose = 0, .validation_split = 0.2});
   CHECK(history["val_accuracy"].back() > 0.9);
   // The last 20% is held out, as Keras' validation_split.
-  const Evaluation held_out = model.evaluate(
-      {std::span(train.x).subspan(1200 * 6), std::span(one_hot).subspan(1200 * 3)});
+  const Evaluation held_out =
+      model.evaluate({std::span(train.x).subspan(1200 * 6), std::span(one_hot).subspan(1200 * 3)});
   CHECK(held_out.accuracy == doctest::Approx(history["val_accuracy"].back()));
 }
 
 TEST_CASE("mistakes are errors, not wrong numbers") {
   auto softmax_net = std::make_unique<Mlp>(1);
-  CHECK_THROWS_WITH_AS(compile(*softmax_net, Adam{}, SparseCategoricalCrossentropy{.from_logits = true}),
-                       doctest::Contains("ends in Softmax"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      compile(*softmax_net, Adam{}, SparseCategoricalCrossentropy{.from_logits = true}),
+      doctest::Contains("ends in Softmax"), std::invalid_argument);
   auto model = compile(*softmax_net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 1});
   std::vector<float> x(12, 0.0f);
   std::vector<std::uint8_t> bad_label{0, 7};
@@ -254,7 +254,8 @@ TEST_CASE("same seed and thread count: bit-identical weights") {
   const Blobs train = make_blobs(600, 4);
   auto run = [&](std::size_t threads) {
     auto net = std::make_unique<Mlp>(11);
-    auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = threads, .seed = 3});
+    auto model =
+        compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = threads, .seed = 3});
     model.fit({train.x, train.y}, {.batch_size = 64, .epochs = 2, .verbose = 0});
     return std::vector<float>(net->parameters().begin(), net->parameters().end());
   };
@@ -302,15 +303,18 @@ TEST_CASE("EarlyStopping stops and restores; ModelCheckpoint keeps the best") {
   const Blobs train = make_blobs(400, 5), val = make_blobs(200, 6);
   auto net = std::make_unique<Mlp>(2);
   // A learning rate of zero: val_loss never improves after the first epoch.
-  auto model = compile(*net, SGD{.learning_rate = 0.0f}, SparseCategoricalCrossentropy{}, {.threads = 1});
+  auto model =
+      compile(*net, SGD{.learning_rate = 0.0f}, SparseCategoricalCrossentropy{}, {.threads = 1});
   EarlyStopping stopping({.monitor = "val_loss", .patience = 2, .restore_best_weights = true});
   const auto dir = std::filesystem::temp_directory_path() / "typenet_test_checkpoint";
   std::filesystem::create_directories(dir);
-  ModelCheckpoint checkpoint(dir / "best.tnet", {.monitor = "val_accuracy", .save_best_only = true});
-  const History history = model.fit(
-      {train.x, train.y}, {.batch_size = 40, .epochs = 10, .verbose = 0,
-                           .validation_data = {val.x, val.y},
-                           .callbacks = {&stopping, &checkpoint}});
+  ModelCheckpoint checkpoint(dir / "best.tnet",
+                             {.monitor = "val_accuracy", .save_best_only = true});
+  const History history = model.fit({train.x, train.y}, {.batch_size = 40,
+                                                         .epochs = 10,
+                                                         .verbose = 0,
+                                                         .validation_data = {val.x, val.y},
+                                                         .callbacks = {&stopping, &checkpoint}});
   CHECK(history.epochs() == 3);  // epoch 1 sets the best, 2 and 3 do not improve: stop
   CHECK(stopping.stopped_epoch() == 2);
   CHECK(stopping.best_epoch() == 0);

@@ -229,8 +229,8 @@ TEST_CASE("read_idx reads plain and gzip'd files, detecting gzip by its magic by
   two_members.insert(two_members.end(), second.begin(), second.end());
   write_file(dir / "two-members.gz", two_members);
 
-  for (const char* name : {"plain.idx", "gzip-without-extension.idx", "plain-named.gz",
-                           "two-members.gz"}) {
+  for (const char* name :
+       {"plain.idx", "gzip-without-extension.idx", "plain-named.gz", "two-members.gz"}) {
     CAPTURE(name);
     const IdxArray images = read_idx_images(dir / name);
     CHECK(images.shape == std::vector<std::size_t>{2, 3, 4});
@@ -283,14 +283,14 @@ TEST_CASE("read_idx rejects bad files with messages naming the file, expected an
                    {path_text("empty"), "truncated IDX header", "expected 4 bytes", "found 0"});
   }
   SUBCASE("header cut inside the dimension sizes") {
-    check_mentions(error_for("short-header", Bytes(good.begin(), good.begin() + 9)),
-                   {path_text("short-header"), "truncated IDX header", "expected 12 bytes",
-                    "found 5"});
+    check_mentions(
+        error_for("short-header", Bytes(good.begin(), good.begin() + 9)),
+        {path_text("short-header"), "truncated IDX header", "expected 12 bytes", "found 5"});
   }
   SUBCASE("truncated data, plain and gzip'd") {
     const Bytes cut(good.begin(), good.end() - 5);
-    for (const auto& [name, bytes] : {std::pair{std::string("cut"), cut},
-                                      std::pair{std::string("cut.gz"), gzip_bytes(cut)}}) {
+    for (const auto& [name, bytes] :
+         {std::pair{std::string("cut"), cut}, std::pair{std::string("cut.gz"), gzip_bytes(cut)}}) {
       check_mentions(error_for(name, bytes),
                      {path_text(name), "truncated IDX file", "expected 24 bytes", "found 19"});
     }
@@ -313,9 +313,9 @@ TEST_CASE("read_idx rejects bad files with messages naming the file, expected an
                    {"not an IDX file", "found 0x68656C6C", "after gzip decompression"});
   }
   SUBCASE("labels where images are expected") {
-    check_mentions(error_for("labels", idx_bytes(0x00000801, {3}, {1, 2, 3})),
-                   {path_text("labels"), "wrong IDX rank", "0x00000803", "found 0x00000801",
-                    "1 dimensions"});
+    check_mentions(
+        error_for("labels", idx_bytes(0x00000801, {3}, {1, 2, 3})),
+        {path_text("labels"), "wrong IDX rank", "0x00000803", "found 0x00000801", "1 dimensions"});
   }
   SUBCASE("wrong element type byte") {
     check_mentions(error_for("floats", idx_bytes(0x00000D03, {1, 1, 1}, {0, 0, 0, 0})),
@@ -327,9 +327,9 @@ TEST_CASE("read_idx rejects bad files with messages naming the file, expected an
                    {path_text("huge"), "too large", "at most 2147483648 values",
                     "4294967295 x 4294967295 x 28"});
     // A plausible size with no data behind it: found out while reading, not by allocating it.
-    check_mentions(error_for("lying", idx_bytes(0x00000803, {60000, 28, 28}, iota_bytes(10))),
-                   {path_text("lying"), "truncated IDX file", "expected 47040000 bytes",
-                    "found 10"});
+    check_mentions(
+        error_for("lying", idx_bytes(0x00000803, {60000, 28, 28}, iota_bytes(10))),
+        {path_text("lying"), "truncated IDX file", "expected 47040000 bytes", "found 10"});
   }
   SUBCASE("zero dimension and too many dimensions") {
     check_mentions(error_for("zero", idx_bytes(0x00000803, {5, 0, 28}, {})),
@@ -341,8 +341,8 @@ TEST_CASE("read_idx rejects bad files with messages naming the file, expected an
   SUBCASE("corrupt and truncated gzip streams") {
     Bytes corrupt = gzip_bytes(good);
     for (std::size_t i = 10; i < corrupt.size() - 8; ++i) corrupt[i] ^= 0x5A;
-    check_mentions(error_for("corrupt.gz", corrupt), {path_text("corrupt.gz"),
-                                                      "corrupt gzip data"});
+    check_mentions(error_for("corrupt.gz", corrupt),
+                   {path_text("corrupt.gz"), "corrupt gzip data"});
     Bytes bad_crc = gzip_bytes(good);
     bad_crc[bad_crc.size() - 6] ^= 0xFF;  // inside the CRC-32 of the trailer
     check_mentions(error_for("crc.gz", bad_crc),
@@ -358,8 +358,8 @@ TEST_CASE("read_idx rejects bad files with messages naming the file, expected an
 
 TEST_CASE("load_idx_dataset pairs images with labels, normalised as Keras' x / 255") {
   TempDir dir;
-  write_file(dir / "images", idx_bytes(0x00000803, {3, 2, 2}, {0, 1, 128, 255, 2, 3, 4, 5,
-                                                               6, 7, 8, 9}));
+  write_file(dir / "images",
+             idx_bytes(0x00000803, {3, 2, 2}, {0, 1, 128, 255, 2, 3, 4, 5, 6, 7, 8, 9}));
   write_file(dir / "labels.gz", gzip_bytes(idx_bytes(0x00000801, {3}, {9, 0, 4})));
   const Dataset data = load_idx_dataset(dir / "images", dir / "labels.gz");
   CHECK(data.count == 3);
@@ -392,8 +392,8 @@ TEST_CASE("load_mnist finds its files, says what is missing and where it looked"
   SUBCASE("nothing anywhere") {
     check_mentions(error_of([] { load_mnist(); }),
                    {"MNIST files not found", (dir / "no-such-folder").string(), "$TYPENET_DATA",
-                    (cache_home / "typenet" / "mnist").string(), "per-user cache",
-                    "no such folder", "scripts/fetch_mnist", "TYPENET_DATA"});
+                    (cache_home / "typenet" / "mnist").string(), "per-user cache", "no such folder",
+                    "scripts/fetch_mnist", "TYPENET_DATA"});
     CHECK(mnist_cache_dir() == cache_home / "typenet" / "mnist");
   }
   SUBCASE("a folder with some files lists those it lacks") {
@@ -471,10 +471,10 @@ TEST_CASE("real MNIST: counts, first labels, pixel range, class counts, MD5 veri
     if (!fs::exists(source)) source.replace_extension();
     fs::create_symlink(fs::absolute(source), swapped / (std::string(kMnistFiles[i]) + ".gz"));
   }
-  check_mentions(error_of([&] { load_mnist({.directory = swapped.path()}); }),
-                 {(swapped / "train-images-idx3-ubyte.gz").string(), "MD5 mismatch",
-                  "expected 6bbc9ace898e44ae57da46a324031adb",
-                  "found 2646ac647ad5339dbf082846283269ea"});
+  check_mentions(
+      error_of([&] { load_mnist({.directory = swapped.path()}); }),
+      {(swapped / "train-images-idx3-ubyte.gz").string(), "MD5 mismatch",
+       "expected 6bbc9ace898e44ae57da46a324031adb", "found 2646ac647ad5339dbf082846283269ea"});
 }
 
 TEST_CASE("real Fashion-MNIST from Debian's dataset-fashion-mnist") {
@@ -501,8 +501,7 @@ TEST_CASE("real Fashion-MNIST from Debian's dataset-fashion-mnist") {
 
 TEST_CASE("to_categorical and label_counts") {
   const Bytes labels = {2, 0, 1, 2};
-  CHECK(to_categorical(labels, 3) ==
-        std::vector<float>{0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1});
+  CHECK(to_categorical(labels, 3) == std::vector<float>{0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1});
   CHECK(to_categorical(labels, 4).size() == 16);
   CHECK(label_counts(labels, 3) == std::vector<std::size_t>{1, 1, 2});
   CHECK(label_counts(labels, 5) == std::vector<std::size_t>{1, 1, 2, 0, 0});
@@ -510,8 +509,7 @@ TEST_CASE("to_categorical and label_counts") {
 
   check_mentions(error_of([&] { to_categorical(labels, 2); }),
                  {"to_categorical", "index 0", "below num_classes = 2", "found 2"});
-  check_mentions(error_of([&] { label_counts(labels, 0); }),
-                 {"label_counts", "1..256", "found 0"});
+  check_mentions(error_of([&] { label_counts(labels, 0); }), {"label_counts", "1..256", "found 0"});
   CHECK_THROWS_AS(to_categorical(labels, std::size_t(-1)), DataError);
 }
 
@@ -599,9 +597,10 @@ TEST_CASE("scripts/fetch_mnist: fails cleanly without a mirror, verifies what it
   SUBCASE("no mirror reachable: a clear message, exit status 1, quickly") {
     const auto start = std::chrono::steady_clock::now();
     // A refused port and a name that can not resolve (.invalid is reserved for that).
-    const auto [status, output] =
-        run_command("'" + script + "' --timeout 5 --mirror http://127.0.0.1:9/ "
-                    "--mirror http://mirror.invalid/mnist/ '" + (dir / "out").string() + "'");
+    const auto [status, output] = run_command("'" + script +
+                                              "' --timeout 5 --mirror http://127.0.0.1:9/ "
+                                              "--mirror http://mirror.invalid/mnist/ '" +
+                                              (dir / "out").string() + "'");
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     CHECK(status == 1);
@@ -631,13 +630,12 @@ TEST_CASE("scripts/fetch_mnist: fails cleanly without a mirror, verifies what it
       MESSAGE("skipped: TYPENET_DATA (the real MNIST files, used as a local mirror) is not set");
       return;
     }
-    const auto result =
-        run_command("'" + script + "' --mirror 'file://" + fs::absolute(*shared).string() +
-                    "/' '" + (dir / "out").string() + "'");
+    const auto result = run_command("'" + script + "' --mirror 'file://" +
+                                    fs::absolute(*shared).string() + "/' '" +
+                                    (dir / "out").string() + "'");
     INFO(result.second);
     REQUIRE(result.first == 0);
-    check_mentions(result.second,
-                   {"MNIST is ready", "27ae3e4e09519cfbb04c329615203637 verified"});
+    check_mentions(result.second, {"MNIST is ready", "27ae3e4e09519cfbb04c329615203637 verified"});
     const MnistData mnist = load_mnist({.directory = dir / "out", .normalize = false});
     CHECK(mnist.train.count == 60000);
     CHECK(std::equal(mnist.test.images.begin(), mnist.test.images.end(),

@@ -35,8 +35,8 @@ constexpr typenet::LayerInfo input_layer(std::size_t n) {
   return layer;
 }
 
-constexpr typenet::LayerInfo dense_layer(std::size_t in, std::size_t units, typenet::ActivationKind activation,
-                                         std::size_t offset) {
+constexpr typenet::LayerInfo dense_layer(std::size_t in, std::size_t units,
+                                         typenet::ActivationKind activation, std::size_t offset) {
   typenet::LayerInfo layer;
   layer.type = "Dense";
   layer.arguments << "(" << units << "," << typenet::to_string(activation) << ")";
@@ -53,7 +53,8 @@ struct FakeMlp {
   static constexpr std::array<typenet::LayerInfo, 3> layer_infos = {
       input_layer(20), dense_layer(20, Hidden, typenet::ActivationKind::Relu, 0),
       dense_layer(Hidden, 3, typenet::ActivationKind::Softmax, 20 * Hidden + Hidden)};
-  static constexpr std::size_t parameter_count = layer_infos[1].param_count + layer_infos[2].param_count;
+  static constexpr std::size_t parameter_count = layer_infos[1].param_count +
+                                                 layer_infos[2].param_count;
 
   std::vector<float> block = std::vector<float>(parameter_count);
   std::span<float> parameters() { return block; }
@@ -65,7 +66,8 @@ static_assert(!typenet::NetLike<std::vector<float>>);
 
 // The same first two layers as Mlp, without the output layer.
 struct TruncatedMlp {
-  static constexpr std::array<typenet::LayerInfo, 2> layer_infos = {Mlp::layer_infos[0], Mlp::layer_infos[1]};
+  static constexpr std::array<typenet::LayerInfo, 2> layer_infos = {Mlp::layer_infos[0],
+                                                                    Mlp::layer_infos[1]};
   std::vector<float> block = std::vector<float>(layer_infos[1].param_count);
   std::span<float> parameters() { return block; }
   std::span<const float> parameters() const { return block; }
@@ -83,7 +85,8 @@ void fill(std::span<float> values, std::uint32_t seed) {
     value = static_cast<float>(static_cast<std::int32_t>(state)) * 1e-9f;
   }
   const std::array<float, 4> special = {-0.0f, std::numeric_limits<float>::denorm_min(),
-                                        -std::numeric_limits<float>::max(), std::numeric_limits<float>::max()};
+                                        -std::numeric_limits<float>::max(),
+                                        std::numeric_limits<float>::max()};
   for (std::size_t i = 0; i < special.size() && i < values.size(); ++i) values[i] = special[i];
 }
 
@@ -107,7 +110,8 @@ struct TempDir {
   // Everything in the directory, to check that no temporary file is left behind.
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename().string());
+    for (const auto& entry : fs::directory_iterator(path))
+      names.push_back(entry.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -132,7 +136,8 @@ pid_t dead_pid() {
 // Recomputes the trailing CRC-32 so that a deliberately malformed body gets past the checksum.
 void reseal(std::vector<std::byte>& bytes) {
   const std::size_t body = bytes.size() - 4;
-  const auto crc = static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data()), body));
+  const auto crc =
+      static_cast<std::uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data()), body));
   for (int i = 0; i < 4; ++i) bytes[body + i] = std::byte(crc >> (8 * i));
 }
 
@@ -178,7 +183,7 @@ typenet::io::ModelFile sample_file() {
   file.sections.push_back({"text", std::string("{\"loss\": [0.5]} caf\xc3\xa9 \xe2\x9c\x93")});
   file.sections.push_back({"empty", std::vector<float>{}});
   file.sections.push_back({"non-finite", std::vector<float>{std::numeric_limits<float>::infinity(),
-                                                           std::bit_cast<float>(0x7fc12345u)}});
+                                                            std::bit_cast<float>(0x7fc12345u)}});
   return file;
 }
 
@@ -228,7 +233,8 @@ TEST_CASE("save/load round trip of parameters is bit-exact") {
 
   const auto file = typenet::io::read_model_file(dir / "mlp.tnet");
   CHECK(file.kind == typenet::io::FileKind::Parameters);
-  CHECK(file.architecture == std::vector<std::string>{"Input 20->20", "Dense(8,relu) 20->8", "Dense(3,softmax) 8->3"});
+  CHECK(file.architecture ==
+        std::vector<std::string>{"Input 20->20", "Dense(8,relu) 20->8", "Dense(3,softmax) 8->3"});
 
   Mlp inconsistent;  // a parameter block that does not fit the layers could never be loaded
   inconsistent.block.pop_back();
@@ -341,18 +347,21 @@ TEST_CASE("bad files are rejected with distinct messages that name the file") {
     TruncatedMlp shorter;
     const ModelFileError error = load_error(path, [&] { typenet::load(shorter, path); });
     CHECK(error.problem() == ModelFileProblem::ArchitectureMismatch);
-    CHECK(contains(error,
-                   "layer 2 expected no layer, found 'Dense(3,softmax) 8->3' (the net has 2 layers, the file 3)"));
+    CHECK(contains(error, "layer 2 expected no layer, found 'Dense(3,softmax) 8->3' (the net has 2 "
+                          "layers, the file 3)"));
   }
   SUBCASE("a checkpoint is not a parameters file") {
     typenet::save_checkpoint(path, net, CheckpointExtras{.optimizer = "sgd"});
     const ModelFileError error = load_error(path, load);
     CHECK(error.problem() == ModelFileProblem::WrongKind);
-    CHECK(contains(error, "expected a parameters file, found a training checkpoint (load it with load_checkpoint)"));
+    CHECK(contains(
+        error,
+        "expected a parameters file, found a training checkpoint (load it with load_checkpoint)"));
   }
   SUBCASE("a parameters file is not a checkpoint") {
     CheckpointExtras extras{.optimizer = "sgd"};
-    const ModelFileError error = load_error(path, [&] { typenet::load_checkpoint(path, target, extras); });
+    const ModelFileError error =
+        load_error(path, [&] { typenet::load_checkpoint(path, target, extras); });
     CHECK(error.problem() == ModelFileProblem::WrongKind);
     CHECK(contains(error, "expected a training checkpoint, found a parameters file"));
   }
@@ -366,7 +375,8 @@ TEST_CASE("bad files are rejected with distinct messages that name the file") {
   }
   SUBCASE("a non-finite parameter is damage, named with its index") {
     typenet::io::ModelFile file = typenet::io::read_model_file(path);
-    std::get<std::vector<float>>(file.sections[0].value)[7] = std::numeric_limits<float>::infinity();
+    std::get<std::vector<float>>(file.sections[0].value)[7] =
+        std::numeric_limits<float>::infinity();
     typenet::io::write_model_file(path, file);
     const ModelFileError error = load_error(path, load);
     CHECK(error.problem() == ModelFileProblem::NonFinite);
@@ -376,9 +386,10 @@ TEST_CASE("bad files are rejected with distinct messages that name the file") {
     Mlp broken;
     fill(broken.block, 5);
     broken.block[4] = std::numeric_limits<float>::quiet_NaN();
-    CHECK_THROWS_WITH_AS(typenet::save(broken, dir / "broken.tnet"),
-                         "saving a model: parameter 4 is nan; a model file holds finite values only",
-                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(
+        typenet::save(broken, dir / "broken.tnet"),
+        "saving a model: parameter 4 is nan; a model file holds finite values only",
+        std::invalid_argument);
     CHECK_FALSE(fs::exists(dir / "broken.tnet"));
   }
   SUBCASE("a missing parameter section") {
@@ -394,7 +405,8 @@ TEST_CASE("a checkpoint must match the trainer's optimizer") {
   const fs::path path = dir / "run.ckpt";
   Mlp net;
   std::vector<float> m(Mlp::parameter_count), v(Mlp::parameter_count);
-  typenet::save_checkpoint(path, net, CheckpointExtras{.optimizer = "adam", .slots = {{"m", m}, {"v", v}}, .step = 10});
+  typenet::save_checkpoint(
+      path, net, CheckpointExtras{.optimizer = "adam", .slots = {{"m", m}, {"v", v}}, .step = 10});
 
   std::vector<float> velocity(Mlp::parameter_count), short_v(Mlp::parameter_count - 1);
   CheckpointExtras sgd{.optimizer = "sgd", .slots = {{"velocity", velocity}}};
@@ -422,15 +434,20 @@ TEST_CASE("a failed load leaves the net and the extras untouched") {
   Mlp saved;
   fill(saved.block, 6);
   std::vector<float> m(Mlp::parameter_count, 1.0f), v(Mlp::parameter_count, 2.0f);
-  typenet::save_checkpoint(path, saved,
-                           {.optimizer = "adam", .slots = {{"m", m}, {"v", v}}, .step = 77, .epoch = 3, .text = "h"});
+  typenet::save_checkpoint(
+      path, saved,
+      {.optimizer = "adam", .slots = {{"m", m}, {"v", v}}, .step = 77, .epoch = 3, .text = "h"});
 
   Mlp target;
   fill(target.block, 9);
   const std::vector<float> target_before = target.block;
-  std::vector<float> target_m(m.size(), -1.0f), target_v(v.size() + 1, -2.0f);  // v has the wrong size
-  CheckpointExtras extras{
-      .optimizer = "adam", .slots = {{"m", target_m}, {"v", target_v}}, .step = 1, .epoch = 2, .text = "before"};
+  std::vector<float> target_m(m.size(), -1.0f),
+      target_v(v.size() + 1, -2.0f);  // v has the wrong size
+  CheckpointExtras extras{.optimizer = "adam",
+                          .slots = {{"m", target_m}, {"v", target_v}},
+                          .step = 1,
+                          .epoch = 2,
+                          .text = "before"};
   CHECK_THROWS_AS(typenet::load_checkpoint(path, target, extras), ModelFileError);
   CHECK(same_bits(target.block, target_before));
   CHECK(std::all_of(target_m.begin(), target_m.end(), [](float x) { return x == -1.0f; }));
@@ -446,7 +463,8 @@ TEST_CASE("a failed load leaves the net and the extras untouched") {
   typenet::io::write_model_file(path, file);
   std::vector<float> right_v(v.size(), -2.0f);
   extras.slots[1].values = right_v;
-  const ModelFileError error = load_error(path, [&] { typenet::load_checkpoint(path, target, extras); });
+  const ModelFileError error =
+      load_error(path, [&] { typenet::load_checkpoint(path, target, extras); });
   CHECK(contains(error, "expected section 'text' to be a text, found another type"));
   CHECK(same_bits(target.block, target_before));
   CHECK(std::all_of(target_m.begin(), target_m.end(), [](float x) { return x == -1.0f; }));
@@ -460,7 +478,8 @@ TEST_CASE("a failed load leaves the net and the extras untouched") {
   CHECK(same_bits(target.block, target_before));
 }
 
-TEST_CASE("structural damage behind a valid checksum is reported as malformed, without big allocations") {
+TEST_CASE(
+    "structural damage behind a valid checksum is reported as malformed, without big allocations") {
   std::vector<std::byte> bytes = typenet::io::encode(sample_file());
   // After the 24-byte header: hash (8), layer count (4), two layers (4 + 10, 4 + 18), section
   // count (4), the name "parameters" (4 + 10).
@@ -503,7 +522,8 @@ TEST_CASE("atomic writes replace the whole file or nothing") {
     CHECK(bytes_of(path) == big);
     CHECK(dir.entries() == std::vector<std::string>{"model.tnet"});
   }
-  SUBCASE("a write that fails half-way (file size limit) keeps the old file and removes the temporary one") {
+  SUBCASE("a write that fails half-way (file size limit) keeps the old file and removes the "
+          "temporary one") {
     // RLIMIT_FSIZE makes write() fail with EFBIG like a full disk fails with ENOSPC, without root
     // or a special file system; SIGXFSZ would otherwise kill the process.
     rlimit saved_limit{};
@@ -538,8 +558,8 @@ TEST_CASE("atomic writes replace the whole file or nothing") {
                                                 "other.tnet.tmp." + dead, "model.tnet.tmp.12ab"};
     for (const std::string& name : leftovers) std::ofstream(dir.path / name) << "half a model";
     overwrite(path, old_bytes);
-    std::vector<std::string> kept = {"model.tnet", "model.tnet.tmp." + live, "other.tnet.tmp." + dead,
-                                     "model.tnet.tmp.12ab"};
+    std::vector<std::string> kept = {"model.tnet", "model.tnet.tmp." + live,
+                                     "other.tnet.tmp." + dead, "model.tnet.tmp.12ab"};
     std::sort(kept.begin(), kept.end());
     CHECK(dir.entries() == kept);
   }

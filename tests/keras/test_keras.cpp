@@ -36,13 +36,14 @@ std::optional<fs::path> shared_dir() {
 }
 
 // The architectures of the files, spelled as typenet types.
-using Keras224Cnn = Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>,
-                        Conv<36, 5, Relu, Same>, MaxPool<2>, Dropout<25>, Flatten,
-                        Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
+using Keras224Cnn =
+    Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>, MaxPool<2>,
+        Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
 using Keras3Cnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, MaxPool<2>, Conv<64, 3, Relu>,
                       MaxPool<2>, Flatten, Dropout<50>, Dense<10, Softmax>>;
-using ConvSameStride2 = Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>,
-                            MaxPool<2>, Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>;
+using ConvSameStride2 =
+    Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>, MaxPool<2>,
+        Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>;
 using ConvValidGap = Net<Input<16, 16, 1>, Conv<8, 5, Relu>, MaxPool<3, Stride<2>>,
                          Conv<6, 3, Stride<2>>, Relu, GlobalAvgPool, Dropout<30>, Dense<3>>;
 using ConvEvenNoBias =
@@ -157,8 +158,8 @@ struct Parity {
 template <class NetT>
 Parity mnist_parity(const NetT& loaded, const fs::path& shared, const fs::path& predictions) {
   const fs::path mnist = shared / "data" / "mnist";
-  const Dataset test = load_idx_dataset(mnist / "t10k-images-idx3-ubyte.gz",
-                                        mnist / "t10k-labels-idx1-ubyte.gz");
+  const Dataset test =
+      load_idx_dataset(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz");
   REQUIRE(test.count == 10000);
   std::ifstream in(predictions);
   REQUIRE_MESSAGE(in, "cannot read " << predictions);
@@ -206,8 +207,8 @@ TEST_CASE("Keras 2.2.4 HDF5 MNIST CNN: 9902 of 10000 and Keras' probabilities") 
   load_keras(*net, *shared / "keras" / "keras224_mnist_cnn.h5");
   const Parity parity =
       mnist_parity(*net, *shared, *shared / "keras" / "keras224_mnist_cnn.test_pred.txt");
-  MESSAGE("keras224_mnist_cnn.h5: " << parity.correct << "/10000 correct, max |p - p_keras| = "
-                                    << parity.worst);
+  MESSAGE("keras224_mnist_cnn.h5: " << parity.correct
+                                    << "/10000 correct, max |p - p_keras| = " << parity.worst);
   CHECK(parity.correct == 9902);
   CHECK(parity.predicted_as_keras == 10000);
   CHECK(parity.worst < 1e-5f);
@@ -223,8 +224,8 @@ TEST_CASE("Keras 3.1.1 .keras MNIST CNN: 9918 of 10000 and Keras' probabilities"
   load_keras(*net, *shared / "keras" / "keras3_mnist_cnn.keras");
   const Parity parity =
       mnist_parity(*net, *shared, *shared / "keras" / "keras3_mnist_cnn.test_pred.txt");
-  MESSAGE("keras3_mnist_cnn.keras: " << parity.correct << "/10000 correct, max |p - p_keras| = "
-                                     << parity.worst);
+  MESSAGE("keras3_mnist_cnn.keras: " << parity.correct
+                                     << "/10000 correct, max |p - p_keras| = " << parity.worst);
   CHECK(parity.correct == 9918);
   CHECK(parity.predicted_as_keras == 10000);
   CHECK(parity.worst < 1e-5f);
@@ -254,7 +255,8 @@ TEST_CASE("channels-first models: Flatten order (c, h, w) before Keras 2.1.6, (h
   CHECK(contains(error, "layer 1 (conv2d"));
   CHECK(contains(error, "load it with KerasOptions{.channels_first = true}"));
   CHECK(contains(load_error<ChannelsFirst>(golden_dir / "conv_same_stride2.h5", channels_first),
-                 "layer 1 (conv2d): KerasOptions::channels_first is set but the file's layer is channels_last"));
+                 "layer 1 (conv2d): KerasOptions::channels_first is set but the file's layer is "
+                 "channels_last"));
 }
 
 TEST_CASE("architecture mismatches are reported layer by layer, in words") {
@@ -279,8 +281,8 @@ TEST_CASE("architecture mismatches are reported layer by layer, in words") {
   expect(load_error<Net<Input<12, 9, 2>, Conv<8, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>,
                         MaxPool<2>, Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>>(file),
          "layer 1 (conv2d): expected Conv2D with 8 filters, file has 6");
-  expect(load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same>,
-                        MaxPool<2>, Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>>(file),
+  expect(load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same>, MaxPool<2>,
+                        Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>>(file),
          "layer 2 (conv2d_1): expected Conv2D with strides 1x1, file has 2x2");
   expect(load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu>, Conv<5, 5, Tanh, Same, Stride<2>>,
                         MaxPool<2>, Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>>(file),
@@ -313,20 +315,19 @@ TEST_CASE("architecture mismatches are reported layer by layer, in words") {
                         Conv<6, 3, Stride<2>>, Tanh, GlobalAvgPool, Dropout<30>, Dense<3>>>(
              golden_dir / "conv_valid_gap.keras"),
          "layer 4 (activation): expected Activation 'tanh', file has 'relu'");
-  expect(load_error<Net<Input<16, 16, 1>, Conv<8, 5, Relu>, MaxPool<2>, Conv<6, 3, Stride<2>>,
-                        Relu, GlobalAvgPool, Dropout<30>, Dense<3>>>(
-             golden_dir / "conv_valid_gap.keras"),
+  expect(load_error<Net<Input<16, 16, 1>, Conv<8, 5, Relu>, MaxPool<2>, Conv<6, 3, Stride<2>>, Relu,
+                        GlobalAvgPool, Dropout<30>, Dense<3>>>(golden_dir / "conv_valid_gap.keras"),
          "layer 2 (max_pooling2d_1): expected MaxPooling2D with pool size 2x2, file has 3x3");
 }
 
 TEST_CASE("models typenet cannot express are refused with the reason") {
-  const KerasError layer = load_error<Net<Input<8>, Dense<4>, Dense<2>>>(
-      golden_dir / "unsupported_batchnorm.h5");
+  const KerasError layer =
+      load_error<Net<Input<8>, Dense<4>, Dense<2>>>(golden_dir / "unsupported_batchnorm.h5");
   CHECK(layer.problem() == KerasProblem::Unsupported);
   CHECK(contains(layer, "layer 2 (batch_norm): Keras layer class BatchNormalization has no "
                         "typenet equivalent"));
-  const KerasError graph = load_error<Net<Input<6>, Dense<4>, Dense<4>, Dense<2>>>(
-      golden_dir / "branching.h5");
+  const KerasError graph =
+      load_error<Net<Input<6>, Dense<4>, Dense<4>, Dense<2>>>(golden_dir / "branching.h5");
   CHECK(graph.problem() == KerasProblem::Unsupported);
   CHECK(contains(graph, "layer 2 (right) does not take the output of 'left' alone; typenet nets "
                         "are a chain of layers"));
@@ -338,31 +339,32 @@ TEST_CASE("the real Keras 2.2.4 file names its mismatches too") {
     MESSAGE("skipped: TYPENET_SHARED/keras is absent");
     return;
   }
-  const KerasError error =
-      load_error<Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<32, 5, Relu, Same>,
-                     MaxPool<2>, Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>,
-                     Dense<10, Softmax>>>(*shared / "keras" / "keras224_mnist_cnn.h5");
+  const KerasError error = load_error<
+      Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<32, 5, Relu, Same>,
+          MaxPool<2>, Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>>(
+      *shared / "keras" / "keras224_mnist_cnn.h5");
   CHECK(contains(error, "layer 3 (conv2d_2): expected Conv2D with 32 filters, file has 36"));
 }
 
 TEST_CASE("weights-only files: the weighted layers' count, order and shapes are checked") {
   const fs::path file = golden_dir / "conv_same_stride2_weights.h5";
-  const KerasError count = load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>,
-                                          Conv<5, 5, Tanh, Same, Stride<2>>, MaxPool<2>, Flatten,
-                                          Dense<7, Sigmoid>, Dense<7, Sigmoid>, Dense<4, Softmax>>>(
-      file);
+  const KerasError count =
+      load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>,
+                     MaxPool<2>, Flatten, Dense<7, Sigmoid>, Dense<7, Sigmoid>, Dense<4, Softmax>>>(
+          file);
   CHECK(count.problem() == KerasProblem::ArchitectureMismatch);
   CHECK(contains(count, "expected 5 layers with weights, file has 4 (conv2d, conv2d_1, dense, "
                         "dense_1)"));
   // Without a config, a different Dense size shows as a weight shape.
-  const KerasError shape = load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>,
-                                          Conv<5, 5, Tanh, Same, Stride<2>>, MaxPool<2>, Flatten,
-                                          Dense<8, Sigmoid>, Dense<4, Softmax>>>(file);
+  const KerasError shape =
+      load_error<Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>,
+                     MaxPool<2>, Flatten, Dense<8, Sigmoid>, Dense<4, Softmax>>>(file);
   CHECK(shape.problem() == KerasProblem::ShapeMismatch);
   CHECK(contains(shape, "layer 5 (dense) kernel 'dense/kernel:0': expected shape (30, 8), file "
                         "has (30, 7)"));
   // A Keras 3 weights file has no layer order: refused, with the way out.
-  const KerasError keras3 = load_error<ConvSameStride2>(golden_dir / "conv_same_stride2.weights.h5");
+  const KerasError keras3 =
+      load_error<ConvSameStride2>(golden_dir / "conv_same_stride2.weights.h5");
   CHECK(keras3.problem() == KerasProblem::Unsupported);
   CHECK(contains(keras3, "load the .keras file"));
 }
@@ -392,8 +394,7 @@ TEST_CASE("missing, damaged and foreign files give clear errors") {
   expect(load_error<DenseOnly>(temp.path), KerasProblem::CannotOpen, "expected a Keras file");
 
   write_bytes(temp.path / "empty.h5", "");
-  expect(load_error<DenseOnly>(temp.path / "empty.h5"), KerasProblem::NotKerasFile,
-         "it is empty");
+  expect(load_error<DenseOnly>(temp.path / "empty.h5"), KerasProblem::NotKerasFile, "it is empty");
   write_bytes(temp.path / "text.h5", "<!DOCTYPE html> not a model");
   expect(load_error<DenseOnly>(temp.path / "text.h5"), KerasProblem::NotKerasFile,
          "first bytes: 3c 21 44 4f 43 54 59 50");
@@ -446,8 +447,9 @@ TEST_CASE("export: a Keras 2 weights file that loads back to identical parameter
     const fs::path exported = temp.path / (name + ".h5");
     save_keras_weights(*make_net<NetT>(/*seed*/ 5), exported);
     save_keras_weights(*original, exported);  // replaces the first file
-    if (keep) fs::copy_file(exported, fs::path(keep) / (name + ".h5"),
-                            fs::copy_options::overwrite_existing);
+    if (keep)
+      fs::copy_file(exported, fs::path(keep) / (name + ".h5"),
+                    fs::copy_options::overwrite_existing);
 
     auto reloaded = make_net<NetT>(/*seed*/ 99);
     load_keras(*reloaded, exported);

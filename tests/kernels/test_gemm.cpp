@@ -81,8 +81,8 @@ void check_gemm(const GemmCase& g, std::mt19937& rng) {
   const std::vector<float> b = padded_matrix(b_rows, b_cols, ldb, rng);
   const std::vector<float> bias = testing::random_floats(g.n, rng);
   // With beta == 0, C must not be read: it starts as NaN.
-  std::vector<float> c_initial =
-      g.beta == 0.0f ? std::vector<float>(g.m * ldc, kNaN) : testing::random_floats(g.m * ldc, rng);
+  std::vector<float> c_initial = g.beta == 0.0f ? std::vector<float>(g.m * ldc, kNaN)
+                                                : testing::random_floats(g.m * ldc, rng);
   for (std::size_t r = 0; r < g.m; ++r)
     for (std::size_t col = g.n; col < ldc; ++col) c_initial[r * ldc + col] = kSentinel;
   const float* bias_ptr = g.with_bias ? bias.data() : nullptr;
@@ -187,7 +187,8 @@ TEST_CASE("gemm sums a column alike whatever range of columns a call covers (fro
             kernels::gemm(trans_a, Trans::No, m, n, 784, a.data(), lda, b.data(), n, 0.0f,
                           whole.data(), n, bias.data());
             for (const std::size_t split : {granule, 3 * granule, 4 * granule}) {
-              for (const auto [first, end] : {std::pair{std::size_t{0}, split}, std::pair{split, n}})
+              for (const auto [first, end] :
+                   {std::pair{std::size_t{0}, split}, std::pair{split, n}})
                 kernels::gemm(trans_a, Trans::No, m, end - first, 784, a.data(), lda,
                               b.data() + first, n, 0.0f, parts.data() + first, n,
                               bias.data() + first);
@@ -208,12 +209,12 @@ struct ConvCase {
 TEST_CASE("conv_forward equals the reference and im2col + gemm, on pixel ranges") {
   std::mt19937 rng(7);
   const ConvCase cases[] = {
-      {28, 28, 1, 3, 3, 1, 32},   // conv1 of the seed CNN: 3-float patch rows
-      {26, 26, 32, 3, 3, 1, 64},  // conv2
-      {12, 12, 64, 3, 3, 1, 128}, // K = 576 > one depth block
-      {32, 32, 1, 5, 5, 1, 16},   // 5x5 (on a padded 28x28)
-      {13, 11, 3, 3, 2, 2, 7},    // stride 2, rectangular kernel, odd filters
-      {9, 9, 5, 1, 1, 1, 33},     // 1x1
+      {28, 28, 1, 3, 3, 1, 32},    // conv1 of the seed CNN: 3-float patch rows
+      {26, 26, 32, 3, 3, 1, 64},   // conv2
+      {12, 12, 64, 3, 3, 1, 128},  // K = 576 > one depth block
+      {32, 32, 1, 5, 5, 1, 16},    // 5x5 (on a padded 28x28)
+      {13, 11, 3, 3, 2, 2, 7},     // stride 2, rectangular kernel, odd filters
+      {9, 9, 5, 1, 1, 1, 33},      // 1x1
   };
   for (const ConvCase& g : cases) {
     const std::size_t pixels = g.oh() * g.ow(), patch = g.kh * g.kw * g.c;
@@ -227,9 +228,8 @@ TEST_CASE("conv_forward equals the reference and im2col + gemm, on pixel ranges"
                                      pixels, kernel.data(), g.filters, bias.data(),
                                      expected.data());
     kernels::reference::conv_forward(testing::absolute(image).data(), g.w, g.c, g.kh, g.kw,
-                                     g.stride, g.ow(), 0, pixels,
-                                     testing::absolute(kernel).data(), g.filters,
-                                     testing::absolute(bias).data(), bound.data());
+                                     g.stride, g.ow(), 0, pixels, testing::absolute(kernel).data(),
+                                     g.filters, testing::absolute(bias).data(), bound.data());
     testing::for_each_target([&] {
       std::vector<float> col(pixels * patch), explicit_patches(pixels * g.filters);
       kernels::im2col(image.data(), g.h, g.w, g.c, g.kh, g.kw, g.stride, 0, 0, g.oh(), g.ow(),

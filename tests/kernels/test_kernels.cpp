@@ -255,8 +255,8 @@ TEST_CASE("dropout forward and backward: the reference's mask, its rate, (seed, 
       const std::vector<float> x = testing::random_floats(count, rng);
       std::vector<std::uint32_t> keep_expected(count), keep(count);
       std::vector<float> y_expected(count), y(count), dx_expected(count), dx(count);
-      kernels::reference::dropout_forward(x.data(), y_expected.data(), keep_expected.data(),
-                                          count, seed, threshold, scale);
+      kernels::reference::dropout_forward(x.data(), y_expected.data(), keep_expected.data(), count,
+                                          seed, threshold, scale);
       kernels::reference::dropout_backward(x.data(), keep_expected.data(), dx_expected.data(),
                                            count, scale);
       testing::for_each_target([&] {
@@ -328,13 +328,13 @@ std::vector<NamedOptimizerRun> optimizer_runs() {
       {"adam", 2, true,
        [](bool simd, Buffers& in, Buffers& out, std::size_t count) {
          return (simd ? kernels::adam_update : kernels::reference::adam_update)(
-             in[0].data(), in[1].data(), in[2].data(), in[3].data(), out[0].data(),
-             out[2].data(), out[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f);
+             in[0].data(), in[1].data(), in[2].data(), in[3].data(), out[0].data(), out[2].data(),
+             out[3].data(), count, 0.1f, 0.9f, 0.999f, 1e-7f);
        }},
       {"rmsprop", 1, true, [](bool simd, Buffers& in, Buffers& out, std::size_t count) {
          return (simd ? kernels::rmsprop_update : kernels::reference::rmsprop_update)(
-             in[0].data(), in[1].data(), in[2].data(), out[0].data(), out[2].data(), count,
-             0.1f, 0.9f, 1e-7f);
+             in[0].data(), in[1].data(), in[2].data(), out[0].data(), out[2].data(), count, 0.1f,
+             0.9f, 1e-7f);
        }}};
   for (const float mu : {0.0f, 0.9f})
     for (const bool nesterov : {false, true})
@@ -343,15 +343,14 @@ std::vector<NamedOptimizerRun> optimizer_runs() {
                       1, false,
                       [mu, nesterov](bool simd, Buffers& in, Buffers& out, std::size_t count) {
                         return (simd ? kernels::sgd_update : kernels::reference::sgd_update)(
-                            in[0].data(), in[1].data(), in[2].data(), out[0].data(),
-                            out[2].data(), count, 0.5f, mu, nesterov);
+                            in[0].data(), in[1].data(), in[2].data(), out[0].data(), out[2].data(),
+                            count, 0.5f, mu, nesterov);
                       }});
   return runs;
 }
 
 // {params, grads, slots...} for an update of `count` parameters.
-Buffers optimizer_inputs(const NamedOptimizerRun& optimizer, std::size_t count,
-                         std::mt19937& rng) {
+Buffers optimizer_inputs(const NamedOptimizerRun& optimizer, std::size_t count, std::mt19937& rng) {
   Buffers inputs;
   for (std::size_t buffer = 0; buffer < 2 + optimizer.slots; ++buffer)
     inputs.push_back(testing::random_floats(count, rng));

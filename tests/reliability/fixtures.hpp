@@ -50,8 +50,7 @@ inline void train_loop_step(LoopModel& model, std::uint64_t step) {
   constexpr std::size_t batch_size = 16;
   const SyntheticSamples& samples = loop_samples();
   std::vector<std::uint32_t> batch(batch_size);
-  std::iota(batch.begin(), batch.end(),
-            std::uint32_t(step * batch_size % samples.y.size()));
+  std::iota(batch.begin(), batch.end(), std::uint32_t(step * batch_size % samples.y.size()));
   model.train_on_batch({samples.x, samples.y}, batch);
 }
 

@@ -34,8 +34,7 @@ struct TrainingState {
   template <class ModelT>
   explicit TrainingState(ModelT& model)
       : weights(model.net().parameters().begin(), model.net().parameters().end()),
-        slots(optimizer_slots(model)),
-        steps(model.optimizer_steps()) {}
+        slots(optimizer_slots(model)), steps(model.optimizer_steps()) {}
 };
 
 struct Divergence {

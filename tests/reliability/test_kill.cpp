@@ -40,8 +40,8 @@ class WriterProcess {
  public:
   WriterProcess(const std::vector<std::string>& arguments, std::filesystem::path log)
       : log_(std::move(log)) {
-    const auto program =
-        std::filesystem::read_symlink("/proc/self/exe").parent_path() / "checkpoint_writer";
+    const auto program = std::filesystem::read_symlink("/proc/self/exe").parent_path() /
+                         "checkpoint_writer";
     std::vector<std::string> words{program.string()};
     words.insert(words.end(), arguments.begin(), arguments.end());
     std::vector<char*> argv;
@@ -150,10 +150,8 @@ bool check_no_pile_up(const std::filesystem::path& checkpoint, pid_t killed,
   std::string others;
   for (const std::filesystem::path& file : temporary_files_in(checkpoint.parent_path())) {
     const std::string name = file.filename().string();
-    if (name == own)
-      ++own_files;
-    else if (name.starts_with(prefix))
-      others += " " + name;
+    if (name == own) ++own_files;
+    else if (name.starts_with(prefix)) others += " " + name;
   }
   if (epochs_after >= epochs_before + 2)
     CHECK_MESSAGE(others.empty(), which << ": temporary files of earlier killed writers are still "
@@ -198,8 +196,8 @@ TEST_CASE("a checkpoint rewritten in a loop survives SIGKILL at 120 random momen
     if (writer.wait_until_ready())
       std::this_thread::sleep_for(std::chrono::microseconds(rng.below(25'000)));
     const int status = writer.kill_and_wait();
-    REQUIRE_MESSAGE(killed_by_sigkill(status), "kill " << kill << ": checkpoint_writer "
-                                                       << writer.describe(status));
+    REQUIRE_MESSAGE(killed_by_sigkill(status),
+                    "kill " << kill << ": checkpoint_writer " << writer.describe(status));
     const std::optional<std::uint64_t> epoch = epochs_in(reader, checkpoint);
     mid_write += check_no_pile_up(checkpoint, pid, previous_epoch, epoch.value_or(0),
                                   "kill " + std::to_string(kill));
@@ -212,18 +210,18 @@ TEST_CASE("a checkpoint rewritten in a loop survives SIGKILL at 120 random momen
     // Loading checked the whole file (size, CRC, architecture, sections); its parts must belong
     // together: one optimizer step per epoch in this loop.
     CHECK(reader.optimizer_steps() == *epoch);
-    REQUIRE_MESSAGE(*epoch >= previous_epoch,
-                    "kill " << kill << ": the checkpoint went back from epoch " << previous_epoch
-                            << " to " << *epoch);
+    REQUIRE_MESSAGE(*epoch >= previous_epoch, "kill " << kill
+                                                      << ": the checkpoint went back from epoch "
+                                                      << previous_epoch << " to " << *epoch);
     const std::vector<std::byte> bytes = io::read_whole_file(checkpoint);
     if (*epoch == previous_epoch)
       REQUIRE_MESSAGE(bytes == previous_good,
                       "kill " << kill << ": the previous good checkpoint (epoch " << previous_epoch
                               << ") changed although no newer one replaced it");
     while (unbroken_steps < *epoch) train_loop_step(unbroken, unbroken_steps++);
-    REQUIRE_MESSAGE(training_state(reader) == training_state(unbroken),
-                    "kill " << kill << ": epoch " << *epoch
-                            << " differs from the run that never stopped");
+    REQUIRE_MESSAGE(
+        training_state(reader) == training_state(unbroken),
+        "kill " << kill << ": epoch " << *epoch << " differs from the run that never stopped");
     previous_good = bytes;
     previous_epoch = *epoch;
   }
@@ -266,9 +264,9 @@ TEST_CASE("fit resumed from its backup after SIGKILLs gives the weights of an un
   // The unbroken run. Its backups also time an epoch on this machine, so that the kills below
   // land within an epoch of the last backup however fast the machine is.
   std::vector<std::chrono::steady_clock::time_point> backup_times;
-  WriterProcess unbroken({"fit", (folder / "unbroken.ckpt").string(),
-                          (folder / "unbroken.tnet").string()},
-                         folder / "unbroken.log");
+  WriterProcess unbroken(
+      {"fit", (folder / "unbroken.ckpt").string(), (folder / "unbroken.tnet").string()},
+      folder / "unbroken.log");
   const int unbroken_status =
       watch_backups(unbroken, reader, folder / "unbroken.ckpt", 0, [&]() -> std::optional<int> {
         backup_times.push_back(std::chrono::steady_clock::now());
@@ -302,8 +300,8 @@ TEST_CASE("fit resumed from its backup after SIGKILLs gives the weights of an un
     };
     const int status = watch_backups(writer, reader, backup, epochs_at_start, kill_within_an_epoch);
     if (exited_cleanly(status)) break;
-    REQUIRE_MESSAGE(killed_by_sigkill(status), "life " << life << ": checkpoint_writer "
-                                                       << writer.describe(status));
+    REQUIRE_MESSAGE(killed_by_sigkill(status),
+                    "life " << life << ": checkpoint_writer " << writer.describe(status));
     ++kills;
     check_no_pile_up(backup, pid, epochs_at_start, epochs_in(reader, backup).value_or(0),
                      "life " + std::to_string(life));

@@ -40,9 +40,9 @@ struct OptimizerSlot {
 struct CheckpointExtras {
   std::string optimizer{};             // "adam", "rmsprop", "sgd"...: loading checks it matches
   std::vector<OptimizerSlot> slots{};  // loading checks the file has exactly these names and sizes
-  std::uint64_t step = 0;              // optimizer updates done (Adam's bias correction); set by loading
-  std::uint64_t epoch = 0;             // epochs completed; set by loading
-  std::string text{};                  // opaque to typenet, e.g. the History as JSON; set by loading
+  std::uint64_t step = 0;   // optimizer updates done (Adam's bias correction); set by loading
+  std::uint64_t epoch = 0;  // epochs completed; set by loading
+  std::string text{};       // opaque to typenet, e.g. the History as JSON; set by loading
 };
 
 namespace io {
@@ -75,7 +75,8 @@ void load(N& net, const std::filesystem::path& path) {
 }
 
 template <NetLike N>
-void save_checkpoint(const std::filesystem::path& path, const N& net, const CheckpointExtras& extras) {
+void save_checkpoint(const std::filesystem::path& path, const N& net,
+                     const CheckpointExtras& extras) {
   io::save_checkpoint(path, N::layer_infos, net.parameters(), extras);
 }
 

@@ -23,74 +23,74 @@ enum class Trans : std::uint8_t { No, Yes };
 inline constexpr std::size_t kGemmColumnGranule = 64;
 
 // Every kernel is declared twice, once in each namespace, from this single list.
-#define TYPENET_KERNEL_DECLARATIONS                                                              \
+#define TYPENET_KERNEL_DECLARATIONS                                                                \
   /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
      op(A) = A (lda >= K) or A^T (A stored K x M, lda >= M); likewise B. beta is 0 or 1; with \
      beta == 0, C is written without being read. With few rows (batch-1 inference) or an     \
      op(A) that is mostly zeros (pixels), depth steps where every row of a group of op(A)'s    \
      rows is zero are skipped: a zero there times an inf or NaN in op(B) then adds nothing     \
-     rather than NaN. */                                                                       \
-  void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,          \
-            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,       \
-            float* c, std::size_t ldc, const float* bias) noexcept;                             \
+     rather than NaN. */    \
+  void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,             \
+            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,          \
+            float* c, std::size_t ldc, const float* bias) noexcept;                                \
   /* A convolution of one channels-last image, as a GEMM whose A rows (the patches) are read \
      from the image where they are (no im2col): for the output pixels p = oy * ow + ox in      \
      [first_pixel, end_pixel), out[p, f] = bias[f] + sum over (ky, kx, ch) of                 \
      image[(oy * stride + ky) * w + ox * stride + kx, ch] * kernel[(ky * kw + kx) * c + ch, f]. \
      The image is w pixels wide and already padded (every window lies inside it); the kernel \
-     is (kh * kw * c) x filters; bias may be null. Rows outside the range are not touched. */ \
-  void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,           \
-                    std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel, \
-                    std::size_t end_pixel, const float* kernel, std::size_t filters,            \
-                    const float* bias, float* out) noexcept;                                    \
+     is (kh * kw * c) x filters; bias may be null. Rows outside the range are not touched. */     \
+  void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,              \
+                    std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,   \
+                    std::size_t end_pixel, const float* kernel, std::size_t filters,               \
+                    const float* bias, float* out) noexcept;                                       \
   /* bias_grad[j] += sum over rows i < m of dy[i * ldy + j], for j < n (dy row-major, rows   \
-     ldy >= n floats apart: a band of columns of a wider matrix). */                          \
-  void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,         \
-                       float* bias_grad) noexcept;                                              \
-  /* dst[i] += src[i] */                                                                        \
-  void add_to(float* dst, const float* src, std::size_t count) noexcept;                        \
+     ldy >= n floats apart: a band of columns of a wider matrix). */     \
+  void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,             \
+                       float* bias_grad) noexcept;                                                 \
+  /* dst[i] += src[i] */                                                                           \
+  void add_to(float* dst, const float* src, std::size_t count) noexcept;                           \
   /* One channels-last image (H,W,C) to patch rows: col[(oy*OW+ox), (ky*KW+kx)*C + c] =       \
      in[oy*stride - pad_top + ky, ox*stride - pad_left + kx, c], zero outside the image. */    \
-  void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,     \
-              std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,    \
-              std::size_t oh, std::size_t ow, float* col) noexcept;                             \
-  /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */  \
-  void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c,                \
-                  std::size_t kh, std::size_t kw, std::size_t stride, std::size_t pad_top,      \
-                  std::size_t pad_left, std::size_t oh, std::size_t ow, float* din) noexcept;   \
+  void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,        \
+              std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,       \
+              std::size_t oh, std::size_t ow, float* col) noexcept;                                \
+  /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */      \
+  void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,   \
+                  std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,   \
+                  std::size_t oh, std::size_t ow, float* din) noexcept;                            \
   /* Max pooling of one channels-last image, windows pool x pool moved by stride, no padding. \
-     argmax[i] receives the index (into in) of the winner of output i; the first maximum wins. */ \
-  void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,            \
-                       std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,    \
-                       float* out, std::uint32_t* argmax) noexcept;                             \
-  /* din[argmax[i]] += dout[i] for the out_count outputs of one image. */                      \
-  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,  \
-                        float* din) noexcept;                                                   \
-  /* out[c] = mean over the h*w pixels of channel c, one channels-last image. */               \
-  void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,              \
-                               float* out) noexcept;                                            \
-  /* din[p, c] = dout[c] / pixels (assigned, not accumulated). */                              \
-  void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,           \
-                                float* din) noexcept;                                           \
+     argmax[i] receives the index (into in) of the winner of output i; the first maximum wins. */    \
+  void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,               \
+                       std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,       \
+                       float* out, std::uint32_t* argmax) noexcept;                                \
+  /* din[argmax[i]] += dout[i] for the out_count outputs of one image. */                          \
+  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,     \
+                        float* din) noexcept;                                                      \
+  /* out[c] = mean over the h*w pixels of channel c, one channels-last image. */                   \
+  void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,                 \
+                               float* out) noexcept;                                               \
+  /* din[p, c] = dout[c] / pixels (assigned, not accumulated). */                                  \
+  void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,              \
+                                float* din) noexcept;                                              \
   /* Activations in place on y (count values); backward turns dy (gradient w.r.t. the         \
-     activation's output y) into the gradient w.r.t. its input, in place, from y alone. */     \
-  void relu_forward(float* y, std::size_t count) noexcept;                                      \
-  void relu_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
-  void sigmoid_forward(float* y, std::size_t count) noexcept;                                   \
-  void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                 \
-  void tanh_forward(float* y, std::size_t count) noexcept;                                      \
-  void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
+     activation's output y) into the gradient w.r.t. its input, in place, from y alone. */    \
+  void relu_forward(float* y, std::size_t count) noexcept;                                         \
+  void relu_backward(const float* y, float* dy, std::size_t count) noexcept;                       \
+  void sigmoid_forward(float* y, std::size_t count) noexcept;                                      \
+  void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
+  void tanh_forward(float* y, std::size_t count) noexcept;                                         \
+  void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                       \
   /* Inverted dropout of count values: keep[i] = 1 when dropout_bits(seed, i) >= threshold,   \
      else 0; y[i] = keep[i] ? x[i] * scale : 0. The mask depends on (seed, i) alone.          \
-     Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */                                         \
-  void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,        \
-                       std::uint64_t seed, std::uint32_t threshold, float scale) noexcept;      \
-  void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx,                  \
-                        std::size_t count, float scale) noexcept;                               \
-  /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */      \
-  void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                  \
-  /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                  \
-  void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept; \
+     Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */    \
+  void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,           \
+                       std::uint64_t seed, std::uint32_t threshold, float scale) noexcept;         \
+  void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,  \
+                        float scale) noexcept;                                                     \
+  /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */          \
+  void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                     \
+  /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                      \
+  void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept;   \
   /* Optimizer updates over count parameters p with gradients g (see include/typenet/optim/). \
      Each reads p, g and the optimizer's slots and writes the updated parameters and slots to \
      the *_out arrays: the inputs themselves (in place), or other arrays, so that a step is   \
@@ -98,17 +98,17 @@ inline constexpr std::size_t kGemmColumnGranule = 64;
      non-finite updated parameter (count when all are finite).                                \
      Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps_t), with  \
      the bias corrections folded into lr_t and eps_t by the caller (Keras' formulation). */    \
-  std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,      \
-                          float* p_out, float* m_out, float* v_out, std::size_t count,         \
-                          float lr_t, float beta1, float beta2, float eps_t) noexcept;          \
-  /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                         \
-  std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,      \
-                             float* v_out, std::size_t count, float lr, float rho,              \
-                             float eps) noexcept;                                               \
+  std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,          \
+                          float* p_out, float* m_out, float* v_out, std::size_t count, float lr_t, \
+                          float beta1, float beta2, float eps_t) noexcept;                         \
+  /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                             \
+  std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,         \
+                             float* v_out, std::size_t count, float lr, float rho,                 \
+                             float eps) noexcept;                                                  \
   /* SGD with momentum mu (velocity vel; mu == 0 is plain SGD) as Keras does it:              \
-     vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */                              \
-  std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,        \
-                         float* vel_out, std::size_t count, float lr, float mu,                 \
+     vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */    \
+  std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,           \
+                         float* vel_out, std::size_t count, float lr, float mu,                    \
                          bool nesterov) noexcept;
 
 // The dispatched, SIMD versions (src/kernels/simd.cpp).

@@ -62,8 +62,8 @@ struct Conv {
     using activation = typename options::activation;
     static constexpr std::size_t kernel_count = patch * Filters;
     static constexpr std::size_t param_count = kernel_count + Filters;
-    static constexpr std::size_t scratch_floats = std::max(pixels * patch,
-                                                           framed ? framed_size : 0);
+    static constexpr std::size_t scratch_floats =
+        std::max(pixels * patch, framed ? framed_size : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
     // In a team, each member computes its part of the output pixels (whole 6-row micro-tiles).
@@ -118,8 +118,7 @@ struct Conv {
         std::fill(scratch + first_row * framed_width * channels,
                   scratch + end_row * framed_width * channels, 0.0f);
         const std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
-        for (std::size_t y = std::max(first_row, pad_top); y < end_row && y < pad_top + height;
-             ++y)
+        for (std::size_t y = std::max(first_row, pad_top); y < end_row && y < pad_top + height; ++y)
           std::memcpy(scratch + (y * framed_width + pad_left) * channels,
                       image + (y - pad_top) * width * channels, row_floats * sizeof(float));
         team.sync();
@@ -131,10 +130,9 @@ struct Conv {
       // Alone: every pixel of each image. In a team (one image): this member's pixels.
       const auto [first_pixel, end_pixel] = ctx.team.part(pixels, team_pixel_granule);
       for (std::size_t i = 0; i < n; ++i)
-        kernels::conv_forward(framed_image(in + i * In::size, ctx.scratch, ctx.team),
-                              read_width, channels, Kernel, Kernel, stride, out_width,
-                              first_pixel, end_pixel, params, Filters, params + kernel_count,
-                              out + i * output_shape::size);
+        kernels::conv_forward(framed_image(in + i * In::size, ctx.scratch, ctx.team), read_width,
+                              channels, Kernel, Kernel, stride, out_width, first_pixel, end_pixel,
+                              params, Filters, params + kernel_count, out + i * output_shape::size);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
@@ -153,8 +151,8 @@ struct Conv {
                       0.0f, col, patch, nullptr);
         float* dimage = din + i * In::size;
         std::memset(dimage, 0, In::size * sizeof(float));
-        kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top,
-                            pad_left, out_height, out_width, dimage);
+        kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
+                            out_height, out_width, dimage);
       }
     }
   };

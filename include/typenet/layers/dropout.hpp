@@ -48,7 +48,8 @@ struct Dropout {
         config.mismatch("expected Dropout with rate " + detail::rate_text(Percent / 100.0) +
                         ", file has " + detail::rate_text(*rate));
     }
-    static constexpr KerasMapping keras{dropout_keras_classes, check_keras, detail::no_keras_weights};
+    static constexpr KerasMapping keras{dropout_keras_classes, check_keras,
+                                        detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Dropout", "Dropout");
       layer.arguments << "(" << Percent << "%)";
@@ -63,8 +64,8 @@ struct Dropout {
             in + i * In::size, out + i * In::size, ctx.cache + i * In::size, In::size,
             Rng::stream(ctx.seed, ctx.layer_index, ctx.first_image + i).next(), threshold, scale);
     }
-    static void backward(const float*, const float*, float* dout, float* din, float*,
-                         std::size_t n, const Context& ctx) noexcept {
+    static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
+                         const Context& ctx) noexcept {
       if (din) kernels::dropout_backward(dout, ctx.cache, din, n * In::size, scale);
     }
   };

@@ -81,7 +81,7 @@ struct Context {
   std::uint64_t seed = 0;          // stream seed for this step (dropout)
   std::size_t first_image = 0;     // global index of image 0 of this call within the step
   std::size_t layer_index = 0;
-  bool assign_grads = false;       // backward assigns dparams instead of adding to them
+  bool assign_grads = false;  // backward assigns dparams instead of adding to them
   Team team{};
 };
 
@@ -113,8 +113,8 @@ struct IdentityLayer {
                       const Context&) noexcept {
     std::memcpy(out, in, n * In::size * sizeof(float));
   }
-  static void backward(const float*, const float*, float* dout, float* din, float*,
-                       std::size_t n, const Context&) noexcept {
+  static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
+                       const Context&) noexcept {
     if (din) std::memcpy(din, dout, n * In::size * sizeof(float));
   }
 };
@@ -132,20 +132,34 @@ concept Activation = requires {
   { L::activation::kind } -> std::convertible_to<ActivationKind>;
 };
 template <class L>
-concept ParamCount = requires { { L::param_count } -> std::convertible_to<std::size_t>; };
+concept ParamCount = requires {
+  { L::param_count } -> std::convertible_to<std::size_t>;
+};
 template <class L>
-concept ScratchFloats = requires { { L::scratch_floats } -> std::convertible_to<std::size_t>; };
+concept ScratchFloats = requires {
+  { L::scratch_floats } -> std::convertible_to<std::size_t>;
+};
 template <class L>
-concept CacheWords = requires { { L::cache_words } -> std::convertible_to<std::size_t>; };
+concept CacheWords = requires {
+  { L::cache_words } -> std::convertible_to<std::size_t>;
+};
 template <class L>
-concept Flops = requires { { L::flops } -> std::convertible_to<std::size_t>; };
+concept Flops = requires {
+  { L::flops } -> std::convertible_to<std::size_t>;
+};
 template <class L>
-concept Info = requires { { L::info() } -> std::same_as<LayerInfo>; };
+concept Info = requires {
+  { L::info() } -> std::same_as<LayerInfo>;
+};
 template <class L>
-concept Init = requires(float* params, Rng& rng) { L::init(params, rng); };
+concept Init = requires(float* params, Rng& rng) {
+  L::init(params, rng);
+};
 template <class L>
 concept Forward = requires(const float* params, const float* in, float* out, std::size_t n,
-                           const Context& ctx) { L::forward(params, in, out, n, ctx); };
+                           const Context& ctx) {
+  L::forward(params, in, out, n, ctx);
+};
 template <class L>
 concept Backward = requires(const float* params, const float* in, float* dout, float* din,
                             float* dparams, std::size_t n, const Context& ctx) {
@@ -155,9 +169,8 @@ concept Backward = requires(const float* params, const float* in, float* dout, f
 
 template <class L>
 concept BoundLayer = contract::Shapes<L> && contract::Activation<L> && contract::ParamCount<L> &&
-                     contract::ScratchFloats<L> && contract::CacheWords<L> &&
-                     contract::Flops<L> && contract::Info<L> && contract::Init<L> &&
-                     contract::Forward<L> && contract::Backward<L>;
+    contract::ScratchFloats<L> && contract::CacheWords<L> && contract::Flops<L> &&
+    contract::Info<L> && contract::Init<L> && contract::Forward<L> && contract::Backward<L>;
 
 // Asserts each member of the contract on its own, so that the error names what is missing.
 template <class L>

@@ -39,8 +39,7 @@ struct MaxPool {
         detail::padding_before(height, out_height, Size, stride, padding);
     static constexpr std::size_t pad_left =
         detail::padding_before(width, out_width, Size, stride, padding);
-    static constexpr std::size_t padded_height =
-        std::max(height, (out_height - 1) * stride + Size);
+    static constexpr std::size_t padded_height = std::max(height, (out_height - 1) * stride + Size);
     static constexpr std::size_t padded_width = std::max(width, (out_width - 1) * stride + Size);
     static constexpr bool padded = padding == PaddingKind::Same &&
                                    (padded_height != height || padded_width != width);
@@ -61,7 +60,8 @@ struct MaxPool {
                            config.size_pair("strides").value_or(window));
       config.expect_padding("MaxPooling2D with padding", padding);
     }
-    static constexpr KerasMapping keras{max_pool_keras_classes, check_keras, detail::no_keras_weights};
+    static constexpr KerasMapping keras{max_pool_keras_classes, check_keras,
+                                        detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("MaxPool", "MaxPooling2D");
       layer.arguments << "(" << Size << ",s" << stride << ")";
@@ -93,8 +93,8 @@ struct MaxPool {
           }
       }
     }
-    static void backward(const float*, const float*, float* dout, float* din, float*,
-                         std::size_t n, const Context& ctx) noexcept {
+    static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
+                         const Context& ctx) noexcept {
       if (!din) return;
       std::memset(din, 0, n * In::size * sizeof(float));
       for (std::size_t i = 0; i < n; ++i)
@@ -122,7 +122,8 @@ struct GlobalAvgPool {
       if (config.boolean("keepdims").value_or(false))
         config.unsupported("GlobalAveragePooling2D with keepdims has no typenet equivalent");
     }
-    static constexpr KerasMapping keras{global_avg_pool_keras_classes, check_keras, detail::no_keras_weights};
+    static constexpr KerasMapping keras{global_avg_pool_keras_classes, check_keras,
+                                        detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("GlobalAvgPool", "GlobalAveragePooling2D");
       layer.keras = &keras;
@@ -134,8 +135,8 @@ struct GlobalAvgPool {
       for (std::size_t i = 0; i < n; ++i)
         kernels::global_avg_pool_forward(in + i * In::size, pixels, channels, out + i * channels);
     }
-    static void backward(const float*, const float*, float* dout, float* din, float*,
-                         std::size_t n, const Context&) noexcept {
+    static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
+                         const Context&) noexcept {
       if (!din) return;
       for (std::size_t i = 0; i < n; ++i)
         kernels::global_avg_pool_backward(dout + i * channels, pixels, channels,

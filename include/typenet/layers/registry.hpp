@@ -24,9 +24,10 @@ inline constexpr std::span<const std::string_view> keras_classes_of_layers[] = {
 
 // Whether some typenet layer reads Keras layers of class `name`.
 constexpr bool has_keras_equivalent(std::string_view name) {
-  return std::ranges::any_of(keras_classes_of_layers, [&](std::span<const std::string_view> classes) {
-    return std::ranges::find(classes, name) != classes.end();
-  });
+  return std::ranges::any_of(keras_classes_of_layers,
+                             [&](std::span<const std::string_view> classes) {
+                               return std::ranges::find(classes, name) != classes.end();
+                             });
 }
 
 }  // namespace typenet

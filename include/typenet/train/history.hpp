@@ -18,7 +18,9 @@ class History {
   const std::vector<double>& operator[](std::string_view metric) const;
   bool has(std::string_view metric) const;
   std::size_t epochs() const;
-  const std::vector<std::pair<std::string, std::vector<double>>>& metrics() const { return metrics_; }
+  const std::vector<std::pair<std::string, std::vector<double>>>& metrics() const {
+    return metrics_;
+  }
 
   // "epoch,loss,accuracy,..." then one row per epoch (epochs counted from 1).
   void write_csv(const std::filesystem::path& path) const;

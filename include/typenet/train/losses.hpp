@@ -32,7 +32,7 @@ struct SparseCategoricalCrossentropy {
 
 template <class L>
 concept CrossEntropyLoss = std::same_as<L, CategoricalCrossentropy> ||
-                           std::same_as<L, SparseCategoricalCrossentropy>;
+    std::same_as<L, SparseCategoricalCrossentropy>;
 
 // A Net without a Softmax head outputs logits, so its loss is taken from_logits.
 template <class NetT>

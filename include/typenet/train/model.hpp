@@ -99,15 +99,15 @@ class Model final : public TrainingControl {
   // Returns the batch's loss and accuracy.
   Evaluation train_on_batch(const samples& data, std::span<const std::uint32_t> indices) {
     check_batch(data, indices);
-    const std::uint64_t step_seed =
-        Rng::stream(seed_, 0x5eed, optimizer_state_.steps()).next();
+    const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, optimizer_state_.steps()).next();
     return engine_.step(net_, optimizer_state_, data, indices, step_seed);
   }
 
   History fit(const samples& data, const FitOptions<target_type>& options = {}) {
     check(data, "fit");
     if (options.batch_size == 0 || options.validation_split < 0 || options.validation_split >= 1)
-      throw std::invalid_argument("typenet: fit needs batch_size > 0 and 0 <= validation_split < 1");
+      throw std::invalid_argument(
+          "typenet: fit needs batch_size > 0 and 0 <= validation_split < 1");
     samples train = data, validation{};
     bool validate = false;
     if (!options.validation_data.empty()) {
@@ -156,7 +156,8 @@ class Model final : public TrainingControl {
         const Evaluation batch = train_on_batch(train, std::span(order).subspan(first, n));
         loss_sum += batch.loss * double(n);
         correct += batch.correct;
-        progress.step_end(step + 1, loss_sum / double(first + n), double(correct) / double(first + n));
+        progress.step_end(step + 1, loss_sum / double(first + n),
+                          double(correct) / double(first + n));
       }
       history.record("loss", loss_sum / double(count));
       history.record("accuracy", double(correct) / double(count));
@@ -257,10 +258,11 @@ class Model final : public TrainingControl {
     if (data.x.size() != count * NetT::input_size || data.y.size() != count * target_width)
       throw std::invalid_argument(
           std::string("typenet: ") + what + ": " + std::to_string(data.x.size()) +
-          " input floats and " + std::to_string(data.y.size()) + " targets do not make whole "
-          "samples of " + std::to_string(NetT::input_size) + " floats (" +
-          to_string(NetT::input_shape_type::dims) + ") and " + std::to_string(target_width) +
-          " target(s)");
+          " input floats and " + std::to_string(data.y.size()) +
+          " targets do not make whole "
+          "samples of " +
+          std::to_string(NetT::input_size) + " floats (" + to_string(NetT::input_shape_type::dims) +
+          ") and " + std::to_string(target_width) + " target(s)");
   }
   // Sparse targets: the label of sample `index` must name one of the Net's classes.
   static void check_label(const samples& data, std::size_t index, const char* what) {

@@ -40,15 +40,14 @@ class OptimizerState {
   std::size_t stage(const float* params, const float* gradients, std::size_t begin,
                     std::size_t length) {
     return optimizer_.update(params + begin, gradients, slot_slices(begin, current_half_),
-                             staged_params_.data() + begin,
-                             slot_slices(begin, 1 - current_half_), length, steps_ + 1);
+                             staged_params_.data() + begin, slot_slices(begin, 1 - current_half_),
+                             length, steps_ + 1);
   }
   // The value the staged step gives parameter `index`.
   float staged(std::size_t index) const { return staged_params_[index]; }
   // Copies the staged parameters [begin, end) into params.
   void commit(std::span<float> params, std::size_t begin, std::size_t end) const {
-    std::copy(staged_params_.begin() + begin, staged_params_.begin() + end,
-              params.begin() + begin);
+    std::copy(staged_params_.begin() + begin, staged_params_.begin() + end, params.begin() + begin);
   }
   // Once every part of the staged step was committed: its half of the slots becomes current.
   void finish_step() {

@@ -181,8 +181,11 @@ class StepEngine {
     const std::size_t count = indices.size();
     const float loss_scale = 1.0f / float(count);
     auto context = [&](std::size_t first, bool assign_gradients, Team team) {
-      return Context{.training = true, .seed = step_seed, .first_image = first,
-                     .assign_grads = assign_gradients, .team = team};
+      return Context{.training = true,
+                     .seed = step_seed,
+                     .first_image = first,
+                     .assign_grads = assign_gradients,
+                     .team = team};
     };
     auto data_parallel = [&](std::size_t w) {
       Worker& worker = workers_[w];
@@ -213,10 +216,8 @@ class StepEngine {
         pass_chunk(shared, params, n, context(first, first == 0, team), loss_scale);
       }
     };
-    if (steps_in_team())
-      pool_.run(team_member);
-    else
-      pool_.run(data_parallel);
+    if (steps_in_team()) pool_.run(team_member);
+    else pool_.run(data_parallel);
     return totals(count);
   }
   // Forward pass, loss and backward pass of the n images gathered in the worker's rows,
@@ -251,9 +252,9 @@ class StepEngine {
   void score(const float* out, const target_type* targets, std::size_t n, float scale,
              float* gradient, Worker& worker) const {
     for (std::size_t i = 0; i < n; ++i) {
-      const SampleLoss sample =
-          cross_entropy(loss_, out + i * classes, targets + i * target_width, classes,
-                        softmax_head, scale, gradient ? gradient + i * classes : nullptr);
+      const SampleLoss sample = cross_entropy(loss_, out + i * classes, targets + i * target_width,
+                                              classes, softmax_head, scale,
+                                              gradient ? gradient + i * classes : nullptr);
       worker.loss += sample.loss;
       worker.correct += sample.correct;
     }
