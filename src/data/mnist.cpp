@@ -133,9 +133,7 @@ void verify(const IdxArray& array, const std::filesystem::path& path, const Data
   if (const std::string md5 = idx_md5(array); md5 != file.md5) {
     throw DataError("'" + path.string() + "': MD5 mismatch: expected " + std::string(file.md5) +
                     " (" + std::string(spec.title) + "'s " + std::string(file.name) + "), found " +
-                    md5 +
-                    " for the decompressed content. The file is damaged or "
-                    "not " +
+                    md5 + " for the decompressed content. The file is damaged or not " +
                     std::string(spec.title) +
                     "'s: delete it and fetch it again, or load "
                     "with LoadOptions::verify_md5 = false to use it anyway.");

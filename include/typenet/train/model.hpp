@@ -259,10 +259,9 @@ class Model final : public TrainingControl {
       throw std::invalid_argument(
           std::string("typenet: ") + what + ": " + std::to_string(data.x.size()) +
           " input floats and " + std::to_string(data.y.size()) +
-          " targets do not make whole "
-          "samples of " +
-          std::to_string(NetT::input_size) + " floats (" + to_string(NetT::input_shape_type::dims) +
-          ") and " + std::to_string(target_width) + " target(s)");
+          " targets do not make whole samples of " + std::to_string(NetT::input_size) +
+          " floats (" + to_string(NetT::input_shape_type::dims) + ") and " +
+          std::to_string(target_width) + " target(s)");
   }
   // Sparse targets: the label of sample `index` must name one of the Net's classes.
   static void check_label(const samples& data, std::size_t index, const char* what) {
