@@ -75,9 +75,7 @@ class StepEngine {
     const Evaluation result = compute_gradients(net.parameters().data(), data, indices, step_seed);
     if (!std::isfinite(result.loss))
       throw std::runtime_error("typenet: the loss became " + std::to_string(result.loss) +
-                               " at optimizer step " + std::to_string(step) +
-                               ": training diverged (try a lower learning rate); the weights "
-                               "are those before this step");
+                               " at optimizer step " + std::to_string(step) + kDiverged);
     // The step is staged aside and checked there; only a step without a non-finite weight is
     // committed.
     const float* params = net.parameters().data();
@@ -309,13 +307,15 @@ class StepEngine {
     std::size_t layer = 1;
     while (NetT::layer_infos[layer].param_offset + NetT::layer_infos[layer].param_count <= index)
       ++layer;
-    throw std::runtime_error(
-        "typenet: a weight of layer " + std::to_string(layer) + " (" +
-        keras_layer_name(NetT::layer_infos, layer) + ") became " + std::to_string(value) +
-        " at optimizer step " + std::to_string(step) +
-        ": training diverged (try a lower learning rate); the weights are those before this step");
+    throw std::runtime_error("typenet: a weight of layer " + std::to_string(layer) + " (" +
+                             keras_layer_name(NetT::layer_infos, layer) + ") became " +
+                             std::to_string(value) + " at optimizer step " + std::to_string(step) +
+                             kDiverged);
   }
 
+  // How every divergence message ends.
+  static constexpr const char* kDiverged =
+      ": training diverged (try a lower learning rate); the weights are those before this step";
   // Parameters per block of the optimizer step: the block's gradients, parameters and slots,
   // read and written, stay in L2.
   static constexpr std::size_t kUpdateBlock = 4096;
