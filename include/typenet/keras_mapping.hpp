@@ -98,23 +98,15 @@ inline void no_keras_settings(const KerasConfig&) {}
 inline std::span<const KerasWeight> no_keras_weights(const KerasConfig*) { return {}; }
 }  // namespace detail
 
-// The kernel (Keras shape `kernel_shape`) and the bias (`units`) of Dense and Conv2D, stored
+// The kernel (Keras shape `KernelShape...`) and the bias (`Units`) of Dense and Conv2D, stored
 // kernel first; the bias is absent when the config says use_bias = False.
-template <std::size_t Rank, std::array<std::size_t, Rank> KernelShape, std::size_t Units>
+template <std::size_t Units, std::size_t... KernelShape>
 std::span<const KerasWeight> kernel_and_bias(const KerasConfig* config) {
-  static constexpr auto weights = [] {
-    std::array<KerasWeight, 2> both{};
-    std::size_t kernel_size = 1;
-    for (std::size_t i = 0; i < Rank; ++i) {
-      both[0].shape[i] = KernelShape[i];
-      kernel_size *= KernelShape[i];
-    }
-    both[0].name = "kernel";
-    both[0].rank = Rank;
-    both[1] = {
-        .name = "bias", .shape = {Units}, .rank = 1, .offset = kernel_size, .optional = true};
-    return both;
-  }();
+  static constexpr std::size_t kernel_size = (KernelShape * ...);
+  static constexpr std::array<KerasWeight, 2> weights{
+      KerasWeight{.name = "kernel", .shape = {KernelShape...}, .rank = sizeof...(KernelShape)},
+      KerasWeight{
+          .name = "bias", .shape = {Units}, .rank = 1, .offset = kernel_size, .optional = true}};
   if (config && !config->use_bias()) return std::span(weights).first(1);
   return weights;
 }

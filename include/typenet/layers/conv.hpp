@@ -92,7 +92,7 @@ struct Conv {
     }
     static constexpr KerasMapping keras{
         conv_keras_classes, check_keras,
-        kernel_and_bias<4, {Kernel, Kernel, channels, Filters}, Filters>};
+        kernel_and_bias<Filters, Kernel, Kernel, channels, Filters>};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Conv", "Conv2D");
       layer.arguments << "(" << Filters << ",k" << Kernel << ",s" << stride << ","

@@ -54,7 +54,7 @@ struct Dense {
       config.expect_activation("Dense with activation", activation::kind);
     }
     static constexpr KerasMapping keras{dense_keras_classes, check_keras,
-                                        kernel_and_bias<2, {inputs, Units}, Units>};
+                                        kernel_and_bias<Units, inputs, Units>};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Dense", "Dense");
       layer.arguments << "(" << Units << "," << to_string(activation::kind) << ")";
