@@ -1,5 +1,5 @@
 // What the two Keras fuzz targets share: the architectures of the Keras files they start from
-// (tests/golden, see tests/keras/test_keras.cpp, and ../shared/keras), and a load that checks
+// (tests/golden/nets.hpp, which the Keras tests use too), and a load that checks
 // load_keras_into's contract. Not part of typenet.
 #pragma once
 
@@ -9,33 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "../tests/golden/nets.hpp"
 #include "typenet/io/keras.hpp"
-#include "typenet/layers/conv.hpp"
-#include "typenet/layers/dense.hpp"
-#include "typenet/layers/dropout.hpp"
-#include "typenet/layers/flatten.hpp"
-#include "typenet/layers/input.hpp"
-#include "typenet/layers/pooling.hpp"
-#include "typenet/net.hpp"
 
 namespace typenet_fuzz {
 
 using namespace typenet;
 
-using Keras224Cnn =
-    Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>, MaxPool<2>,
-        Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
-using Keras3Cnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, MaxPool<2>, Conv<64, 3, Relu>,
-                      MaxPool<2>, Flatten, Dropout<50>, Dense<10, Softmax>>;
-using ConvSameStride2 =
-    Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>, MaxPool<2>,
-        Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>;
-using ConvValidGap = Net<Input<16, 16, 1>, Conv<8, 5, Relu>, MaxPool<3, Stride<2>>,
-                         Conv<6, 3, Stride<2>>, Relu, GlobalAvgPool, Dropout<30>, Dense<3>>;
-using ConvEvenNoBias =
-    Net<Input<10, 10, 3>, Conv<4, 3, Relu, Same, Stride<2>>, Flatten, Dense<10, Softmax>>;
-using DenseOnly = Net<Input<20>, Dense<16, Relu>, Dropout<25>, Dense<8, Tanh>, Dense<5>>;
-using ChannelsFirst = Net<Input<6, 5, 2>, Conv<3, 3, Relu, Same>, Flatten, Dense<4, Softmax>>;
+using namespace typenet::golden;
 
 // Loads the file into a parameter block of NetT's layout. A failure must be a KerasError whose
 // message starts with the file's path and that leaves the parameters untouched (the strong

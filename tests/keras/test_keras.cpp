@@ -20,6 +20,7 @@
 #include "typenet/data/mnist.hpp"
 #include "typenet/io/keras.hpp"
 #include "typenet/typenet.hpp"
+#include "../golden/nets.hpp"
 
 using namespace typenet;
 namespace fs = std::filesystem;
@@ -35,21 +36,7 @@ std::optional<fs::path> shared_dir() {
   return fs::path(shared);
 }
 
-// The architectures of the files, spelled as typenet types.
-using Keras224Cnn =
-    Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>, MaxPool<2>,
-        Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
-using Keras3Cnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, MaxPool<2>, Conv<64, 3, Relu>,
-                      MaxPool<2>, Flatten, Dropout<50>, Dense<10, Softmax>>;
-using ConvSameStride2 =
-    Net<Input<12, 9, 2>, Conv<6, 3, Relu, Same>, Conv<5, 5, Tanh, Same, Stride<2>>, MaxPool<2>,
-        Flatten, Dense<7, Sigmoid>, Dense<4, Softmax>>;
-using ConvValidGap = Net<Input<16, 16, 1>, Conv<8, 5, Relu>, MaxPool<3, Stride<2>>,
-                         Conv<6, 3, Stride<2>>, Relu, GlobalAvgPool, Dropout<30>, Dense<3>>;
-using ConvEvenNoBias =
-    Net<Input<10, 10, 3>, Conv<4, 3, Relu, Same, Stride<2>>, Flatten, Dense<10, Softmax>>;
-using DenseOnly = Net<Input<20>, Dense<16, Relu>, Dropout<25>, Dense<8, Tanh>, Dense<5>>;
-using ChannelsFirst = Net<Input<6, 5, 2>, Conv<3, 3, Relu, Same>, Flatten, Dense<4, Softmax>>;
+using namespace typenet::golden;
 
 // Nets hold their parameters and buffers inline: keep them off the stack.
 template <class NetT>
