@@ -12,22 +12,16 @@
 #include <typenet/data/mnist.hpp>
 #include <typenet/typenet.hpp>
 
+#include "../src/cli/models.hpp"
+
 namespace typenet::bench {
 
-// Keras' MNIST convnet (examples/mnist_cnn.cpp).
-using SeedCnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>, Dropout<25>,
-                    Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
-// Keras' MNIST multilayer perceptron (examples/mnist_mlp.cpp).
-using Mlp = Net<Input<784>, Dense<512>, Relu, Dense<512>, Relu, Dense<10>, Softmax>;
-// The Conv64-Conv64-MaxPool-Conv128-Conv128 tutorial net with its default (flatten) head,
-// logits out (examples/mnist_cnn_gap.cpp).
-using Conv64Cnn =
-    Net<Input<28, 28, 1>, Conv<64, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>, Conv<128, 3, Relu>,
-        Conv<128, 3, Relu>, MaxPool<2>, Flatten, Dropout<50>, Dense<10>>;
-// The Keras 2.2.4 model of ../shared/keras/keras224_mnist_cnn.h5: 5x5 Same convolutions.
-using Keras5x5Cnn =
-    Net<Input<28, 28, 1>, Conv<16, 5, Relu, Same>, MaxPool<2>, Conv<36, 5, Relu, Same>, MaxPool<2>,
-        Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
+// The typenet tool's built-in architectures (src/cli/models.hpp), under the names the benchmarks
+// report.
+using SeedCnn = cli::Cnn;           // Keras' MNIST convnet (examples/mnist_cnn.cpp)
+using Mlp = cli::Mlp;               // Keras' MNIST multilayer perceptron (examples/mnist_mlp.cpp)
+using Conv64Cnn = cli::CnnGap;      // Conv64/128 with the flatten head, logits out (mnist_cnn_gap)
+using Keras5x5Cnn = cli::KerasCnn;  // the 5x5 Same CNN of ../shared/keras/keras224_mnist_cnn.h5
 
 // Calls visit.template operator()<NetT>(name, trained) for every benchmarked network; `trained`
 // says whether its training speed is measured too (the two tutorial nets PyTorch is compared on).
