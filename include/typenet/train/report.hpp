@@ -6,7 +6,7 @@
 //   test_accuracy=0.9912 test_loss=0.0262 correct=9912 incorrect=88
 #pragma once
 
-#include "typenet/train/model.hpp"  // Evaluation
+#include "typenet/train/options.hpp"  // Evaluation
 
 namespace typenet {
 
