@@ -76,4 +76,28 @@ std::size_t KerasConfig::required_positive(std::string_view key) const {
 
 bool KerasConfig::use_bias() const { return boolean("use_bias").value_or(true); }
 
+std::size_t KerasConfig::square(std::string_view key, std::size_t fallback) const {
+  const auto pair = size_pair(key).value_or(std::array{fallback, fallback});
+  if (pair[0] != pair[1])
+    unsupported("'" + std::string(key) + "' " + json(key) +
+                " is not square; typenet windows and strides are square");
+  return pair[0];
+}
+
+std::string_view cpp_tag(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::Linear: return "Linear";
+    case ActivationKind::Relu: return "Relu";
+    case ActivationKind::Sigmoid: return "Sigmoid";
+    case ActivationKind::Tanh: return "Tanh";
+    case ActivationKind::Softmax: return "Softmax";
+  }
+  return "?";
+}
+
+std::string activation_option(const KerasConfig& config) {
+  const ActivationKind kind = config.activation();
+  return kind == ActivationKind::Linear ? "" : ", " + std::string(cpp_tag(kind));
+}
+
 }  // namespace typenet

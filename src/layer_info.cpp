@@ -5,9 +5,10 @@
 namespace typenet {
 
 std::string to_string(const Dims& dims) {
-  if (dims.rank == 1) return std::to_string(dims.extent[0]);
-  return std::to_string(dims.extent[0]) + "x" + std::to_string(dims.extent[1]) + "x" +
-         std::to_string(dims.extent[2]);
+  std::string text;
+  for (std::size_t i = 0; i < dims.rank; ++i)
+    text += (i ? "x" : "") + std::to_string(dims.extent[i]);
+  return text;
 }
 
 std::string describe(const LayerInfo& layer) {
@@ -47,9 +48,9 @@ std::string with_thousands(std::size_t value) {
   return digits;
 }
 std::string keras_shape(const Dims& dims) {
-  if (dims.rank == 1) return "(None, " + std::to_string(dims.extent[0]) + ")";
-  return "(None, " + std::to_string(dims.extent[0]) + ", " + std::to_string(dims.extent[1]) + ", " +
-         std::to_string(dims.extent[2]) + ")";
+  std::string text = "(None";
+  for (std::size_t i = 0; i < dims.rank; ++i) text += ", " + std::to_string(dims.extent[i]);
+  return text + ")";
 }
 std::string padded(std::string text, std::size_t width) {
   if (text.size() < width) text.append(width - text.size(), ' ');

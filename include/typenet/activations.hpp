@@ -18,6 +18,31 @@ namespace typenet {
 inline constexpr std::string_view activation_keras_classes[] = {"Activation", "ReLU", "Softmax"};
 
 namespace detail {
+// The activation a Keras Activation, ReLU or Softmax layer applies; unsupported() for settings
+// typenet has no equivalent of.
+inline ActivationKind keras_activation_layer_kind(const KerasConfig& config) {
+  if (config.class_name() == "ReLU") {
+    for (const char* key : {"max_value", "negative_slope", "threshold"})
+      if (const auto value = config.number(key); value && *value != 0)
+        config.unsupported(std::string("ReLU with ") + key + " " + config.json(key) +
+                           " has no typenet equivalent");
+    return ActivationKind::Relu;
+  }
+  if (config.class_name() == "Softmax") {
+    if (const auto axis = config.number("axis"); axis && *axis != -1)
+      config.unsupported("Softmax over axis " + config.json("axis") + " has no typenet equivalent");
+    return ActivationKind::Softmax;
+  }
+  return config.activation();
+}
+}  // namespace detail
+
+inline constexpr KerasLayerClass activation_keras_layer{
+    activation_keras_classes, [](const KerasConfig& config) {
+      return std::string(cpp_tag(detail::keras_activation_layer_kind(config)));
+    }};
+
+namespace detail {
 template <ActivationKind Kind>
 struct Activation {
   static constexpr ActivationKind kind = Kind;
@@ -45,20 +70,7 @@ struct Activation {
   struct bind : IdentityLayer<In> {
     using activation = Activation;
     static void check_keras(const KerasConfig& config) {
-      ActivationKind found = ActivationKind::Relu;
-      if (config.class_name() == "ReLU") {
-        for (const char* key : {"max_value", "negative_slope", "threshold"})
-          if (const auto value = config.number(key); value && *value != 0)
-            config.unsupported(std::string("ReLU with ") + key + " " + config.json(key) +
-                               " has no typenet equivalent");
-      } else if (config.class_name() == "Softmax") {
-        if (const auto axis = config.number("axis"); axis && *axis != -1)
-          config.unsupported("Softmax over axis " + config.json("axis") +
-                             " has no typenet equivalent");
-        found = ActivationKind::Softmax;
-      } else {
-        found = config.activation();
-      }
+      const ActivationKind found = keras_activation_layer_kind(config);
       config.expect("Activation", "'" + std::string(to_string(Kind)) + "'",
                     "'" + std::string(to_string(found)) + "'");
     }

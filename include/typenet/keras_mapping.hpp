@@ -1,6 +1,7 @@
 // How a layer maps to Keras, told by the layer itself (one creator per layer, as frugally-deep):
 // the Keras class names it reads, the check of a file's layer config against the bound layer,
-// and its weight arrays in Keras' order and layout. The Keras loader (typenet-keras) only walks
+// its weight arrays in Keras' order and layout, and (KerasLayerClass) how export-cpp spells a
+// file's layer as that typenet layer. The Keras loader (typenet-keras) only walks
 // the layers and calls these; it knows no layer kind. This header needs no JSON or HDF5: the
 // loader shows a config through the KerasConfig interface.
 #pragma once
@@ -58,6 +59,9 @@ class KerasConfig {
   std::size_t required_positive(std::string_view key) const;
   // "use_bias", true when absent.
   bool use_bias() const;
+  // A square window or stride at `key` (default `fallback` when absent); unsupported() when it
+  // is not square.
+  std::size_t square(std::string_view key, std::size_t fallback) const;
 
  protected:
   ~KerasConfig() = default;
@@ -92,6 +96,22 @@ struct KerasMapping {
   // order: the loader then reorders the rows of the next layer's first weight.
   bool flattens_image = false;
 };
+
+// How export-cpp writes a Keras layer as a typenet layer: each layer header defines one beside
+// its bound type's KerasMapping, and layers/registry.hpp lists them all.
+struct KerasLayerClass {
+  // The Keras classes the layer reads (the same list as its KerasMapping's).
+  std::span<const std::string_view> classes;
+  // The C++ spelling of the file's layer (of one of `classes`) as the typenet layer, e.g.
+  // "Conv<32, 3, Relu, Same>"; a setting typenet cannot express goes to config.unsupported().
+  std::string (*cpp_type)(const KerasConfig& config);
+};
+
+// An activation's typenet tag as C++ spells it: "Relu", "Softmax", ...
+std::string_view cpp_tag(ActivationKind kind);
+// The option list of a layer whose "activation" setting becomes a tag: ", Relu", or "" for
+// linear.
+std::string activation_option(const KerasConfig& config);
 
 namespace detail {
 inline void no_keras_settings(const KerasConfig&) {}

@@ -21,12 +21,15 @@ namespace typenet {
 enum class ActivationKind { Linear, Relu, Sigmoid, Tanh, Softmax };
 enum class PaddingKind { Valid, Same };
 
-// A tensor shape: rank 1 {n} or rank 3 {h, w, c} (channels last, as Keras).
+// A tensor shape: rank 1 {n}, rank 2 {steps, features} or rank 3 {h, w, c} (channels last, as
+// Keras).
 struct Dims {
   std::size_t rank = 1;
-  std::array<std::size_t, 3> extent{};  // rank 1 uses extent[0]
+  std::array<std::size_t, 3> extent{};  // the first `rank` are used
   constexpr std::size_t size() const {
-    return rank == 1 ? extent[0] : extent[0] * extent[1] * extent[2];
+    std::size_t count = 1;
+    for (std::size_t i = 0; i < rank; ++i) count *= extent[i];
+    return count;
   }
   constexpr bool operator==(const Dims&) const = default;
 };
@@ -97,7 +100,7 @@ constexpr std::string_view to_string(ActivationKind kind) {
 constexpr std::string_view to_string(PaddingKind kind) {
   return kind == PaddingKind::Same ? "same" : "valid";
 }
-// "26x26x32" or "128".
+// "26x26x32", "28x28" or "128".
 std::string to_string(const Dims& dims);
 // A canonical one-line description, e.g. "Conv(32,k3,s1,valid,relu) 28x28x1->26x26x32": what
 // model files store and compare.

@@ -101,6 +101,7 @@ struct PlanOf {
   static constexpr std::size_t scratch_floats =
       std::max({std::size_t{1}, Bound::scratch_floats...});
   static constexpr std::size_t flops = (Bound::flops + ... + 0);
+  static constexpr bool trains = (layer_trains<Bound>() && ...);
   static constexpr bool trains_in_team = (TrainsInTeam<Bound> && ...) &&
                                          (SplitsInTeam<Bound> || ...);
 
@@ -146,8 +147,9 @@ struct Buffers {
 
 template <class... Layers>
 class Net {
-  static_assert(sizeof...(Layers) != sizeof...(Layers),
-                "typenet: the first layer of a Net must be Input<H, W, C> or Input<N>");
+  static_assert(
+      sizeof...(Layers) != sizeof...(Layers),
+      "typenet: the first layer of a Net must be Input<H, W, C>, Input<T, F> or Input<N>");
 };
 
 template <std::size_t... InputExtents, class... Layers>
@@ -179,6 +181,8 @@ class Net<Input<InputExtents...>, Layers...> {
   // Whether a team of threads can share a training step's whole batch (each member its part of
   // every split layer's outputs) rather than split the batch (see train/model.hpp).
   static constexpr bool trains_in_team = plan::trains_in_team;
+  // Whether every layer can train (some are inference-only: layers/layer.hpp).
+  static constexpr bool trains = plan::trains;
   // Input first, then one record per layer.
   static constexpr std::array<LayerInfo, layer_count + 1> layer_infos = plan::layer_infos();
   template <std::size_t I>
@@ -262,7 +266,7 @@ class Net<Input<InputExtents...>, Layers...> {
     const float* in = input;
     for_each_layer([&](auto i) {
       using L = layer<i>;
-      constexpr std::size_t channels = channels_of<typename L::output_shape>();
+      constexpr std::size_t channels = L::output_shape::last_extent;
       float* out = buffers.output_of(i);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.scratch = buffers.scratch.data();
@@ -307,7 +311,7 @@ class Net<Input<InputExtents...>, Layers...> {
     float* spare = buffers.grad_b.data();
     for_each_layer_reversed([&](auto i) {
       using L = layer<i>;
-      constexpr std::size_t channels = channels_of<typename L::output_shape>();
+      constexpr std::size_t channels = L::output_shape::last_extent;
       const float* out = buffers.output_of(i);
       const float* in = i == 0 ? args.input : buffers.output_of(i - 1);
       float* din = i == 0 ? args.input_grad : spare;
@@ -354,11 +358,6 @@ class Net<Input<InputExtents...>, Layers...> {
   }
   template <class L>
   static constexpr bool splits_in_team = detail::SplitsInTeam<L>;
-  template <class S>
-  static constexpr std::size_t channels_of() {
-    if constexpr (S::rank == 3) return S::channels;
-    else return S::size;
-  }
   // Calls apply(first, count) on the floats of layer L's outputs for n images that this team
   // member activates (or differentiates): all of them when it works alone; for a softmax, which
   // needs whole rows, member 0 all of them once every member's part is there; otherwise its

@@ -1,4 +1,5 @@
-// Shapes as types: Shape<N> (flat) and Shape<H, W, C> (channels-last image), as Keras.
+// Shapes as types: Shape<N> (flat), Shape<T, F> (a sequence of T steps of F features) and
+// Shape<H, W, C> (channels-last image), as Keras.
 #pragma once
 
 #include <cstddef>
@@ -9,8 +10,8 @@ namespace typenet {
 
 template <std::size_t... Extents>
 struct Shape {
-  static_assert(sizeof...(Extents) == 1 || sizeof...(Extents) == 3,
-                "typenet: a Shape is flat <N> or an image <H, W, C>");
+  static_assert(sizeof...(Extents) >= 1 && sizeof...(Extents) <= 3,
+                "typenet: a Shape is flat <N>, a sequence <T, F> or an image <H, W, C>");
 };
 
 template <std::size_t N>
@@ -21,6 +22,17 @@ struct Shape<N> {
   // Read as 1x1xN only so that a flat input given to an image layer reports that layer's one
   // static_assert instead of a cascade of errors.
   static constexpr std::size_t height = 1, width = 1, channels = N;
+  static constexpr std::size_t last_extent = N;
+};
+
+template <std::size_t T, std::size_t F>
+struct Shape<T, F> {
+  static constexpr std::size_t rank = 2;
+  static constexpr std::size_t steps = T, features = F;
+  static constexpr std::size_t size = T * F;
+  static constexpr Dims dims{2, {T, F, 0}};
+  static constexpr std::size_t height = 1, width = 1, channels = size;  // as Shape<N>
+  static constexpr std::size_t last_extent = F;
 };
 
 template <std::size_t H, std::size_t W, std::size_t C>
@@ -29,6 +41,7 @@ struct Shape<H, W, C> {
   static constexpr std::size_t height = H, width = W, channels = C;
   static constexpr std::size_t size = H * W * C;
   static constexpr Dims dims{3, {H, W, C}};
+  static constexpr std::size_t last_extent = C;
 };
 
 // Shapes compare by value, so `static_assert(Net::output_shape == Shape<10>{})` reads naturally.

@@ -14,7 +14,7 @@ namespace {
 
 // The input shape the Net expects, in the order the file writes it.
 std::vector<std::size_t> expected_input_shape(const Dims& input, bool channels_first) {
-  if (input.rank == 1) return {input.extent[0]};
+  if (input.rank < 3) return {input.extent.begin(), input.extent.begin() + input.rank};
   const auto [h, w, c] = input.extent;
   return channels_first ? std::vector{c, h, w} : std::vector{h, w, c};
 }

@@ -22,6 +22,31 @@ namespace typenet {
 
 inline constexpr std::string_view conv_keras_classes[] = {"Conv2D", "Convolution2D"};
 
+namespace detail {
+// Conv2D's settings that no Conv can have; shared by the check and the export spelling.
+inline void refuse_conv_extras(const KerasConfig& config) {
+  if (const auto dilation = config.size_pair("dilation_rate");
+      dilation && (*dilation)[0] * (*dilation)[1] != 1)
+    config.unsupported("dilated convolution (dilation_rate " + config.json("dilation_rate") +
+                       ") has no typenet equivalent");
+  if (const auto groups = config.positive("groups"); groups && *groups != 1)
+    config.unsupported("grouped convolution (groups " + config.json("groups") +
+                       ") has no typenet equivalent");
+}
+}  // namespace detail
+
+inline constexpr KerasLayerClass conv_keras_layer{
+    conv_keras_classes, [](const KerasConfig& config) {
+      detail::refuse_conv_extras(config);
+      const std::size_t kernel = config.square("kernel_size", 0);
+      if (kernel == 0) config.corrupted("config has no 'kernel_size'");
+      const std::size_t stride = config.square("strides", 1);
+      return "Conv<" + std::to_string(config.required_positive("filters")) + ", " +
+             std::to_string(kernel) + activation_option(config) +
+             (config.padding() == PaddingKind::Same ? ", Same" : "") +
+             (stride == 1 ? "" : ", Stride<" + std::to_string(stride) + ">") + ">";
+    }};
+
 template <std::size_t Filters, std::size_t Kernel, class... Opts>
 struct Conv {
   static_assert(Filters > 0, "typenet: Conv<Filters, Kernel> needs Filters > 0");
@@ -75,13 +100,7 @@ struct Conv {
     }
 
     static void check_keras(const KerasConfig& config) {
-      if (const auto dilation = config.size_pair("dilation_rate");
-          dilation && (*dilation)[0] * (*dilation)[1] != 1)
-        config.unsupported("dilated convolution (dilation_rate " + config.json("dilation_rate") +
-                           ") has no typenet equivalent");
-      if (const auto groups = config.positive("groups"); groups && *groups != 1)
-        config.unsupported("grouped convolution (groups " + config.json("groups") +
-                           ") has no typenet equivalent");
+      detail::refuse_conv_extras(config);
       config.expect("Conv2D with", Filters, config.required_positive("filters"), " filters");
       const auto kernel = config.size_pair("kernel_size");
       if (!kernel) config.corrupted("config has no 'kernel_size'");

@@ -14,6 +14,11 @@
 namespace typenet {
 
 inline constexpr std::string_view dense_keras_classes[] = {"Dense"};
+inline constexpr KerasLayerClass dense_keras_layer{
+    dense_keras_classes, [](const KerasConfig& config) {
+      return "Dense<" + std::to_string(config.required_positive("units")) +
+             activation_option(config) + ">";
+    }};
 
 template <std::size_t Units, class... Opts>
 struct Dense {

@@ -5,6 +5,7 @@
 // Keras: Dropout (rate; checked though it has no effect on inference).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +30,21 @@ inline std::string rate_text(double rate) {
 
 inline constexpr std::string_view dropout_keras_classes[] = {"Dropout"};
 
+namespace detail {
+// Keras' rate, which typenet holds in whole percent (inference ignores it).
+inline std::size_t dropout_percent(const KerasConfig& config) {
+  const std::optional<double> rate = config.number("rate");
+  if (!rate || *rate < 0 || *rate >= 1)
+    config.corrupted("expected 'rate' to be a number in [0, 1)");
+  return std::min<std::size_t>(99, std::size_t(std::lround(*rate * 100)));
+}
+}  // namespace detail
+
+inline constexpr KerasLayerClass dropout_keras_layer{
+    dropout_keras_classes, [](const KerasConfig& config) {
+      return "Dropout<" + std::to_string(detail::dropout_percent(config)) + ">";
+    }};
+
 template <std::size_t Percent>
 struct Dropout {
   static_assert(Percent < 100, "typenet: Dropout<Percent> needs Percent < 100");
@@ -41,12 +57,9 @@ struct Dropout {
     static constexpr auto threshold = std::uint32_t((std::uint64_t(Percent) << 32) / 100);
 
     static void check_keras(const KerasConfig& config) {
-      const std::optional<double> rate = config.number("rate");
-      if (!rate || *rate < 0 || *rate >= 1)
-        config.corrupted("expected 'rate' to be a number in [0, 1)");
-      if (std::abs(*rate * 100 - double(Percent)) >= 0.5)
+      if (detail::dropout_percent(config) != Percent)
         config.mismatch("expected Dropout with rate " + detail::rate_text(Percent / 100.0) +
-                        ", file has " + detail::rate_text(*rate));
+                        ", file has " + detail::rate_text(*config.number("rate")));
     }
     static constexpr KerasMapping keras{dropout_keras_classes, check_keras,
                                         detail::no_keras_weights};

@@ -9,6 +9,8 @@
 namespace typenet {
 
 inline constexpr std::string_view flatten_keras_classes[] = {"Flatten"};
+inline constexpr KerasLayerClass flatten_keras_layer{
+    flatten_keras_classes, [](const KerasConfig&) { return std::string("Flatten"); }};
 
 struct Flatten {
   template <class In>

@@ -1,4 +1,5 @@
-// Input<H, W, C> (channels-last image) or Input<N> (flat vector): the first layer of every Net.
+// Input<H, W, C> (channels-last image), Input<T, F> (T steps of F features, as Keras' (28, 28)
+// input) or Input<N> (flat vector): the first layer of every Net.
 #pragma once
 
 #include <cstddef>
@@ -9,8 +10,9 @@ namespace typenet {
 
 template <std::size_t... Extents>
 struct Input {
-  static_assert(sizeof...(Extents) == 1 || sizeof...(Extents) == 3,
-                "typenet: Input takes <N> (flat) or <H, W, C> (channels-last image)");
+  static_assert(sizeof...(Extents) >= 1 && sizeof...(Extents) <= 3,
+                "typenet: Input takes <N> (flat), <T, F> (sequence) or <H, W, C> (channels-last "
+                "image)");
   static_assert(((Extents > 0) && ...), "typenet: Input dimensions must be positive");
   using shape = Shape<Extents...>;
 };

@@ -25,6 +25,10 @@
 // images of a step: the trainer then needs no pass zeroing the gradients). All of them are
 // noexcept and allocate nothing.
 //
+// Inference-only layers: a layer whose backward is not written yet says `static constexpr bool
+// trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
+// with such a layer fail to compile, saying so.
+//
 // Teams: Net::predict(image, pool) runs one forward pass on several threads. A layer whose
 // bound type says `team_split = true` is then called on every member with ctx.team set and
 // computes the part team_share(member, size) of its output (a contiguous range of floats); it
@@ -199,6 +203,13 @@ constexpr bool satisfies_layer_contract() {
                 "const float* in, float* dout, float* din, float* dparams, std::size_t n, "
                 "const Context&)`");
   return BoundLayer<L>;
+}
+
+// Whether a bound layer can train (see "Inference-only layers" above).
+template <class L>
+constexpr bool layer_trains() {
+  if constexpr (requires { L::trains; }) return bool(L::trains);
+  else return true;
 }
 
 // Glorot-uniform kernel and zero bias, as Keras initialises Dense and Conv2D.

@@ -18,6 +18,21 @@ inline constexpr std::string_view max_pool_keras_classes[] = {"MaxPooling2D", "M
 inline constexpr std::string_view global_avg_pool_keras_classes[] = {"GlobalAveragePooling2D",
                                                                      "GlobalAvgPool2D"};
 
+inline constexpr KerasLayerClass max_pool_keras_layer{
+    max_pool_keras_classes, [](const KerasConfig& config) {
+      const std::size_t size = config.square("pool_size", 2);
+      const std::size_t stride = config.square("strides", size);  // null strides: the pool size
+      return "MaxPool<" + std::to_string(size) +
+             (config.padding() == PaddingKind::Same ? ", Same" : "") +
+             (stride == size ? "" : ", Stride<" + std::to_string(stride) + ">") + ">";
+    }};
+inline constexpr KerasLayerClass global_avg_pool_keras_layer{
+    global_avg_pool_keras_classes, [](const KerasConfig& config) {
+      if (config.boolean("keepdims").value_or(false))
+        config.unsupported("GlobalAveragePooling2D with keepdims has no typenet equivalent");
+      return std::string("GlobalAvgPool");
+    }};
+
 template <std::size_t Size, class... Opts>
 struct MaxPool {
   static_assert(Size > 0, "typenet: MaxPool<Size> needs Size > 0");
@@ -118,12 +133,10 @@ struct GlobalAvgPool {
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 0;
 
-    static void check_keras(const KerasConfig& config) {
-      if (config.boolean("keepdims").value_or(false))
-        config.unsupported("GlobalAveragePooling2D with keepdims has no typenet equivalent");
-    }
-    static constexpr KerasMapping keras{global_avg_pool_keras_classes, check_keras,
-                                        detail::no_keras_weights};
+    static constexpr KerasMapping keras{
+        global_avg_pool_keras_classes,
+        [](const KerasConfig& config) { global_avg_pool_keras_layer.cpp_type(config); },
+        detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("GlobalAvgPool", "GlobalAveragePooling2D");
       layer.keras = &keras;

@@ -1,5 +1,6 @@
 // Every layer typenet has, and the Keras classes each reads: the list that code looking layers
-// up by Keras class name searches. A new layer adds its include and its class list here.
+// up by Keras class name searches (the loader, export-cpp). A new layer adds its include and its
+// KerasLayerClass here.
 #pragma once
 
 #include <algorithm>
@@ -16,18 +17,20 @@
 
 namespace typenet {
 
-inline constexpr std::span<const std::string_view> keras_classes_of_layers[] = {
-    activation_keras_classes, conv_keras_classes,    dense_keras_classes,
-    dropout_keras_classes,    flatten_keras_classes, global_avg_pool_keras_classes,
-    max_pool_keras_classes,
+inline constexpr KerasLayerClass keras_layer_classes[] = {
+    activation_keras_layer, conv_keras_layer,    dense_keras_layer,
+    dropout_keras_layer,    flatten_keras_layer, global_avg_pool_keras_layer,
+    max_pool_keras_layer,
 };
 
-// Whether some typenet layer reads Keras layers of class `name`.
+// The typenet layer that reads Keras layers of class `name`; null when there is none.
+constexpr const KerasLayerClass* keras_layer_class(std::string_view name) {
+  for (const KerasLayerClass& layer : keras_layer_classes)
+    if (std::ranges::find(layer.classes, name) != layer.classes.end()) return &layer;
+  return nullptr;
+}
 constexpr bool has_keras_equivalent(std::string_view name) {
-  return std::ranges::any_of(keras_classes_of_layers,
-                             [&](std::span<const std::string_view> classes) {
-                               return std::ranges::find(classes, name) != classes.end();
-                             });
+  return keras_layer_class(name) != nullptr;
 }
 
 }  // namespace typenet

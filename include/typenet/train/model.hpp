@@ -98,12 +98,20 @@ class Model final : public TrainingControl {
   // One optimizer step on `count` samples picked by `indices` from data (mean loss gradient).
   // Returns the batch's loss and accuracy.
   Evaluation train_on_batch(const samples& data, std::span<const std::uint32_t> indices) {
+    static_assert(NetT::trains,
+                  "typenet: this Net has a layer that cannot train yet (an inference-only layer "
+                  "such as BatchNorm, LSTM or Residual): load trained weights with load_keras and "
+                  "use predict or evaluate");
     check_batch(data, indices);
     const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, optimizer_state_.steps()).next();
     return engine_.step(net_, optimizer_state_, data, indices, step_seed);
   }
 
   History fit(const samples& data, const FitOptions<target_type>& options = {}) {
+    static_assert(NetT::trains,
+                  "typenet: fit: this Net has a layer that cannot train yet (an inference-only "
+                  "layer such as BatchNorm, LSTM or Residual): load trained weights with "
+                  "load_keras and use predict or evaluate");
     check(data, "fit");
     if (options.batch_size == 0 || options.validation_split < 0 || options.validation_split >= 1)
       throw std::invalid_argument(
