@@ -30,6 +30,9 @@ class KerasConfig {
   [[noreturn]] virtual void corrupted(const std::string& detail) const = 0;
 
   virtual std::string_view class_name() const = 0;
+  // Whether the model keeps channels first (its images (c, h, w)): a layer's axis settings then
+  // count the channel axis as 1.
+  virtual bool channels_first() const = 0;
   // A value of the config; nullopt when absent or null. A value of another type is corrupted().
   virtual std::optional<double> number(std::string_view key) const = 0;
   virtual std::optional<std::string> text(std::string_view key) const = 0;

@@ -43,8 +43,8 @@ std::string file_shape_text(const std::vector<std::optional<std::size_t>>& shape
 class JsonConfig final : public KerasConfig {
  public:
   JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
-             std::string note)
-      : layer_(layer), source_(source),
+             std::string note, bool channels_first)
+      : layer_(layer), source_(source), channels_first_(channels_first),
         where_("layer " + std::to_string(index) + " (" + layer.name + "): "),
         note_(std::move(note)) {}
 
@@ -58,6 +58,7 @@ class JsonConfig final : public KerasConfig {
     fail(KerasProblem::Corrupted, source_, where_ + detail);
   }
   std::string_view class_name() const override { return layer_.class_name; }
+  bool channels_first() const override { return channels_first_; }
 
   std::optional<double> number(std::string_view key) const override {
     return typed<double>(key, &nlohmann::json::is_number, "a number");
@@ -115,14 +116,15 @@ class JsonConfig final : public KerasConfig {
 
   const KerasLayer& layer_;
   const std::string& source_;
+  bool channels_first_;
   std::string where_;
   std::string note_;
 };
 
 // The Net's layer `index` against the file's: the class, then the layer's own check.
 void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index,
-                 const std::string& source, const std::string& note) {
-  const JsonConfig config(file, index, source, note);
+                 const std::string& source, const std::string& note, bool channels_first) {
+  const JsonConfig config(file, index, source, note, channels_first);
   if (!has_keras_equivalent(file.class_name))
     config.unsupported("Keras layer class " + file.class_name + " has no typenet equivalent");
   if (!net.keras)
@@ -170,7 +172,7 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   // A missing or extra layer shows first as a mismatch of the layers after it: say so.
   const std::string note = net_layers == file_layers ? "" : " (" + counts + ")";
   for (std::size_t i = 0; i < std::min(net_layers, file_layers); ++i)
-    check_layer(net[i + 1], model.layers[i], i + 1, source, note);
+    check_layer(net[i + 1], model.layers[i], i + 1, source, note, channels_first);
   if (net_layers < file_layers) {
     const KerasLayer& extra = model.layers[net_layers];
     fail(KerasProblem::ArchitectureMismatch, source,
@@ -184,8 +186,9 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
 }
 
 std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,
-                                              std::size_t index, const std::string& source) {
-  const JsonConfig config(file, index, source, "");
+                                              std::size_t index, const std::string& source,
+                                              bool channels_first) {
+  const JsonConfig config(file, index, source, "", channels_first);
   return net.keras->weights(&config);
 }
 

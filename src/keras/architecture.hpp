@@ -20,6 +20,7 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
 // The weight arrays the Net's layer `index` reads from the file's layer, as its config says
 // (Keras' use_bias, ...).
 std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,
-                                              std::size_t index, const std::string& source);
+                                              std::size_t index, const std::string& source,
+                                              bool channels_first);
 
 }  // namespace typenet::keras_detail

@@ -97,15 +97,15 @@ std::string weight_list(std::span<const KerasWeight> weights) {
 // Reads the layer's weight arrays into its slice of `staged`; those the file lacks (use_bias =
 // False) are zero, as Keras computes without them.
 void load_layer(const KerasFile& file, const LayerSource& source, const LayerInfo& layer,
-                std::span<float> staged) {
+                std::span<float> staged, const KerasOptions& options) {
   const std::string where = "layer " + std::to_string(source.net_index) + " (" + source.file_name +
                             ")";
   const LayerWeights weights = source.file_layer ? file.weights_of(*source.file_layer, where)
                                                  : file.weights_of(source.file_name, where);
   const std::span<const KerasWeight> expected =
-      source.file_layer
-          ? expected_weights(layer, *source.file_layer, source.net_index, file.source())
-          : all_weights(layer);
+      source.file_layer ? expected_weights(layer, *source.file_layer, source.net_index,
+                                           file.source(), options.channels_first)
+                        : all_weights(layer);
   // A weights-only file does not say whether a layer has its optional arrays (a bias).
   const std::size_t found = weights.paths.size(),
                     required = source.file_layer ? expected.size()
@@ -148,7 +148,7 @@ void load_keras_into(std::span<const LayerInfo> layers, std::span<float> params,
 
   std::vector<float> staged(params.begin(), params.end());
   for (const LayerSource& source : plan_sources(layers, file, options))
-    load_layer(file, source, layers[source.net_index], staged);
+    load_layer(file, source, layers[source.net_index], staged, options);
   std::ranges::copy(staged, params.begin());
 }
 
