@@ -64,7 +64,7 @@ std::string summary_table(std::span<const LayerInfo> layers) {
   out << "Model: \"sequential\"\n" << rule << "\n";
   out << padded(" Layer (type)", 28) << padded("Output Shape", 25) << "Param #\n";
   out << double_rule << "\n";
-  std::size_t total = 0;
+  std::size_t total = 0, non_trainable = 0;
   for (std::size_t i = 1; i < layers.size(); ++i) {
     const LayerInfo& layer = layers[i];
     const std::string name = " " + keras_layer_name(layers, i) + " (" +
@@ -73,11 +73,12 @@ std::string summary_table(std::span<const LayerInfo> layers) {
         << with_thousands(layer.param_count) << "\n";
     if (i + 1 < layers.size()) out << "\n";
     total += layer.param_count;
+    non_trainable += layer.non_trainable_count;
   }
   out << double_rule << "\n";
   out << "Total params: " << with_thousands(total) << "\n";
-  out << "Trainable params: " << with_thousands(total) << "\n";
-  out << "Non-trainable params: 0\n" << rule << "\n";
+  out << "Trainable params: " << with_thousands(total - non_trainable) << "\n";
+  out << "Non-trainable params: " << with_thousands(non_trainable) << "\n" << rule << "\n";
   return out.str();
 }
 

@@ -76,9 +76,12 @@ struct KerasWeight {
   std::array<std::size_t, 4> shape{};  // Keras' shape: `rank` extents
   std::size_t rank = 0;
   std::size_t offset = 0;  // where it starts in the layer's parameters
-  // May be absent from a file whose config is unknown (weights-only): then it is zero, as
+  // May be absent from a file whose config is unknown (weights-only): then it is `fill`, as
   // Keras' use_bias = False.
   bool optional = false;
+  // Its value wherever a file lacks it (a config without it, or an optional array): what Keras
+  // computes with instead (a missing bias is 0, BatchNormalization's missing gamma 1).
+  float fill = 0.0f;
 
   constexpr std::size_t size() const {
     std::size_t count = 1;

@@ -75,6 +75,9 @@ struct LayerInfo {
   Dims in, out;
   std::size_t param_offset = 0;  // into the Net's flat parameter block
   std::size_t param_count = 0;
+  // Of param_count, those Keras' summary counts as non-trainable (BatchNormalization's moving
+  // statistics).
+  std::size_t non_trainable_count = 0;
   const KerasMapping* keras = nullptr;  // how it reads and writes Keras files; null: no equivalent
 };
 

@@ -166,7 +166,14 @@ LayerWeights KerasFile::weights_of(const std::string& name, const std::string& w
     return weights;
   }
 
-  const std::string vars = name + "/vars";
+  std::string vars = name + "/vars";
+  // A recurrent layer (LSTM) keeps its variables in its cell: layers/lstm/cell/vars, beside an
+  // empty layers/lstm/vars.
+  if (const std::string cell_vars = name + "/cell/vars";
+      reader.exists(weights_root_.get(), cell_vars) &&
+      (!reader.exists(weights_root_.get(), vars) ||
+       reader.member_names(reader.open_group(weights_root_.get(), vars).get()).empty()))
+    vars = cell_vars;
   if (!reader.exists(weights_root_.get(), vars))
     fail(KerasProblem::Corrupted, source_,
          where + ": expected its weights at layers/" + vars + ", the file has none");

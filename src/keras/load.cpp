@@ -95,7 +95,8 @@ std::string weight_list(std::span<const KerasWeight> weights) {
 }
 
 // Reads the layer's weight arrays into its slice of `staged`; those the file lacks (use_bias =
-// False) are zero, as Keras computes without them.
+// False, BatchNormalization's scale = False) take their fill value, as Keras computes without
+// them.
 void load_layer(const KerasFile& file, const LayerSource& source, const LayerInfo& layer,
                 std::span<float> staged, const KerasOptions& options) {
   const std::string where = "layer " + std::to_string(source.net_index) + " (" + source.file_name +
@@ -121,7 +122,8 @@ void load_layer(const KerasFile& file, const LayerSource& source, const LayerInf
              "), file has " + std::to_string(found));
 
   const auto slice = staged.subspan(layer.param_offset, layer.param_count);
-  std::ranges::fill(slice, 0.0f);
+  for (const KerasWeight& weight : all_weights(layer))
+    std::ranges::fill(slice.subspan(weight.offset, weight.size()), weight.fill);
   for (std::size_t k = 0; k < found; ++k) {
     const KerasWeight& weight = expected[k];
     const std::string what = where + " " + std::string(weight.name);

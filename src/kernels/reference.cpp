@@ -229,4 +229,25 @@ std::size_t sgd_update(const float* p, const float* g, const float* vel, float* 
   });
 }
 
+void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,
+                          const float* scale, const float* shift, float* out) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t ch = 0; ch < channels; ++ch)
+      out[r * channels + ch] = in[r * channels + ch] * scale[ch] + shift[ch];
+}
+
+void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,
+               bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept {
+  const auto activation = [hard_sigmoid](float x) {
+    return hard_sigmoid ? std::clamp(0.2f * x + 0.5f, 0.0f, 1.0f) : 1.0f / (1.0f + std::exp(-x));
+  };
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t u = 0; u < units; ++u) {
+      const float* gates = z + r * ldz + u;
+      float& cell = c[r * units + u];
+      cell = activation(gates[units]) * cell + activation(gates[0]) * std::tanh(gates[2 * units]);
+      h[r * ldh + u] = activation(gates[3 * units]) * std::tanh(cell);
+    }
+}
+
 }  // namespace typenet::kernels::reference

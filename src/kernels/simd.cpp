@@ -182,14 +182,18 @@ void ReluBackward(const float* y, float* dy, size_t count) {
   });
 }
 
+template <class D, class V>
+HWY_INLINE V Sigmoid(D d, V x) {
+  // exp(-x) overflows to infinity past 88.7 (sigmoid 0 either way) and Highway's Exp is only
+  // specified up to 104, so the exponent is clamped at 88.
+  const auto exponent = hn::Min(hn::Set(d, 88.0f), hn::Neg(x));
+  const auto one = hn::Set(d, 1.0f);
+  return hn::Div(one, hn::Add(one, hn::Exp(d, exponent)));
+}
+
 void SigmoidForward(float* y, size_t count) {
-  ForEachVector(count, [&](auto d, size_t i) {
-    // exp(-x) overflows to infinity past 88.7 (sigmoid 0 either way) and Highway's Exp is only
-    // specified up to 104, so the exponent is clamped at 88.
-    const auto exponent = hn::Min(hn::Set(d, 88.0f), hn::Neg(hn::LoadU(d, y + i)));
-    const auto one = hn::Set(d, 1.0f);
-    hn::StoreU(hn::Div(one, hn::Add(one, hn::Exp(d, exponent))), d, y + i);
-  });
+  ForEachVector(count,
+                [&](auto d, size_t i) { hn::StoreU(Sigmoid(d, hn::LoadU(d, y + i)), d, y + i); });
 }
 
 void SigmoidBackward(const float* y, float* dy, size_t count) {
@@ -345,6 +349,40 @@ size_t SgdUpdate(const float* p, const float* g, const float* vel, float* p_out,
   });
 }
 
+void ScaleShiftChannels(const float* in, size_t rows, size_t channels, const float* scale,
+                        const float* shift, float* out) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row_in = in + r * channels;
+    float* row_out = out + r * channels;
+    ForEachVector(channels, [&](auto d, size_t ch) {
+      hn::StoreU(
+          hn::MulAdd(hn::LoadU(d, row_in + ch), hn::LoadU(d, scale + ch), hn::LoadU(d, shift + ch)),
+          d, row_out + ch);
+    });
+  }
+}
+
+void LstmCell(const float* z, size_t ldz, size_t rows, size_t units, bool hard_sigmoid, float* c,
+              float* h, size_t ldh) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* gates = z + r * ldz;
+    float* cell = c + r * units;
+    float* hidden = h + r * ldh;
+    ForEachVector(units, [&](auto d, size_t u) {
+      const auto gate = [&](size_t which) {
+        const auto x = hn::LoadU(d, gates + which * units + u);
+        if (!hard_sigmoid) return Sigmoid(d, x);
+        const auto linear = hn::MulAdd(x, hn::Set(d, 0.2f), hn::Set(d, 0.5f));
+        return hn::Min(hn::Max(linear, hn::Zero(d)), hn::Set(d, 1.0f));
+      };
+      const auto candidate = hn::Tanh(d, hn::LoadU(d, gates + 2 * units + u));
+      const auto next = hn::MulAdd(gate(1), hn::LoadU(d, cell + u), hn::Mul(gate(0), candidate));
+      hn::StoreU(next, d, cell + u);
+      hn::StoreU(hn::Mul(gate(3), hn::Tanh(d, next)), d, hidden + u);
+    });
+  }
+}
+
 }  // namespace typenet::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -372,6 +410,8 @@ HWY_EXPORT(SoftmaxBackward);
 HWY_EXPORT(AdamUpdate);
 HWY_EXPORT(RmspropUpdate);
 HWY_EXPORT(SgdUpdate);
+HWY_EXPORT(ScaleShiftChannels);
+HWY_EXPORT(LstmCell);
 
 void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,
                      float* bias_grad) noexcept {
@@ -454,6 +494,15 @@ std::size_t sgd_update(const float* p, const float* g, const float* vel, float* 
                        float* vel_out, std::size_t count, float lr, float mu,
                        bool nesterov) noexcept {
   return HWY_DYNAMIC_DISPATCH(SgdUpdate)(p, g, vel, p_out, vel_out, count, lr, mu, nesterov);
+}
+
+void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,
+                          const float* scale, const float* shift, float* out) noexcept {
+  HWY_DYNAMIC_DISPATCH(ScaleShiftChannels)(in, rows, channels, scale, shift, out);
+}
+void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,
+               bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept {
+  HWY_DYNAMIC_DISPATCH(LstmCell)(z, ldz, rows, units, hard_sigmoid, c, h, ldh);
 }
 
 }  // namespace typenet::kernels

@@ -23,4 +23,12 @@ using ConvEvenNoBias =
 using DenseOnly = Net<Input<20>, Dense<16, Relu>, Dropout<25>, Dense<8, Tanh>, Dense<5>>;
 using ChannelsFirst = Net<Input<6, 5, 2>, Conv<3, 3, Relu, Same>, Flatten, Dense<4, Softmax>>;
 
+// gen/make_bn_lstm_fixtures.py
+using BnConv = Net<Input<8, 7, 2>, Conv<4, 3, Same>, BatchNorm<>, Relu, Conv<3, 3, Stride<2>>,
+                   BatchNorm<>, Relu, Flatten, Dense<6>, BatchNorm<>, Dense<3, Softmax>>;
+using BnOptions = Net<Input<10>, Dense<6>, BatchNorm<>, Dense<5>, BatchNorm<Epsilon<1, 100000>>,
+                      Dense<4>, BatchNorm<>, Dense<3>>;
+using LstmStack = Net<Input<12, 7>, LSTM<8, ReturnSequences>, BatchNorm<>, LSTM<6>, Dense<3>>;
+using LstmHardSigmoid = Net<Input<9, 4>, LSTM<5, HardSigmoid>, Dense<2>>;
+
 }  // namespace typenet::golden

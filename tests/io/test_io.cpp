@@ -20,6 +20,8 @@
 #include "typenet/io/atomic_write.hpp"
 #include "typenet/io/model_file.hpp"
 #include "typenet/io/save_load.hpp"
+#include "typenet/layers/registry.hpp"
+#include "typenet/net.hpp"
 
 namespace fs = std::filesystem;
 using typenet::CheckpointExtras;
@@ -240,6 +242,48 @@ TEST_CASE("save/load round trip of parameters is bit-exact") {
   inconsistent.block.pop_back();
   CHECK_THROWS_AS(typenet::save(inconsistent, dir / "bad.tnet"), std::invalid_argument);
   CHECK(dir.entries() == std::vector<std::string>{"mlp.tnet"});
+}
+
+TEST_CASE("BatchNorm and LSTM: model file round trip, their lines, and their summary") {
+  using typenet::BatchNorm, typenet::Dense, typenet::Epsilon, typenet::Input, typenet::LSTM,
+      typenet::Net, typenet::ReturnSequences;
+  using Sequence = Net<Input<12, 7>, LSTM<8, ReturnSequences>, BatchNorm<Epsilon<1, 100000>>,
+                       LSTM<6, typenet::HardSigmoid>, Dense<3>>;
+  TempDir dir;
+  auto saved = std::make_unique<Sequence>(3);
+  // Non-trivial moving statistics, so that a reloaded BatchNorm is checked for more than init.
+  const auto& norm = Sequence::layer_infos[2];
+  for (std::size_t i = 0; i < norm.param_count; ++i)
+    saved->parameters()[norm.param_offset + i] = 0.5f + 0.01f * float(i);
+  typenet::save(*saved, dir / "sequence.tnet");
+  auto loaded = std::make_unique<Sequence>(4);
+  typenet::load(*loaded, dir / "sequence.tnet");
+  CHECK(same_bits(loaded->parameters(), saved->parameters()));
+  std::vector<float> input(Sequence::input_size);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = std::sin(float(i));
+  CHECK(loaded->predict(input) == saved->predict(input));
+
+  CHECK(typenet::io::read_model_file(dir / "sequence.tnet").architecture ==
+        std::vector<std::string>{"Input 12x7->12x7", "LSTM(8,sequences) 12x7->12x8",
+                                 "BatchNorm(eps1/100000) 12x8->12x8",
+                                 "LSTM(6,hard_sigmoid) 12x8->6", "Dense(3,linear) 6->3"});
+  // Another epsilon is another architecture.
+  auto other = std::make_unique<Net<Input<12, 7>, LSTM<8, ReturnSequences>, BatchNorm<>,
+                                    LSTM<6, typenet::HardSigmoid>, Dense<3>>>();
+  CHECK_THROWS_WITH_AS(typenet::load(*other, dir / "sequence.tnet"),
+                       doctest::Contains("BatchNorm(eps1/100000) 12x8->12x8"), ModelFileError);
+
+  // As Keras' summary: the moving statistics are the non-trainable parameters.
+  const std::string summary = Sequence::summary_string();
+  CAPTURE(summary);
+  CHECK(summary.find(" lstm (LSTM)                 (None, 12, 8)             512\n") !=
+        std::string::npos);
+  CHECK(summary.find(" batch_normalization (BatchNormalization) (None, 12, 8)             32\n") !=
+        std::string::npos);
+  CHECK(summary.find(" lstm_1 (LSTM)               (None, 6)                 360\n") !=
+        std::string::npos);
+  CHECK(summary.find("Total params: 925\nTrainable params: 909\nNon-trainable params: 16\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("checkpoint round trip restores parameters, optimizer state, step, epoch and text") {

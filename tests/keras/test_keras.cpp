@@ -232,6 +232,77 @@ TEST_CASE("golden fixtures: Keras 3 .keras, tf_keras .h5 and weights-only files"
   check_golden<DenseOnly>("dense_only", "dense_only.h5");
 }
 
+TEST_CASE("BatchNormalization: moving statistics, center/scale False, epsilon, refusals") {
+  check_golden<BnConv>("bn_conv", "bn_conv.keras");
+  check_golden<BnConv>("bn_conv", "bn_conv.h5");
+  check_golden<BnOptions>("bn_options", "bn_options.keras");
+  check_golden<BnOptions>("bn_options", "bn_options.h5");
+
+  // center = False and scale = False: the absent beta is 0 and the absent gamma 1.
+  auto net = make_net<BnOptions>();
+  load_keras(*net, golden_dir / "bn_options.h5");
+  const auto block = [&](std::size_t layer, std::size_t array) {
+    const LayerInfo& info = BnOptions::layer_infos[layer];
+    const std::size_t channels = info.param_count / 4;
+    return net->parameters().subspan(info.param_offset + array * channels, channels);
+  };
+  const auto all_equal = [](std::span<const float> values, float value) {
+    return std::ranges::all_of(values, [value](float v) { return v == value; });
+  };
+  CHECK(all_equal(block(2, 1), 0.0f));  // center = False: beta
+  CHECK(!all_equal(block(2, 0), 1.0f));
+  CHECK(all_equal(block(4, 0), 1.0f));  // scale = False: gamma
+  CHECK(!all_equal(block(4, 1), 0.0f));
+  CHECK(all_equal(block(6, 0), 1.0f));  // both
+  CHECK(all_equal(block(6, 1), 0.0f));
+
+  const KerasError epsilon =
+      load_error<Net<Input<10>, Dense<6>, BatchNorm<>, Dense<5>, BatchNorm<>, Dense<4>, BatchNorm<>,
+                     Dense<3>>>(golden_dir / "bn_options.h5");
+  CAPTURE(std::string(epsilon.what()));
+  CHECK(epsilon.problem() == KerasProblem::ArchitectureMismatch);
+  CHECK(contains(epsilon, "layer 4 (batch_normalization_4): expected BatchNormalization with "
+                          "epsilon 1/1000, file has 1e-05"));
+  const KerasError axis = load_error<Net<Input<4, 3, 2>, BatchNorm<>>>(golden_dir / "bn_axis.h5");
+  CHECK(axis.problem() == KerasProblem::Unsupported);
+  CHECK(contains(axis, "layer 1 (batch_normalization): BatchNormalization over axis [1] has no "
+                       "typenet equivalent: BatchNorm normalizes the channel axis (-1)"));
+  const KerasError renorm =
+      load_error<Net<Input<4, 3, 2>, BatchNorm<>>>(golden_dir / "bn_renorm.h5");
+  CHECK(renorm.problem() == KerasProblem::Unsupported);
+  CHECK(contains(renorm, "BatchNormalization with renorm has no typenet equivalent"));
+  // The same file is a channels-first model's BatchNorm over its channels (axis 1).
+  const KerasOptions channels_first{.channels_first = true};
+  auto image_net = make_net<Net<Input<3, 2, 4>, BatchNorm<>>>();
+  load_keras(*image_net, golden_dir / "bn_axis.h5", channels_first);
+}
+
+TEST_CASE("LSTM: return_sequences, a stacked LSTM, Keras 2's hard_sigmoid, no bias") {
+  check_golden<LstmStack>("lstm_stack", "lstm_stack.keras");
+  check_golden<LstmStack>("lstm_stack", "lstm_stack.h5");
+  check_golden<LstmHardSigmoid>("lstm_hard_sigmoid", "lstm_hard_sigmoid.h5");
+
+  const fs::path file = golden_dir / "lstm_stack.h5";
+  const auto mismatch = [&](const KerasError& error, const std::string& words) {
+    CAPTURE(error.what());
+    CHECK(error.problem() == KerasProblem::ArchitectureMismatch);
+    CHECK(contains(error, words));
+  };
+  mismatch(load_error<Net<Input<12, 7>, LSTM<8, ReturnSequences>, BatchNorm<>,
+                          LSTM<6, ReturnSequences>, Flatten, Dense<3>>>(file),
+           "layer 3 (lstm_1): expected LSTM with return_sequences true, file has false");
+  mismatch(
+      load_error<Net<Input<12, 7>, LSTM<8, ReturnSequences>, BatchNorm<>, LSTM<7>, Dense<3>>>(file),
+      "layer 3 (lstm_1): expected LSTM with 7 units, file has 6");
+  mismatch(load_error<Net<Input<12, 7>, LSTM<8, ReturnSequences, HardSigmoid>, BatchNorm<>, LSTM<6>,
+                          Dense<3>>>(file),
+           "layer 1 (lstm): expected LSTM with recurrent_activation hard_sigmoid, file has "
+           "sigmoid");
+  mismatch(
+      load_error<Net<Input<12, 6>, LSTM<8, ReturnSequences>, BatchNorm<>, LSTM<6>, Dense<3>>>(file),
+      "input: expected shape (12, 6), file has (12, 7)");
+}
+
 TEST_CASE("channels-first models: Flatten order (c, h, w) before Keras 2.1.6, (h, w, c) after") {
   const KerasOptions channels_first{.channels_first = true};
   check_golden<ChannelsFirst>("channels_first", "channels_first.h5", channels_first);
@@ -309,9 +380,9 @@ TEST_CASE("architecture mismatches are reported layer by layer, in words") {
 
 TEST_CASE("models typenet cannot express are refused with the reason") {
   const KerasError layer =
-      load_error<Net<Input<8>, Dense<4>, Dense<2>>>(golden_dir / "unsupported_batchnorm.h5");
+      load_error<Net<Input<8>, Dense<4>, Dense<2>>>(golden_dir / "unsupported_layer_norm.h5");
   CHECK(layer.problem() == KerasProblem::Unsupported);
-  CHECK(contains(layer, "layer 2 (batch_norm): Keras layer class BatchNormalization has no "
+  CHECK(contains(layer, "layer 2 (layer_norm): Keras layer class LayerNormalization has no "
                         "typenet equivalent"));
   const KerasError graph =
       load_error<Net<Input<6>, Dense<4>, Dense<4>, Dense<2>>>(golden_dir / "branching.h5");
@@ -451,6 +522,9 @@ TEST_CASE("export: a Keras 2 weights file that loads back to identical parameter
   round_trip("conv_valid_gap", static_cast<ConvValidGap*>(nullptr));
   round_trip("conv_even_no_bias", static_cast<ConvEvenNoBias*>(nullptr));
   round_trip("dense_only", static_cast<DenseOnly*>(nullptr));
+  round_trip("bn_conv", static_cast<BnConv*>(nullptr));
+  round_trip("bn_options", static_cast<BnOptions*>(nullptr));
+  round_trip("lstm_stack", static_cast<LstmStack*>(nullptr));
 
   auto net = make_net<DenseOnly>();
   try {

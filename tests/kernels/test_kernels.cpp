@@ -244,6 +244,69 @@ TEST_CASE("activations forward and backward") {
     }
 }
 
+TEST_CASE("scale_shift_channels (BatchNorm), out of place and in place") {
+  std::mt19937 rng(21);
+  for (const std::size_t rows : {1, 5})
+    for (const std::size_t channels : kCounts) {
+      INFO("rows " << rows << " channels " << channels);
+      const Buffers inputs{
+          testing::random_floats(rows * channels, rng), testing::random_floats(channels, rng),
+          testing::random_floats(channels, rng), std::vector<float>(rows * channels)};
+      // |x scale| + |shift| bounds the rounding of a fused or unfused multiply-add.
+      const auto bound = [&](const Buffers& expected) {
+        Buffers bounds = exact(expected);
+        for (std::size_t i = 0; i < rows * channels; ++i)
+          bounds[3][i] = bounds[0][i] = std::fabs(inputs[0][i] * inputs[1][i % channels]) +
+                                        std::fabs(inputs[2][i % channels]);
+        return bounds;
+      };
+      compare_with_reference(
+          inputs,
+          [&](bool simd, Buffers& b) {
+            (simd ? kernels::scale_shift_channels : kernels::reference::scale_shift_channels)(
+                b[0].data(), rows, channels, b[1].data(), b[2].data(), b[3].data());
+          },
+          bound);
+      compare_with_reference(
+          inputs,
+          [&](bool simd, Buffers& b) {
+            (simd ? kernels::scale_shift_channels : kernels::reference::scale_shift_channels)(
+                b[0].data(), rows, channels, b[1].data(), b[2].data(), b[0].data());
+          },
+          bound);
+    }
+}
+
+TEST_CASE("lstm_cell: sigmoid and hard sigmoid gates, strided gates and hidden rows") {
+  std::mt19937 rng(22);
+  for (const bool hard_sigmoid : {false, true})
+    for (const std::size_t rows : {1, 3})
+      for (const std::size_t units : kCounts) {
+        INFO("hard_sigmoid " << hard_sigmoid << " rows " << rows << " units " << units);
+        // Gate rows and hidden rows further apart than they are long (as an LSTM's steps).
+        const std::size_t ldz = 4 * units + 5, ldh = units + 3;
+        std::vector<float> z = activation_inputs(rows * ldz, rng);
+        const Buffers inputs{z, testing::random_floats(rows * units, rng, -2.0f, 2.0f),
+                             testing::random_floats(rows * ldh, rng)};
+        compare_with_reference(
+            inputs,
+            [&](bool simd, Buffers& b) {
+              (simd ? kernels::lstm_cell : kernels::reference::lstm_cell)(
+                  b[0].data(), ldz, rows, units, hard_sigmoid, b[1].data(), b[2].data(), ldh);
+            },
+            // c is a sum of two products of magnitude <= |c| + 1, h a product of values <= 1.
+            // The padding between hidden rows stays as it was.
+            [&](const Buffers& expected) {
+              Buffers bounds = exact(expected);
+              for (std::size_t i = 0; i < bounds[1].size(); ++i)
+                bounds[1][i] = std::fabs(inputs[1][i]) + 1.0f;
+              for (std::size_t r = 0; r < rows; ++r)
+                std::fill_n(bounds[2].begin() + std::ptrdiff_t(r * ldh), units, 1.0f);
+              return bounds;
+            });
+      }
+}
+
 TEST_CASE("dropout forward and backward: the reference's mask, its rate, (seed, index) alone") {
   std::mt19937 rng(21);
   for (const std::uint32_t percent : {0u, 25u, 50u, 90u}) {

@@ -109,7 +109,18 @@ inline constexpr std::size_t kGemmColumnGranule = 64;
      vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */    \
   std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,           \
                          float* vel_out, std::size_t count, float lr, float mu,                    \
-                         bool nesterov) noexcept;
+                         bool nesterov) noexcept;                                                  \
+  /* Batch normalization at inference, channels last: out[r, ch] = in[r, ch] * scale[ch] +   \
+     shift[ch] for the rows r < rows (out may be in). */     \
+  void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,               \
+                            const float* scale, const float* shift, float* out) noexcept;          \
+  /* One LSTM step of `rows` sequences, Keras' gate order i, f, c, o: row r of z (4 * units   \
+     floats, rows ldz apart) holds x W + h U + b of the step. With s the recurrent activation  \
+     (sigmoid, or Keras 2's hard sigmoid clip(0.2 x + 0.5, 0, 1) when hard_sigmoid):           \
+     c = s(z_f) c + s(z_i) tanh(z_c), h = s(z_o) tanh(c). c is rows x units (updated in place);  \
+     row r of h is written at h + r * ldh. */    \
+  void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,             \
+                 bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept;
 
 // The dispatched, SIMD versions (src/kernels/simd.cpp).
 TYPENET_KERNEL_DECLARATIONS

@@ -8,19 +8,21 @@
 #include <string_view>
 
 #include "typenet/activations.hpp"
+#include "typenet/layers/batch_norm.hpp"
 #include "typenet/layers/conv.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/dropout.hpp"
 #include "typenet/layers/flatten.hpp"
 #include "typenet/layers/input.hpp"
+#include "typenet/layers/lstm.hpp"
 #include "typenet/layers/pooling.hpp"
 
 namespace typenet {
 
 inline constexpr KerasLayerClass keras_layer_classes[] = {
-    activation_keras_layer, conv_keras_layer,    dense_keras_layer,
-    dropout_keras_layer,    flatten_keras_layer, global_avg_pool_keras_layer,
-    max_pool_keras_layer,
+    activation_keras_layer,      batch_norm_keras_layer, conv_keras_layer,
+    dense_keras_layer,           dropout_keras_layer,    flatten_keras_layer,
+    global_avg_pool_keras_layer, lstm_keras_layer,       max_pool_keras_layer,
 };
 
 // The typenet layer that reads Keras layers of class `name`; null when there is none.

@@ -205,9 +205,9 @@ def make_unsupported():
     tf_keras.Sequential([
         tf_keras.Input((8,)),
         L.Dense(4, name="dense_in"),
-        L.BatchNormalization(name="batch_norm"),
+        L.LayerNormalization(name="layer_norm"),
         L.Dense(2, name="dense_out"),
-    ]).save(GOLDEN / "unsupported_batchnorm.h5", save_format="h5")
+    ]).save(GOLDEN / "unsupported_layer_norm.h5", save_format="h5")
     inputs = tf_keras.Input((6,), name="input")
     left = L.Dense(4, name="left")(inputs)
     right = L.Dense(4, name="right")(inputs)

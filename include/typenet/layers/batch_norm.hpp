@@ -1,0 +1,183 @@
+// BatchNorm<Epsilon<N, D>?>: Keras' BatchNormalization at inference, per channel of the last axis
+// (an image's channels, a flat input's features, a sequence's features):
+//   y = gamma (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
+// Parameters in Keras' order: gamma, beta, moving_mean, moving_variance (C floats each).
+// Keras: BatchNormalization (axis the channel axis, epsilon; center/scale False: beta/gamma absent
+// from the file, then 0/1).
+//
+// epsilon is part of the type, as the integer ratio N/D (default 1/1000, Keras' 1e-3): it is a
+// setting of the architecture, not a learned value, and Keras' weight layout has no room for it.
+// The ratio is computed in double and rounded to float, as Keras adds float32(epsilon).
+//
+// Inference only (trains = false): Model::fit cannot compile with it, so backward is never called
+// (it only has to exist for the layer contract) and computes nothing.
+#pragma once
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "typenet/keras_mapping.hpp"
+#include "typenet/kernels/kernels.hpp"
+#include "typenet/layers/layer.hpp"
+
+namespace typenet {
+
+template <std::size_t Numerator, std::size_t Denominator>
+struct Epsilon {
+  static_assert(Numerator > 0 && Denominator > 0, "typenet: Epsilon<N, D> needs N, D > 0");
+  static constexpr std::size_t numerator = Numerator, denominator = Denominator;
+  static constexpr float value = float(double(Numerator) / double(Denominator));
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_epsilon = false;
+template <std::size_t N, std::size_t D>
+inline constexpr bool is_epsilon<Epsilon<N, D>> = true;
+
+// The float epsilon of a BatchNormalization config (default 1e-3): Keras adds float32(epsilon).
+inline float batch_norm_epsilon(const KerasConfig& config) {
+  const double epsilon = config.number("epsilon").value_or(1e-3);
+  if (!(epsilon > 0) || !std::isfinite(epsilon))
+    config.corrupted("expected 'epsilon' to be a positive number, file has " +
+                     config.json("epsilon"));
+  return float(epsilon);
+}
+
+// BatchNormalization's settings that no BatchNorm can have, for an input of `rank` extents: the
+// normalized axis must be typenet's channel axis, the last one (Keras counts the batch as axis
+// 0: -1 or `rank`; channels-first images keep their channels at axis 1), and renorm (batch
+// renormalization) changes what inference computes.
+inline void refuse_batch_norm_extras(const KerasConfig& config, std::size_t rank) {
+  if (config.boolean("renorm").value_or(false))
+    config.unsupported("BatchNormalization with renorm has no typenet equivalent");
+  // An int, or a list of one int (tf_keras writes [3]).
+  std::string axis = config.json("axis");
+  if (axis == "null") axis = "-1";
+  if (axis.size() >= 2 && axis.front() == '[' && axis.back() == ']')
+    axis = axis.substr(1, axis.size() - 2);
+  long long value = 0;
+  const auto [end, error] = std::from_chars(axis.data(), axis.data() + axis.size(), value);
+  const bool is_integer = error == std::errc() && end == axis.data() + axis.size();
+  const bool channels_first_image = rank == 3 && config.channels_first();
+  const bool channel_axis =
+      channels_first_image ? value == 1 : value == -1 || value == static_cast<long long>(rank);
+  if (!is_integer || !channel_axis)
+    config.unsupported("BatchNormalization over axis " + config.json("axis") +
+                       " has no typenet equivalent: BatchNorm normalizes the channel axis (" +
+                       (channels_first_image ? std::string("1") : "-1") + ")");
+}
+}  // namespace detail
+
+inline constexpr std::string_view batch_norm_keras_classes[] = {"BatchNormalization"};
+// "BatchNorm<>", or with the file's epsilon as the smallest ratio N / 10^k giving its float:
+// "BatchNorm<Epsilon<1, 100000>>".
+inline constexpr KerasLayerClass batch_norm_keras_layer{
+    batch_norm_keras_classes, [](const KerasConfig& config) -> std::string {
+      const float epsilon = detail::batch_norm_epsilon(config);
+      if (epsilon == Epsilon<1, 1000>::value) return "BatchNorm<>";
+      std::size_t denominator = 1;
+      for (int digits = 0; digits <= 15; ++digits, denominator *= 10) {
+        const double numerator = std::round(double(epsilon) * double(denominator));
+        if (numerator >= 1 && float(numerator / double(denominator)) == epsilon)
+          return "BatchNorm<Epsilon<" + std::to_string(std::size_t(numerator)) + ", " +
+                 std::to_string(denominator) + ">>";
+      }
+      config.unsupported("BatchNormalization epsilon " + config.json("epsilon") +
+                         " is no ratio N / 10^k with k <= 15");
+    }};
+
+template <class Eps = Epsilon<1, 1000>>
+struct BatchNorm {
+  static_assert(detail::is_epsilon<Eps>, "typenet: BatchNorm takes Epsilon<N, D> (epsilon N/D)");
+  template <class In>
+  struct bind {
+    static constexpr std::size_t channels = In::last_extent;
+    static constexpr float epsilon = Eps::value;
+    using input_shape = In;
+    using output_shape = In;
+    using activation = detail::Activation<ActivationKind::Linear>;
+    static constexpr std::size_t param_count = 4 * channels;
+    // The per-call scale and shift of each channel.
+    static constexpr std::size_t scratch_floats = 2 * channels;
+    static constexpr std::size_t cache_words = 0;
+    static constexpr std::size_t flops = 2 * In::size;
+    static constexpr bool trains = false;
+
+    static void check_keras(const KerasConfig& config) {
+      detail::refuse_batch_norm_extras(config, In::rank);
+      const float file_epsilon = detail::batch_norm_epsilon(config);
+      if (file_epsilon != epsilon)
+        config.mismatch("expected BatchNormalization with epsilon " +
+                        std::to_string(Eps::numerator) + "/" + std::to_string(Eps::denominator) +
+                        ", file has " + config.json("epsilon"));
+    }
+    // Keras stores gamma unless scale = False and beta unless center = False; a weights-only
+    // file does not say which it lacks, so there all four are required.
+    static std::span<const KerasWeight> keras_weights(const KerasConfig* config) {
+      static constexpr auto weight = [](std::string_view name, std::size_t index, float fill) {
+        return KerasWeight{
+            .name = name, .shape = {channels}, .rank = 1, .offset = index * channels, .fill = fill};
+      };
+      static constexpr KerasWeight gamma = weight("gamma", 0, 1.0f), beta = weight("beta", 1, 0.0f),
+                                   mean = weight("moving_mean", 2, 0.0f),
+                                   variance = weight("moving_variance", 3, 1.0f);
+      static constexpr std::array all{gamma, beta, mean, variance};
+      static constexpr std::array without_gamma{beta, mean, variance};
+      static constexpr std::array without_beta{gamma, mean, variance};
+      static constexpr std::array statistics{mean, variance};
+      if (!config) return all;
+      const bool scale = config->boolean("scale").value_or(true),
+                 center = config->boolean("center").value_or(true);
+      if (scale && center) return all;
+      if (center) return without_gamma;
+      if (scale) return without_beta;
+      return statistics;
+    }
+    static constexpr KerasMapping keras{batch_norm_keras_classes, check_keras, keras_weights};
+    static constexpr LayerInfo info() {
+      LayerInfo layer = layer_info<bind>("BatchNorm", "BatchNormalization");
+      layer.non_trainable_count = 2 * channels;  // the moving statistics
+      if constexpr (!std::is_same_v<Eps, Epsilon<1, 1000>>)
+        layer.arguments << "(eps" << Eps::numerator << "/" << Eps::denominator << ")";
+      layer.keras = &keras;
+      return layer;
+    }
+    // As Keras: gamma 1, beta 0, moving mean 0, moving variance 1.
+    static void init(float* params, Rng&) noexcept {
+      for (std::size_t c = 0; c < channels; ++c) {
+        params[c] = 1.0f;
+        params[channels + c] = 0.0f;
+        params[2 * channels + c] = 0.0f;
+        params[3 * channels + c] = 1.0f;
+      }
+    }
+    // scale = gamma / sqrt(variance + epsilon) and shift = beta - mean scale (C values, computed
+    // per call), then one pass of y = x scale + shift.
+    static void forward(const float* params, const float* in, float* out, std::size_t n,
+                        const Context& ctx) noexcept {
+      const float* gamma = params;
+      const float* beta = params + channels;
+      const float* mean = params + 2 * channels;
+      const float* variance = params + 3 * channels;
+      float* scale = ctx.scratch;
+      float* shift = ctx.scratch + channels;
+      for (std::size_t c = 0; c < channels; ++c) {
+        scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
+        shift[c] = beta[c] - mean[c] * scale[c];
+      }
+      kernels::scale_shift_channels(in, n * In::size / channels, channels, scale, shift, out);
+    }
+    // Never called: Model::fit and train_on_batch do not compile with this layer (trains =
+    // false). Training BatchNorm (batch statistics, moving averages) is not written yet.
+    static void backward(const float*, const float*, float*, float*, float*, std::size_t,
+                         const Context&) noexcept {}
+  };
+};
+
+}  // namespace typenet
