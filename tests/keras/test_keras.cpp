@@ -282,6 +282,25 @@ TEST_CASE("LSTM: return_sequences, a stacked LSTM, Keras 2's hard_sigmoid, no bi
   check_golden<LstmStack>("lstm_stack", "lstm_stack.h5");
   check_golden<LstmHardSigmoid>("lstm_hard_sigmoid", "lstm_hard_sigmoid.h5");
 
+  // Model::predict passes chunks of images: the LSTM computes up to 4 sequences at once (9
+  // images: groups of 4, 4 and 1).
+  auto net = make_net<LstmStack>();
+  load_keras(*net, golden_dir / "lstm_stack.h5");
+  auto model = compile(*net, Adam{}, SparseCategoricalCrossentropy{}, {.threads = 1});
+  const Expected expected = read_expected("lstm_stack");
+  constexpr std::size_t images = 9;
+  std::vector<float> inputs;
+  for (std::size_t i = 0; i < images; ++i) {
+    const auto sample = expected.inputs.begin() +
+                        std::ptrdiff_t(i % expected.samples * expected.input_size);
+    inputs.insert(inputs.end(), sample, sample + std::ptrdiff_t(expected.input_size));
+  }
+  const std::vector<float> outputs = model.predict(inputs);
+  float worst = 0;
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    worst = std::max(worst, std::abs(outputs[i] - expected.outputs[i % expected.outputs.size()]));
+  CHECK(worst < 1e-5f);
+
   const fs::path file = golden_dir / "lstm_stack.h5";
   const auto mismatch = [&](const KerasError& error, const std::string& words) {
     CAPTURE(error.what());
