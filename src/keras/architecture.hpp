@@ -10,10 +10,14 @@
 
 namespace typenet::keras_detail {
 
+// Whether the model keeps channels first, as its image layers' data_format says; `option`
+// (KerasOptions::channels_first) when none says (files of old Keras). Throws KerasError when the
+// layers disagree, or when `option` is set and the file says channels_last.
+bool model_channels_first(const KerasModel& model, bool option, const std::string& source);
+
 // Throws KerasError (ArchitectureMismatch) naming the first difference between `net` (a Net's
 // layer_infos, Input first) and `model`, in words: "layer 3 (conv2d_1): expected Conv2D with 32
-// filters, file has 36". `channels_first` is KerasOptions::channels_first; the file's layers must
-// agree with it.
+// filters, file has 36". `channels_first` is model_channels_first's answer.
 void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
                         bool channels_first, const std::string& source);
 

@@ -29,7 +29,9 @@
 namespace typenet {
 
 struct KerasOptions {
-  // The model was built with Keras' channels-first ('th') image ordering. Kernels are stored
+  // The model was built with Keras' channels-first ('th') image ordering; for files whose layers
+  // do not say their data_format (a file that says decides, and one that says channels_last
+  // contradicts this option: refused). Kernels are stored
   // (kh, kw, in, out) either way; what changes is the order in which Flatten emits features:
   // (C, H, W) instead of typenet's (H, W, C) when the file's Flatten has no `data_format` (Keras
   // before 2.1.6) or says channels_last. The rows of the Dense kernel after Flatten are then
