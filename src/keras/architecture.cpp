@@ -1,6 +1,7 @@
 #include "architecture.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <optional>
 #include <vector>
 
@@ -52,7 +53,92 @@ void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index
   net.keras->check(config);
 }
 
+// Keras layer classes, for telling a name Keras gave a layer of that class ("average_pooling2d_1")
+// from a custom one. Those typenet reads come from the registry.
+constexpr std::string_view other_keras_classes[] = {"Add",
+                                                    "AveragePooling1D",
+                                                    "AveragePooling2D",
+                                                    "AveragePooling3D",
+                                                    "BatchNormalization",
+                                                    "Bidirectional",
+                                                    "Concatenate",
+                                                    "Conv1D",
+                                                    "Conv2DTranspose",
+                                                    "Conv3D",
+                                                    "Cropping2D",
+                                                    "DepthwiseConv2D",
+                                                    "ELU",
+                                                    "Embedding",
+                                                    "GaussianNoise",
+                                                    "GlobalAveragePooling1D",
+                                                    "GlobalMaxPooling1D",
+                                                    "GlobalMaxPooling2D",
+                                                    "GRU",
+                                                    "InputLayer",
+                                                    "LayerNormalization",
+                                                    "LeakyReLU",
+                                                    "LSTM",
+                                                    "MaxPooling1D",
+                                                    "MaxPooling3D",
+                                                    "Multiply",
+                                                    "Normalization",
+                                                    "Permute",
+                                                    "PReLU",
+                                                    "Rescaling",
+                                                    "Reshape",
+                                                    "SeparableConv2D",
+                                                    "SimpleRNN",
+                                                    "SpatialDropout2D",
+                                                    "UpSampling2D",
+                                                    "ZeroPadding2D"};
+
+// The Keras class whose default layer name `name` is ("conv2d_3": Conv2D); null when it is none.
+std::optional<std::string_view> class_named_by(std::string_view name) {
+  std::string_view base = name;
+  if (const std::size_t underscore = name.rfind('_');
+      underscore != std::string_view::npos && underscore + 1 < name.size() &&
+      name.find_first_not_of("0123456789", underscore + 1) == std::string_view::npos)
+    base = name.substr(0, underscore);
+  for (const KerasLayerClass& layer : keras_layer_classes)
+    for (const std::string_view keras_class : layer.classes)
+      if (snake_case(keras_class) == base) return keras_class;
+  for (const std::string_view keras_class : other_keras_classes)
+    if (snake_case(keras_class) == base) return keras_class;
+  // Keras 2 names input layers "input_1", Keras 3 "input_layer".
+  if (base == "input") return "InputLayer";
+  return std::nullopt;
+}
+
 }  // namespace
+
+void check_layer_names(std::span<const LayerInfo> net, std::span<const std::string> names,
+                       const std::string& source) {
+  // A functional model lists its InputLayer; the Net's Input is record 0.
+  if (!names.empty() && class_named_by(names[0]) == "InputLayer") names = names.subspan(1);
+  std::vector<std::string> custom;
+  for (std::size_t i = 0; i < std::min(net.size() - 1, names.size()); ++i) {
+    const LayerInfo& layer = net[i + 1];
+    const std::optional<std::string_view> named = class_named_by(names[i]);
+    if (!named) {
+      custom.push_back(names[i]);
+      continue;
+    }
+    if (layer.keras &&
+        std::ranges::find(layer.keras->classes, *named) != layer.keras->classes.end())
+      continue;
+    fail(KerasProblem::ArchitectureMismatch, source,
+         "layer " + std::to_string(i + 1) + " (" + names[i] + "): expected " +
+             std::string(layer.class_name) + ", the file's layer has the name Keras gives " +
+             std::string(*named) + " layers");
+  }
+  if (!custom.empty()) {
+    std::string list;
+    for (const std::string& name : custom) list += (list.empty() ? "" : ", ") + name;
+    std::clog << "typenet: warning: " << source << ": the layer names " << list
+              << " do not say their layer's class; only the order and shapes of the weighted "
+                 "layers are checked\n";
+  }
+}
 
 bool model_channels_first(const KerasModel& model, bool option, const std::string& source) {
   const KerasLayer* first_said = nullptr;

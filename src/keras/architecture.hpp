@@ -21,6 +21,14 @@ bool model_channels_first(const KerasModel& model, bool option, const std::strin
 void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
                         bool channels_first, const std::string& source);
 
+// Weights-only files: the file's layer_names (every layer, weightless ones too) against the Net's
+// layers. Keras names layers after their class ("max_pooling2d_3"): a name that is Keras' name of
+// another class than the Net's layer reads is refused (ArchitectureMismatch), the first such layer
+// in order; names that say nothing of a class (custom names) get one warning on std::clog, as
+// only the weighted layers' order and shapes can then be checked.
+void check_layer_names(std::span<const LayerInfo> net, std::span<const std::string> names,
+                       const std::string& source);
+
 // The weight arrays the Net's layer `index` reads from the file's layer, as its config says
 // (Keras' use_bias, ...).
 std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,

@@ -45,6 +45,7 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
   const auto& model = file.model();
   std::vector<std::string> weighted_names;
   if (!model) {
+    check_layer_names(net, file.layer_names(), file.source());
     weighted_names = file.weighted_layer_names();
     const auto net_weighted =
         std::ranges::count_if(net, [](const LayerInfo& layer) { return layer.param_count > 0; });

@@ -275,6 +275,38 @@ TEST_CASE("weights-only files: the weighted layers' count, order and shapes are 
   CHECK(contains(keras3, "load the .keras file"));
 }
 
+TEST_CASE("weights-only files: the layer names, weightless layers too, name the layer classes") {
+  // A LeNet-like model with AveragePooling2D (gen/make_loader_fixtures.py): its weighted layers
+  // fit a MaxPool Net, its layer_names say otherwise.
+  const fs::path file = golden_dir / "lenet_avgpool_weights.h5";
+  const KerasError pooling =
+      load_error<Net<Input<12, 12, 1>, Conv<2, 3, Relu>, MaxPool<2>, Flatten, Dense<3, Softmax>>>(
+          file);
+  CHECK(pooling.problem() == KerasProblem::ArchitectureMismatch);
+  CHECK(contains(pooling, "layer 2 (average_pooling2d): expected MaxPooling2D, the file's layer "
+                          "has the name Keras gives AveragePooling2D layers"));
+  // With a later problem too (a Dense of other units), the first layer that fails is named.
+  CHECK(contains(
+      load_error<Net<Input<12, 12, 1>, Conv<2, 3, Relu>, MaxPool<2>, Flatten, Dense<4, Softmax>>>(
+          file),
+      "layer 2 (average_pooling2d)"));
+  // A missing weightless layer shows at its place.
+  CHECK(contains(load_error<Net<Input<12, 12, 1>, Conv<2, 3, Relu>, Flatten, Dense<3, Softmax>>>(
+                     golden_dir / "conv_same_stride2_weights.h5"),
+                 "layer 2 (conv2d_1): expected Flatten, the file's layer has the name Keras gives "
+                 "Conv2D layers"));
+
+  // Custom names say nothing of the class: loaded, with a warning.
+  std::ostringstream warnings;
+  std::streambuf* const clog = std::clog.rdbuf(warnings.rdbuf());
+  auto net = make_net<Net<Input<5>, Dense<4, Relu>, Dense<2>>>();
+  load_keras(*net, golden_dir / "custom_names_weights.h5");
+  std::clog.rdbuf(clog);
+  CHECK(warnings.str().find("the layer names hidden, scores do not say their layer's class") !=
+        std::string::npos);
+  CHECK(std::ranges::any_of(net->parameters(), [](float p) { return p != 0; }));
+}
+
 TEST_CASE("layer records that do not describe the parameter block are the caller's error") {
   std::vector<float> params(DenseOnly::param_count);
   const fs::path file = golden_dir / "dense_only.h5";

@@ -5,7 +5,8 @@
 //     `model_config` is checked against the Net layer by layer, then the weights under
 //     `/model_weights` are loaded;
 //   - Keras 2.x HDF5 weights-only files (`model.save_weights("w.h5")`): no architecture in the
-//     file, so only the order, kind (Dense or Conv2D) and shape of the weighted layers are checked;
+//     file, so the order, kind (Dense or Conv2D) and shape of the weighted layers are checked,
+//     and every layer's class as its name in `layer_names` tells when it is Keras' default name;
 //   - Keras 3 `.keras` archives (a zip of `config.json` and `model.weights.h5`).
 // Written: a Keras 2 HDF5 weights-only file, which Keras' `model.load_weights` reads.
 //
