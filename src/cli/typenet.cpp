@@ -6,6 +6,7 @@
 //   typenet predict  --model keras-cnn --keras model.h5 digit.png photo.jpg
 //   typenet show     --out pictures/                        (digit grid, label distribution)
 //   typenet featuremaps --model cnn --weights run/model.tnet --layer 0
+//   typenet export-cpp model.h5 --name MnistCnn --out mnist_cnn.hpp   (the file's Net type)
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -18,6 +19,8 @@
 
 #include <typenet/data/categorical.hpp>
 #include <typenet/data/mnist.hpp>
+#include <typenet/io/atomic_write.hpp>
+#include <typenet/io/export_cpp.hpp>
 #include <typenet/io/keras.hpp>
 #include <typenet/typenet.hpp>
 #include <typenet/vis/vis.hpp>
@@ -43,6 +46,7 @@ struct Options {
   std::string polarity = "auto";
   bool channels_first = false;
   std::size_t layer = 0, samples = 64, channel = 0;
+  std::string keras_file, type_name = "KerasModel", header_out;
 };
 
 MnistData load_data(const Options& options) {
@@ -231,6 +235,17 @@ void featuremaps(const Options& options) {
               describe(layer).c_str());
 }
 
+void export_cpp(const Options& options) {
+  const std::string header =
+      export_cpp_header(options.keras_file, options.type_name,
+                        KerasOptions{.channels_first = options.channels_first});
+  if (options.header_out.empty()) {
+    std::fputs(header.c_str(), stdout);
+    return;
+  }
+  io::write_file_atomically(options.header_out, std::as_bytes(std::span(header)));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -331,6 +346,19 @@ int main(int argc, char** argv) {
   featuremaps_command->add_option("--channel", options.channel, "Channel shown across images")
       ->capture_default_str();
 
+  CLI::App* export_command = app.add_subcommand(
+      "export-cpp", "Write the C++ header declaring a Keras model file's architecture as a typenet "
+                    "Net type, which load_keras fills with the file's weights");
+  export_command->add_option("model_file", options.keras_file, "Keras full model, .h5 or .keras")
+      ->required();
+  export_command->add_option("--name", options.type_name, "Name of the Net type")
+      ->capture_default_str();
+  export_command->add_option("--out", options.header_out,
+                             "Header written (replaced atomically); default: standard output");
+  export_command->add_flag("--channels-first", options.channels_first,
+                           "The model was built channels-first by a Keras that does not say so "
+                           "in the file");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (summary->parsed())
@@ -345,6 +373,7 @@ int main(int argc, char** argv) {
     else if (featuremaps_command->parsed())
       with_model(options.model,
                  [&](auto tag) { featuremaps<typename decltype(tag)::type>(options); });
+    else if (export_command->parsed()) export_cpp(options);
     return 0;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "typenet: error: %s\n", error.what());

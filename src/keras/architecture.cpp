@@ -1,9 +1,11 @@
 #include "architecture.hpp"
 
 #include <algorithm>
+#include <iostream>
 #include <optional>
 #include <vector>
 
+#include "json_config.hpp"
 #include "keras_error.hpp"
 #include "typenet/keras_mapping.hpp"
 #include "typenet/layers/registry.hpp"
@@ -37,90 +39,6 @@ std::string file_shape_text(const std::vector<std::optional<std::size_t>>& shape
   return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-// A file layer's config as its typenet layer reads it; complaints name the layer and, where
-// the layer counts differ, say so (a missing or extra layer shows first as a mismatch of the
-// layers after it).
-class JsonConfig final : public KerasConfig {
- public:
-  JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
-             std::string note, bool channels_first)
-      : layer_(layer), source_(source), channels_first_(channels_first),
-        where_("layer " + std::to_string(index) + " (" + layer.name + "): "),
-        note_(std::move(note)) {}
-
-  [[noreturn]] void mismatch(const std::string& detail) const override {
-    fail(KerasProblem::ArchitectureMismatch, source_, where_ + detail + note_);
-  }
-  [[noreturn]] void unsupported(const std::string& detail) const override {
-    fail(KerasProblem::Unsupported, source_, where_ + detail);
-  }
-  [[noreturn]] void corrupted(const std::string& detail) const override {
-    fail(KerasProblem::Corrupted, source_, where_ + detail);
-  }
-  std::string_view class_name() const override { return layer_.class_name; }
-  bool channels_first() const override { return channels_first_; }
-
-  std::optional<double> number(std::string_view key) const override {
-    return typed<double>(key, &nlohmann::json::is_number, "a number");
-  }
-  std::optional<std::string> text(std::string_view key) const override {
-    return typed<std::string>(key, &nlohmann::json::is_string, "a string");
-  }
-  std::optional<bool> boolean(std::string_view key) const override {
-    return typed<bool>(key, &nlohmann::json::is_boolean, "true or false");
-  }
-  std::optional<std::size_t> positive(std::string_view key) const override {
-    const nlohmann::json* value = find(key);
-    if (!value) return std::nullopt;
-    return positive(*value, key);
-  }
-  std::optional<std::array<std::size_t, 2>> size_pair(std::string_view key) const override {
-    const nlohmann::json* value = find(key);
-    if (!value) return std::nullopt;
-    if (value->is_array()) {
-      if (value->size() != 2)
-        unsupported("'" + std::string(key) + "' is " + value->dump() +
-                    "; typenet layers are two-dimensional");
-      return std::array{positive((*value)[0], key), positive((*value)[1], key)};
-    }
-    const std::size_t size = positive(*value, key);
-    return std::array{size, size};
-  }
-  std::string json(std::string_view key) const override {
-    const nlohmann::json* value = find(key);
-    return value ? value->dump() : "null";
-  }
-
- private:
-  const nlohmann::json* find(std::string_view key) const {
-    const auto it = layer_.config.find(key);
-    return it == layer_.config.end() || it->is_null() ? nullptr : &*it;
-  }
-  // The value at `key` when it is there and of the type `is_type` tells; corrupted() otherwise.
-  template <class T>
-  std::optional<T> typed(std::string_view key, bool (nlohmann::json::*is_type)() const noexcept,
-                         const char* expected) const {
-    const nlohmann::json* value = find(key);
-    if (!value) return std::nullopt;
-    if (!(value->*is_type)())
-      corrupted("expected '" + std::string(key) + "' to be " + expected + ", file has " +
-                value->dump());
-    return value->get<T>();
-  }
-  std::size_t positive(const nlohmann::json& value, std::string_view key) const {
-    if (!value.is_number_integer() || value.get<std::int64_t>() <= 0)
-      corrupted("expected '" + std::string(key) + "' to be a positive integer, file has " +
-                value.dump());
-    return value.get<std::size_t>();
-  }
-
-  const KerasLayer& layer_;
-  const std::string& source_;
-  bool channels_first_;
-  std::string where_;
-  std::string note_;
-};
-
 // The Net's layer `index` against the file's: the class, then the layer's own check.
 void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index,
                  const std::string& source, const std::string& note, bool channels_first) {
@@ -135,28 +53,124 @@ void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index
   net.keras->check(config);
 }
 
+// Keras layer classes, for telling a name Keras gave a layer of that class ("average_pooling2d_1")
+// from a custom one. Those typenet reads come from the registry.
+constexpr std::string_view other_keras_classes[] = {"Add",
+                                                    "AveragePooling1D",
+                                                    "AveragePooling2D",
+                                                    "AveragePooling3D",
+                                                    "BatchNormalization",
+                                                    "Bidirectional",
+                                                    "Concatenate",
+                                                    "Conv1D",
+                                                    "Conv2DTranspose",
+                                                    "Conv3D",
+                                                    "Cropping2D",
+                                                    "DepthwiseConv2D",
+                                                    "ELU",
+                                                    "Embedding",
+                                                    "GaussianNoise",
+                                                    "GlobalAveragePooling1D",
+                                                    "GlobalMaxPooling1D",
+                                                    "GlobalMaxPooling2D",
+                                                    "GRU",
+                                                    "InputLayer",
+                                                    "LayerNormalization",
+                                                    "LeakyReLU",
+                                                    "LSTM",
+                                                    "MaxPooling1D",
+                                                    "MaxPooling3D",
+                                                    "Multiply",
+                                                    "Normalization",
+                                                    "Permute",
+                                                    "PReLU",
+                                                    "Rescaling",
+                                                    "Reshape",
+                                                    "SeparableConv2D",
+                                                    "SimpleRNN",
+                                                    "SpatialDropout2D",
+                                                    "UpSampling2D",
+                                                    "ZeroPadding2D"};
+
+// The Keras class whose default layer name `name` is ("conv2d_3": Conv2D); null when it is none.
+std::optional<std::string_view> class_named_by(std::string_view name) {
+  std::string_view base = name;
+  if (const std::size_t underscore = name.rfind('_');
+      underscore != std::string_view::npos && underscore + 1 < name.size() &&
+      name.find_first_not_of("0123456789", underscore + 1) == std::string_view::npos)
+    base = name.substr(0, underscore);
+  for (const KerasLayerClass& layer : keras_layer_classes)
+    for (const std::string_view keras_class : layer.classes)
+      if (snake_case(keras_class) == base) return keras_class;
+  for (const std::string_view keras_class : other_keras_classes)
+    if (snake_case(keras_class) == base) return keras_class;
+  // Keras 2 names input layers "input_1", Keras 3 "input_layer".
+  if (base == "input") return "InputLayer";
+  return std::nullopt;
+}
+
 }  // namespace
 
-void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
-                        bool channels_first, const std::string& source) {
-  // A data format that disagrees with the options is the cause of every other difference
-  // (input shape first): report it first.
+void check_layer_names(std::span<const LayerInfo> net, std::span<const std::string> names,
+                       const std::string& source) {
+  // A functional model lists its InputLayer; the Net's Input is record 0.
+  if (!names.empty() && class_named_by(names[0]) == "InputLayer") names = names.subspan(1);
+  std::vector<std::string> custom;
+  for (std::size_t i = 0; i < std::min(net.size() - 1, names.size()); ++i) {
+    const LayerInfo& layer = net[i + 1];
+    const std::optional<std::string_view> named = class_named_by(names[i]);
+    if (!named) {
+      custom.push_back(names[i]);
+      continue;
+    }
+    if (layer.keras &&
+        std::ranges::find(layer.keras->classes, *named) != layer.keras->classes.end())
+      continue;
+    fail(KerasProblem::ArchitectureMismatch, source,
+         "layer " + std::to_string(i + 1) + " (" + names[i] + "): expected " +
+             std::string(layer.class_name) + ", the file's layer has the name Keras gives " +
+             std::string(*named) + " layers");
+  }
+  if (!custom.empty()) {
+    std::string list;
+    for (const std::string& name : custom) list += (list.empty() ? "" : ", ") + name;
+    std::clog << "typenet: warning: " << source << ": the layer names " << list
+              << " do not say their layer's class; only the order and shapes of the weighted "
+                 "layers are checked\n";
+  }
+}
+
+bool model_channels_first(const KerasModel& model, bool option, const std::string& source) {
+  const KerasLayer* first_said = nullptr;
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const KerasLayer& layer = model.layers[i];
     // Flatten's data_format says in which order a channels-first model flattened: the loader
     // reorders the next layer's rows for it (see load.cpp).
     if (layer.class_name == "Flatten" || !layer.data_format) continue;
     const std::string where = "layer " + std::to_string(i + 1) + " (" + layer.name + "): ";
-    const bool file_channels_first = *layer.data_format == "channels_first";
-    if (file_channels_first && !channels_first)
-      fail(KerasProblem::ArchitectureMismatch, source,
-           where + "the file's layer is channels_first; load it with "
-                   "KerasOptions{.channels_first = true}");
-    if (!file_channels_first && channels_first)
-      fail(KerasProblem::ArchitectureMismatch, source,
-           where + "KerasOptions::channels_first is set but the file's layer is " +
+    if (*layer.data_format != "channels_first" && *layer.data_format != "channels_last")
+      fail(KerasProblem::Corrupted, source,
+           where + "expected 'data_format' channels_last or channels_first, file has " +
                *layer.data_format);
+    if (!first_said) first_said = &layer;
+    if (*layer.data_format != *first_said->data_format)
+      fail(KerasProblem::Unsupported, source,
+           where + "the layer is " + *layer.data_format + ", layer " + first_said->name + " is " +
+               *first_said->data_format + "; a typenet Net has one data format");
   }
+  if (!first_said) return option;
+  const bool file_channels_first = *first_said->data_format == "channels_first";
+  // The option is for old files that do not say; one that contradicts the file is a mistake.
+  if (option && !file_channels_first)
+    fail(KerasProblem::ArchitectureMismatch, source,
+         "layer " + std::to_string(std::size_t(first_said - model.layers.data()) + 1) + " (" +
+             first_said->name + "): KerasOptions::channels_first is set but the file's layer is " +
+             *first_said->data_format);
+  return file_channels_first;
+}
+
+void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
+                        bool channels_first, const std::string& source) {
   if (!model.input_shape.empty()) {
     const std::vector<std::size_t> expected = expected_input_shape(net[0].out, channels_first);
     if (!input_shape_matches(expected, model.input_shape))

@@ -36,6 +36,8 @@ class KerasFile {
   const Hdf5Reader& reader() const { return *reader_; }
   // The model config, when the file has one (not in weights-only files).
   const std::optional<KerasModel>& model() const { return model_; }
+  // Keras 2 files: the names of all the model's layers, weightless ones too, in order.
+  const std::vector<std::string>& layer_names() const { return layer_names_; }
   // Weights-only files: the names of the layers that have weights, in the model's order.
   std::vector<std::string> weighted_layer_names() const;
   // The weights of a layer of model(), or of the layer named `name` of a weights-only file;

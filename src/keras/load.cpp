@@ -45,6 +45,7 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
   const auto& model = file.model();
   std::vector<std::string> weighted_names;
   if (!model) {
+    check_layer_names(net, file.layer_names(), file.source());
     weighted_names = file.weighted_layer_names();
     const auto net_weighted =
         std::ranges::count_if(net, [](const LayerInfo& layer) { return layer.param_count > 0; });
@@ -145,12 +146,17 @@ void load_keras_into(std::span<const LayerInfo> layers, std::span<float> params,
   check_net_layout(layers, params.size(), "load_keras_into");
   const Hdf5Quiet quiet;
   const KerasFile file = KerasFile::open(path, options);
-  if (file.model())
-    check_architecture(layers, *file.model(), options.channels_first, file.source());
+  // The file's data format decides; the option speaks for files that do not say.
+  KerasOptions resolved = options;
+  if (file.model()) {
+    resolved.channels_first =
+        model_channels_first(*file.model(), options.channels_first, file.source());
+    check_architecture(layers, *file.model(), resolved.channels_first, file.source());
+  }
 
   std::vector<float> staged(params.begin(), params.end());
-  for (const LayerSource& source : plan_sources(layers, file, options))
-    load_layer(file, source, layers[source.net_index], staged, options);
+  for (const LayerSource& source : plan_sources(layers, file, resolved))
+    load_layer(file, source, layers[source.net_index], staged, resolved);
   std::ranges::copy(staged, params.begin());
 }
 

@@ -79,7 +79,8 @@ elif case == "errors":
         assert "needs trained weights" in result.stderr, result.stderr
         result = run("summary", "--model", "resnet", expect_ok=False)
         assert "resnet" in result.stderr, result.stderr
-        for command in ["train", "evaluate", "predict", "summary", "show", "featuremaps"]:
+        for command in ["train", "evaluate", "predict", "summary", "show", "featuremaps",
+                        "export-cpp"]:
             assert "--" in run(command, "--help").stdout
 elif case == "train_featuremaps":
     # A short real run: the dense net for one epoch, then feature maps of a CNN's first layer.
@@ -102,6 +103,36 @@ elif case == "train_featuremaps":
         result = run("featuremaps", "--model", "keras-cnn", "--keras",
                      str(shared / "keras" / "keras224_mnist_cnn.h5"), "--layer", "5", expect_ok=False)
         assert "no feature maps" in result.stderr, result.stderr
+elif case == "export_cpp":
+    # The header goes to stdout, or replaces --out; errors name the file and the reason.
+    golden = Path(__file__).resolve().parent.parent / "golden"
+    out = run("export-cpp", str(golden / "dense_only.h5")).stdout
+    assert "using KerasModel = typenet::Net<typenet::Input<20>, " in out, out
+    assert out.startswith("// KerasModel: ") and "#pragma once" in out, out
+    with tempfile.TemporaryDirectory() as tmp:
+        header = Path(tmp) / "model.hpp"
+        header.write_text("old content")
+        assert run("export-cpp", str(golden / "dense_only.h5"), "--name", "Mlp", "--out",
+                   str(header)).stdout == ""
+        text = header.read_text()
+        assert "using Mlp = typenet::Net<" in text and text == out.replace("KerasModel", "Mlp"), text
+        assert sorted(p.name for p in Path(tmp).iterdir()) == ["model.hpp"]
+        dense = str(golden / "dense_only.h5")
+        failures = [
+            ([dense, "--name", "2fast", "--out", str(header)], "is not a C++ identifier"),
+            ([str(golden / "dilated_conv.h5"), "--out", str(header)],
+             "layer 1 (conv2d): dilated convolution (dilation_rate [2,2]) has no typenet equivalent"),
+            ([str(golden / "conv_same_stride2_weights.h5"), "--out", str(header)],
+             "is a weights-only file"),
+            ([str(Path(tmp) / "missing.h5"), "--out", str(header)], "missing.h5: no such file"),
+            ([dense, "--out", str(Path(tmp) / "no" / "dir" / "m.hpp")], "m.hpp"),
+        ]
+        for args, words in failures:
+            result = run("export-cpp", *args, expect_ok=False)
+            assert words in result.stderr and result.stderr.startswith("typenet: error: "), \
+                result.stderr
+            assert header.read_text() == text, "a failed export must leave --out as it was"
+        assert "--name" in run("export-cpp", "--help").stdout
 else:
     sys.exit(f"unknown case {case}")
 print(f"{case}: ok")

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <random>
@@ -21,73 +22,20 @@
 #include "typenet/io/keras.hpp"
 #include "typenet/typenet.hpp"
 #include "../golden/nets.hpp"
+#include "keras_outputs.hpp"
 
 using namespace typenet;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path golden_dir = TYPENET_GOLDEN_DIR;
-
-// ../shared/keras, or nullopt (the tests that need it skip with a message).
-std::optional<fs::path> shared_dir() {
-  const char* shared = std::getenv("TYPENET_SHARED");
-  if (!shared || !fs::is_directory(fs::path(shared) / "keras")) return std::nullopt;
-  return fs::path(shared);
-}
-
 using namespace typenet::golden;
+using namespace typenet::keras_test;
 
 // Nets hold their parameters and buffers inline: keep them off the stack.
 template <class NetT>
 std::unique_ptr<NetT> make_net(std::uint64_t seed = 7) {
   return std::make_unique<NetT>(seed);
-}
-
-// A golden fixture's inputs and Keras' outputs (format: tests/golden/gen/make_fixtures.py).
-struct Expected {
-  std::size_t samples = 0, input_size = 0, output_size = 0;
-  std::vector<float> inputs, outputs;
-};
-
-Expected read_expected(const std::string& name) {
-  std::ifstream in(golden_dir / (name + ".expected.txt"));
-  REQUIRE_MESSAGE(in, "missing golden fixture " << name << ".expected.txt");
-  Expected expected;
-  std::string line, word;
-  std::vector<float> numbers;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    if (line.starts_with("input ")) {
-      fields >> word;
-      expected.input_size = 1;
-      for (std::size_t extent; fields >> extent;) expected.input_size *= extent;
-    } else if (line.starts_with("output ")) {
-      fields >> word >> expected.output_size;
-    } else if (line.starts_with("samples ")) {
-      fields >> word >> expected.samples;
-    } else {
-      for (float value; fields >> value;) numbers.push_back(value);
-    }
-  }
-  const std::size_t input_floats = expected.samples * expected.input_size;
-  REQUIRE(numbers.size() == input_floats + expected.samples * expected.output_size);
-  expected.inputs.assign(numbers.begin(), numbers.begin() + std::ptrdiff_t(input_floats));
-  expected.outputs.assign(numbers.begin() + std::ptrdiff_t(input_floats), numbers.end());
-  return expected;
-}
-
-template <class NetT>
-float max_difference(NetT& net, const Expected& expected) {
-  REQUIRE(expected.input_size == NetT::input_size);
-  REQUIRE(expected.output_size == NetT::output_size);
-  std::vector<float> outputs(expected.outputs.size());
-  net.predict(expected.inputs, outputs);
-  float worst = 0;
-  for (std::size_t i = 0; i < outputs.size(); ++i)
-    worst = std::max(worst, std::abs(outputs[i] - expected.outputs[i]));
-  return worst;
 }
 
 // Loads `file` (in tests/golden) into a fresh NetT and compares with Keras' outputs.
@@ -134,52 +82,6 @@ std::string read_bytes(const fs::path& path) {
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
-}
-
-// MNIST parity: accuracy and every probability against Keras' predictions on the test set.
-struct Parity {
-  std::size_t correct = 0, predicted_as_keras = 0;
-  float worst = 0;
-};
-
-template <class NetT>
-Parity mnist_parity(const NetT& loaded, const fs::path& shared, const fs::path& predictions) {
-  const fs::path mnist = shared / "data" / "mnist";
-  const Dataset test =
-      load_idx_dataset(mnist / "t10k-images-idx3-ubyte.gz", mnist / "t10k-labels-idx1-ubyte.gz");
-  REQUIRE(test.count == 10000);
-  std::ifstream in(predictions);
-  REQUIRE_MESSAGE(in, "cannot read " << predictions);
-  std::vector<int> keras_class(test.count);
-  std::vector<float> keras_probabilities(test.count * 10);
-  for (std::size_t i = 0; i < test.count; ++i) {
-    in >> keras_class[i];
-    for (std::size_t k = 0; k < 10; ++k) in >> keras_probabilities[i * 10 + k];
-  }
-  REQUIRE(in);
-
-  // Two threads, each with its own copy of the Net (a Net holds its own buffers).
-  std::vector<float> outputs(test.count * 10);
-  const std::size_t half = test.count / 2;
-  auto run = [&](std::size_t begin, std::size_t end) {
-    auto net = std::make_unique<NetT>(loaded);
-    net->predict(std::span(test.images).subspan(begin * 784, (end - begin) * 784),
-                 std::span(outputs).subspan(begin * 10, (end - begin) * 10));
-  };
-  std::thread second(run, half, test.count);
-  run(0, half);
-  second.join();
-
-  Parity parity;
-  for (std::size_t i = 0; i < test.count; ++i) {
-    const auto row = std::span(outputs).subspan(i * 10, 10);
-    const auto predicted = std::size_t(std::ranges::max_element(row) - row.begin());
-    parity.correct += predicted == test.labels[i];
-    parity.predicted_as_keras += int(predicted) == keras_class[i];
-    for (std::size_t k = 0; k < 10; ++k)
-      parity.worst = std::max(parity.worst, std::abs(row[k] - keras_probabilities[i * 10 + k]));
-  }
-  return parity;
 }
 
 }  // namespace
@@ -230,6 +132,23 @@ TEST_CASE("golden fixtures: Keras 3 .keras, tf_keras .h5 and weights-only files"
   check_golden<ConvEvenNoBias>("conv_even_no_bias", "conv_even_no_bias.h5");
   check_golden<DenseOnly>("dense_only", "dense_only.keras");
   check_golden<DenseOnly>("dense_only", "dense_only.h5");
+  // An input whose batch size is fixed (batch_input_shape [3, 6, 6, 1]).
+  check_golden<Net<Input<6, 6, 1>, Conv<2, 3, Relu>, Flatten, Dense<3, Softmax>>>("fixed_batch",
+                                                                                  "fixed_batch.h5");
+}
+
+TEST_CASE("the container is told by the file's first bytes, not by its name") {
+  TempDir temp;
+  // A Keras 2 HDF5 model named .keras, a Keras 2 weights file named as Keras 3 names its own.
+  fs::copy_file(golden_dir / "conv_same_stride2.h5", temp.path / "model.keras");
+  fs::copy_file(golden_dir / "conv_same_stride2_weights.h5", temp.path / "model.weights.h5");
+  const Expected expected = read_expected("conv_same_stride2");
+  for (const char* name : {"model.keras", "model.weights.h5"}) {
+    CAPTURE(name);
+    auto net = make_net<ConvSameStride2>();
+    load_keras(*net, temp.path / name);
+    CHECK(max_difference(*net, expected) < 1e-5f);
+  }
 }
 
 TEST_CASE("BatchNormalization: moving statistics, center/scale False, epsilon, refusals") {
@@ -323,17 +242,17 @@ TEST_CASE("LSTM: return_sequences, a stacked LSTM, Keras 2's hard_sigmoid, no bi
 }
 
 TEST_CASE("channels-first models: Flatten order (c, h, w) before Keras 2.1.6, (h, w, c) after") {
+  // The layers' data_format says channels_first: no option needed.
+  check_golden<ChannelsFirst>("channels_first", "channels_first.h5");
+  check_golden<ChannelsFirst>("channels_first", "channels_first_old.h5");
+  // The option is for files that do not say; it may repeat what the file says, not contradict it.
   const KerasOptions channels_first{.channels_first = true};
   check_golden<ChannelsFirst>("channels_first", "channels_first.h5", channels_first);
-  check_golden<ChannelsFirst>("channels_first", "channels_first_old.h5", channels_first);
-
-  const KerasError error = load_error<ChannelsFirst>(golden_dir / "channels_first.h5");
+  const KerasError error =
+      load_error<ConvSameStride2>(golden_dir / "conv_same_stride2.h5", channels_first);
   CHECK(error.problem() == KerasProblem::ArchitectureMismatch);
-  CHECK(contains(error, "layer 1 (conv2d"));
-  CHECK(contains(error, "load it with KerasOptions{.channels_first = true}"));
-  CHECK(contains(load_error<ChannelsFirst>(golden_dir / "conv_same_stride2.h5", channels_first),
-                 "layer 1 (conv2d): KerasOptions::channels_first is set but the file's layer is "
-                 "channels_last"));
+  CHECK(contains(error, "layer 1 (conv2d): KerasOptions::channels_first is set but the file's "
+                        "layer is channels_last"));
 }
 
 TEST_CASE("architecture mismatches are reported layer by layer, in words") {
@@ -444,6 +363,38 @@ TEST_CASE("weights-only files: the weighted layers' count, order and shapes are 
       load_error<ConvSameStride2>(golden_dir / "conv_same_stride2.weights.h5");
   CHECK(keras3.problem() == KerasProblem::Unsupported);
   CHECK(contains(keras3, "load the .keras file"));
+}
+
+TEST_CASE("weights-only files: the layer names, weightless layers too, name the layer classes") {
+  // A LeNet-like model with AveragePooling2D (gen/make_loader_fixtures.py): its weighted layers
+  // fit a MaxPool Net, its layer_names say otherwise.
+  const fs::path file = golden_dir / "lenet_avgpool_weights.h5";
+  const KerasError pooling =
+      load_error<Net<Input<12, 12, 1>, Conv<2, 3, Relu>, MaxPool<2>, Flatten, Dense<3, Softmax>>>(
+          file);
+  CHECK(pooling.problem() == KerasProblem::ArchitectureMismatch);
+  CHECK(contains(pooling, "layer 2 (average_pooling2d): expected MaxPooling2D, the file's layer "
+                          "has the name Keras gives AveragePooling2D layers"));
+  // With a later problem too (a Dense of other units), the first layer that fails is named.
+  CHECK(contains(
+      load_error<Net<Input<12, 12, 1>, Conv<2, 3, Relu>, MaxPool<2>, Flatten, Dense<4, Softmax>>>(
+          file),
+      "layer 2 (average_pooling2d)"));
+  // A missing weightless layer shows at its place.
+  CHECK(contains(load_error<Net<Input<12, 12, 1>, Conv<2, 3, Relu>, Flatten, Dense<3, Softmax>>>(
+                     golden_dir / "conv_same_stride2_weights.h5"),
+                 "layer 2 (conv2d_1): expected Flatten, the file's layer has the name Keras gives "
+                 "Conv2D layers"));
+
+  // Custom names say nothing of the class: loaded, with a warning.
+  std::ostringstream warnings;
+  std::streambuf* const clog = std::clog.rdbuf(warnings.rdbuf());
+  auto net = make_net<Net<Input<5>, Dense<4, Relu>, Dense<2>>>();
+  load_keras(*net, golden_dir / "custom_names_weights.h5");
+  std::clog.rdbuf(clog);
+  CHECK(warnings.str().find("the layer names hidden, scores do not say their layer's class") !=
+        std::string::npos);
+  CHECK(std::ranges::any_of(net->parameters(), [](float p) { return p != 0; }));
 }
 
 TEST_CASE("layer records that do not describe the parameter block are the caller's error") {

@@ -5,7 +5,8 @@
 //     `model_config` is checked against the Net layer by layer, then the weights under
 //     `/model_weights` are loaded;
 //   - Keras 2.x HDF5 weights-only files (`model.save_weights("w.h5")`): no architecture in the
-//     file, so only the order, kind (Dense or Conv2D) and shape of the weighted layers are checked;
+//     file, so the order, kind (Dense or Conv2D) and shape of the weighted layers are checked,
+//     and every layer's class as its name in `layer_names` tells when it is Keras' default name;
 //   - Keras 3 `.keras` archives (a zip of `config.json` and `model.weights.h5`).
 // Written: a Keras 2 HDF5 weights-only file, which Keras' `model.load_weights` reads.
 //
@@ -29,7 +30,9 @@
 namespace typenet {
 
 struct KerasOptions {
-  // The model was built with Keras' channels-first ('th') image ordering. Kernels are stored
+  // The model was built with Keras' channels-first ('th') image ordering; for files whose layers
+  // do not say their data_format (a file that says decides, and one that says channels_last
+  // contradicts this option: refused). Kernels are stored
   // (kh, kw, in, out) either way; what changes is the order in which Flatten emits features:
   // (C, H, W) instead of typenet's (H, W, C) when the file's Flatten has no `data_format` (Keras
   // before 2.1.6) or says channels_last. The rows of the Dense kernel after Flatten are then
