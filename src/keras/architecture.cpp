@@ -44,8 +44,12 @@ class JsonConfig final : public KerasConfig {
  public:
   JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
              std::string note, bool channels_first)
-      : layer_(layer), source_(source), channels_first_(channels_first),
-        where_("layer " + std::to_string(index) + " (" + layer.name + "): "),
+      : JsonConfig(layer, "layer " + std::to_string(index) + " (" + layer.name + ")", source,
+                   std::move(note), channels_first) {}
+  // `where` names the layer: "layer 3 (add) main branch layer 1 (conv2d_1)".
+  JsonConfig(const KerasLayer& layer, const std::string& where, const std::string& source,
+             std::string note, bool channels_first)
+      : layer_(layer), source_(source), channels_first_(channels_first), where_(where + ": "),
         note_(std::move(note)) {}
 
   [[noreturn]] void mismatch(const std::string& detail) const override {
@@ -121,10 +125,16 @@ class JsonConfig final : public KerasConfig {
   std::string note_;
 };
 
-// The Net's layer `index` against the file's: the class, then the layer's own check.
-void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index,
+void check_block(const LayerInfo& net, const KerasLayer& file, const std::string& where,
+                 const std::string& source, const std::string& note, bool channels_first);
+
+// The Net's layer against the file's (named `where`): the class, then the layer's own check;
+// a residual block, its branches.
+void check_layer(const LayerInfo& net, const KerasLayer& file, const std::string& where,
                  const std::string& source, const std::string& note, bool channels_first) {
-  const JsonConfig config(file, index, source, note, channels_first);
+  if (net.is_block() || file.class_name == "Add")
+    return check_block(net, file, where, source, note, channels_first);
+  const JsonConfig config(file, where, source, note, channels_first);
   if (!has_keras_equivalent(file.class_name))
     config.unsupported("Keras layer class " + file.class_name + " has no typenet equivalent");
   if (!net.keras)
@@ -135,14 +145,47 @@ void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index
   net.keras->check(config);
 }
 
+// A branch of a block against the file's path: the same layers, one by one.
+void check_branch(std::span<const LayerInfo> net, const std::vector<KerasLayer>& file,
+                  const JsonConfig& block, const std::string& where, std::string_view branch,
+                  const std::string& source, bool channels_first) {
+  const auto names = [&] {
+    std::string text;
+    for (const KerasLayer& layer : file) text += (text.empty() ? "" : ", ") + layer.name;
+    return text.empty() ? std::string("the identity") : text;
+  };
+  if (net.size() != file.size())
+    block.mismatch("expected a " + std::string(branch) + " of " + std::to_string(net.size()) +
+                   (net.size() == 1 ? " layer" : " layers") + ", file has " +
+                   std::to_string(file.size()) + " (" + names() + ")");
+  for (std::size_t i = 0; i < net.size(); ++i)
+    check_layer(net[i], file[i],
+                where + " " + std::string(branch) + " layer " + std::to_string(i + 1) + " (" +
+                    file[i].name + ")",
+                source, "", channels_first);
+}
+
+void check_block(const LayerInfo& net, const KerasLayer& file, const std::string& where,
+                 const std::string& source, const std::string& note, bool channels_first) {
+  const JsonConfig config(file, where, source, note, channels_first);
+  if (!net.is_block())
+    config.mismatch("expected " + std::string(net.class_name) +
+                    ", file has Add (a residual block)");
+  if (file.class_name != "Add")
+    config.mismatch("expected a residual block (Add), file has " + file.class_name);
+  check_branch(net.main, file.main, config, where, "main branch", source, channels_first);
+  check_branch(net.shortcut, file.shortcut, config, where, "shortcut", source, channels_first);
+}
+
 }  // namespace
 
 void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
                         bool channels_first, const std::string& source) {
   // A data format that disagrees with the options is the cause of every other difference
   // (input shape first): report it first.
-  for (std::size_t i = 0; i < model.layers.size(); ++i) {
-    const KerasLayer& layer = model.layers[i];
+  const std::vector<const KerasLayer*> every_layer = flat_layers(model);
+  for (std::size_t i = 0; i < every_layer.size(); ++i) {
+    const KerasLayer& layer = *every_layer[i];
     // Flatten's data_format says in which order a channels-first model flattened: the loader
     // reorders the next layer's rows for it (see load.cpp).
     if (layer.class_name == "Flatten" || !layer.data_format) continue;
@@ -172,7 +215,9 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   // A missing or extra layer shows first as a mismatch of the layers after it: say so.
   const std::string note = net_layers == file_layers ? "" : " (" + counts + ")";
   for (std::size_t i = 0; i < std::min(net_layers, file_layers); ++i)
-    check_layer(net[i + 1], model.layers[i], i + 1, source, note, channels_first);
+    check_layer(net[i + 1], model.layers[i],
+                "layer " + std::to_string(i + 1) + " (" + model.layers[i].name + ")", source, note,
+                channels_first);
   if (net_layers < file_layers) {
     const KerasLayer& extra = model.layers[net_layers];
     fail(KerasProblem::ArchitectureMismatch, source,

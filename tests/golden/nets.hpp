@@ -23,4 +23,14 @@ using ConvEvenNoBias =
 using DenseOnly = Net<Input<20>, Dense<16, Relu>, Dropout<25>, Dense<8, Tanh>, Dense<5>>;
 using ChannelsFirst = Net<Input<6, 5, 2>, Conv<3, 3, Relu, Same>, Flatten, Dense<4, Softmax>>;
 
+// Residual blocks (gen/make_residual_fixtures.py).
+using ResidualTiny = Net<Input<8, 8, 2>, Conv<4, 3, Relu, Same>,
+                         Residual<Main<Conv<4, 3, Same>, Relu, Conv<4, 3, Same>>>, Relu,
+                         Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>,
+                                  Shortcut<Conv<6, 1, Stride<2>>>>,
+                         Relu, GlobalAvgPool, Dense<3, Softmax>>;
+using ResidualShortcutFirst =
+    Net<Input<5, 5, 3>, Residual<Main<Conv<3, 3, Relu, Same>, Conv<3, 3, Same>>>, Relu, Flatten,
+        Dense<4>>;
+
 }  // namespace typenet::golden
