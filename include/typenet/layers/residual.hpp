@@ -58,8 +58,8 @@ template <class MainOut, class ShortcutOut>
 constexpr bool branch_shapes_match() {
   static_assert(MainOut::dims == ShortcutOut::dims,
                 "typenet: a Residual's main branch and shortcut must produce the same shape "
-                "(the input's shape when there is no Shortcut): see branch_shapes_match<main's "
-                "output, shortcut's output> above; a block that downsamples needs a Shortcut "
+                "(the input's shape when there is no Shortcut), here MainOut and ShortcutOut of "
+                "branch_shapes_match above; a block that downsamples needs a Shortcut "
                 "that does too (e.g. Conv<C, 1, Stride<2>>)");
   return true;
 }

@@ -3,12 +3,16 @@
 real Keras, as make_fixtures.py does for chains (same helpers, same expected-output format).
 
     .venv-keras/bin/python tests/golden/gen/make_residual_fixtures.py
+    .venv-keras/bin/python tests/golden/gen/make_residual_fixtures.py check-export DIR
+        # as make_fixtures.py check-export, for the residual models typenet exported to DIR
 """
+import sys
+
 import keras
 import numpy as np
 import tf_keras
 
-from make_fixtures import GOLDEN, make_model
+from make_fixtures import GOLDEN, make_model, read_expected
 
 
 def residual_tiny(k):
@@ -51,14 +55,41 @@ def make_refused():
                                                             save_format="h5")
 
 
+MODELS = {"residual_tiny": residual_tiny, "residual_shortcut_first": residual_shortcut_first}
+
+
 def generate():
     keras.utils.set_random_seed(20240602)
     rng = np.random.default_rng(20240602)
-    for name, build in {"residual_tiny": residual_tiny,
-                        "residual_shortcut_first": residual_shortcut_first}.items():
+    for name, build in MODELS.items():
         make_model(name, build, rng)
     make_refused()
 
 
+def check_export(directory):
+    """Keras' own load_weights of typenet's save_keras_weights files (the C++ test writes them
+    when TYPENET_KERAS_EXPORT_DIR is set) gives Keras' expected outputs."""
+    checked = 0
+    for name, build in MODELS.items():
+        exported = f"{directory}/{name}.h5"
+        try:
+            open(exported).close()
+        except FileNotFoundError:
+            continue
+        inputs, expected = read_expected(GOLDEN / f"{name}.expected.txt")
+        for k in (keras, tf_keras):
+            model = build(k)
+            model.load_weights(exported)
+            gap = float(np.abs(model.predict(inputs, verbose=0) - expected).max())
+            print(f"{name}: {k.__name__} load_weights of typenet's export: max |difference| "
+                  f"{gap:.3g}")
+            assert gap < 1e-5, gap
+            checked += 1
+    assert checked, f"no exported residual model in {directory}"
+
+
 if __name__ == "__main__":
-    generate()
+    if len(sys.argv) == 3 and sys.argv[1] == "check-export":
+        check_export(sys.argv[2])
+    else:
+        generate()
