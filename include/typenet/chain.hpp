@@ -112,6 +112,17 @@ struct PlanFromTuple<In, std::tuple<Bound...>> {
 
 namespace detail {
 
+// The output shape of a tuple of bound layers that reads In; an empty chain passes In on.
+template <class In, class Tuple>
+struct ChainOutput {
+  using type = In;
+};
+template <class In, class First, class... Rest>
+struct ChainOutput<In, std::tuple<First, Rest...>> {
+  using type =
+      typename std::tuple_element_t<sizeof...(Rest), std::tuple<First, Rest...>>::output_shape;
+};
+
 // A chain of layers bound one after the other from the shape In, used inside a layer (a branch
 // of a residual block): its plan, and a forward pass over one image on the calling thread.
 // BindChain's trace names the layers by their position in the chain from FirstIndex.
@@ -123,11 +134,7 @@ struct Chain {
   static constexpr std::size_t layer_count = sizeof...(Layers);
   template <std::size_t I>
   using layer = std::tuple_element_t<I, bound_layers>;
-  // An empty chain passes its input on.
-  using output_shape = typename decltype([] {
-    if constexpr (layer_count == 0) return std::type_identity<In>{};
-    else return std::type_identity<typename layer<layer_count - 1>::output_shape>{};
-  }())::type;
+  using output_shape = typename ChainOutput<In, bound_layers>::type;
   // The floats of one image's outputs but the last layer's, which goes to the caller's buffer.
   static constexpr std::size_t hidden_floats =
       layer_count == 0 ? 0 : plan::output_offsets[layer_count - 1];

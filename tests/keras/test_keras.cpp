@@ -371,6 +371,16 @@ TEST_CASE("residual blocks: mismatches name the block, the branch and the layer"
          "layer 1 (add_2): expected Conv2D, file has Add (a residual block)");
 }
 
+TEST_CASE("residual blocks: export-cpp spells a block from its branches' spellings") {
+  const std::vector<std::string> main{"Conv<6, 3, Relu, Same, Stride<2>>", "Conv<6, 3, Same>"};
+  const std::vector<std::string> projection{"Conv<6, 1, Stride<2>>"};
+  CHECK(residual_cpp_type(main, projection) ==
+        "Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>, "
+        "Shortcut<Conv<6, 1, Stride<2>>>>");
+  CHECK(residual_cpp_type(main, {}) ==
+        "Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>>");
+}
+
 TEST_CASE("residual blocks: the summary lists every layer as Keras names them, the Add too") {
   const std::string summary = ResidualTiny::summary_string();
   CAPTURE(summary);
