@@ -1,5 +1,6 @@
 #include "typenet/layer_info.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace typenet {
@@ -11,9 +12,43 @@ std::string to_string(const Dims& dims) {
   return text;
 }
 
+namespace {
+// A block's branch in describe(): "[Conv(...) 8x8x4->8x8x4, Activation(relu) 8x8x4->8x8x4]".
+std::string describe_branch(std::span<const LayerInfo> branch) {
+  std::string text = "[";
+  for (const LayerInfo& layer : branch) text += (text.size() > 1 ? ", " : "") + describe(layer);
+  return text + "]";
+}
+
+void append_flat(std::span<const LayerInfo> layers, std::size_t base,
+                 std::vector<LayerInfo>& flat) {
+  for (LayerInfo layer : layers) {
+    layer.param_offset += base;
+    if (layer.is_block()) {
+      append_flat(layer.main, layer.param_offset, flat);
+      append_flat(layer.shortcut, layer.param_offset, flat);
+      layer.param_offset += layer.param_count;
+      layer.param_count = 0;
+      layer.main = layer.shortcut = {};
+    }
+    flat.push_back(layer);
+  }
+}
+}  // namespace
+
 std::string describe(const LayerInfo& layer) {
-  return std::string(layer.type) + std::string(layer.arguments.view()) + " " + to_string(layer.in) +
-         "->" + to_string(layer.out);
+  std::string text = std::string(layer.type) + std::string(layer.arguments.view());
+  // A block's line names its inner layers: model files then tell blocks apart.
+  if (layer.is_block())
+    text += "{main " + describe_branch(layer.main) + " shortcut " +
+            describe_branch(layer.shortcut) + "}";
+  return text + " " + to_string(layer.in) + "->" + to_string(layer.out);
+}
+
+std::vector<LayerInfo> flat_layers(std::span<const LayerInfo> layers) {
+  std::vector<LayerInfo> flat;
+  append_flat(layers, 0, flat);
+  return flat;
 }
 
 std::string snake_case(std::string_view class_name) {
@@ -58,10 +93,12 @@ std::string padded(std::string text, std::size_t width) {
 }
 }  // namespace
 
-std::string summary_table(std::span<const LayerInfo> layers) {
+std::string summary_table(std::span<const LayerInfo> net_layers) {
   const std::string rule(65, '_'), double_rule(65, '=');
+  const bool functional = std::ranges::any_of(net_layers, &LayerInfo::is_block);
+  const std::vector<LayerInfo> layers = flat_layers(net_layers);
   std::ostringstream out;
-  out << "Model: \"sequential\"\n" << rule << "\n";
+  out << "Model: \"" << (functional ? "functional" : "sequential") << "\"\n" << rule << "\n";
   out << padded(" Layer (type)", 28) << padded("Output Shape", 25) << "Param #\n";
   out << double_rule << "\n";
   std::size_t total = 0, non_trainable = 0;

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace typenet {
 
@@ -79,6 +80,11 @@ struct LayerInfo {
   // statistics).
   std::size_t non_trainable_count = 0;
   const KerasMapping* keras = nullptr;  // how it reads and writes Keras files; null: no equivalent
+  // A residual block's branches (layers/residual.hpp): the records of its inner layers, their
+  // param_offset relative to the block's. Empty for other layers, and for an identity shortcut.
+  std::span<const LayerInfo> main, shortcut;
+
+  constexpr bool is_block() const { return !main.empty(); }
 };
 
 // What code outside the Net needs of a network (save/load, Keras files, tools): its layer
@@ -108,12 +114,17 @@ std::string to_string(const Dims& dims);
 // A canonical one-line description, e.g. "Conv(32,k3,s1,valid,relu) 28x28x1->26x26x32": what
 // model files store and compare.
 std::string describe(const LayerInfo& layer);
+// The records with every block expanded, as Keras lists a functional model's layers: the Input,
+// then for a block its main branch's layers, its shortcut's, and the block's own record as the
+// layer that adds them (Keras' Add: no parameters, no branches); param offsets absolute.
+std::vector<LayerInfo> flat_layers(std::span<const LayerInfo> layers);
 // Keras' to_snake_case of a class name: "Conv2D" -> "conv2d", "MaxPooling2D" -> "max_pooling2d",
 // "ReLU" -> "re_lu". Keras names layers and their saved variables after it.
 std::string snake_case(std::string_view class_name);
 // Keras' names for a Sequential model's layers: "conv2d", "conv2d_1", "dense", ...
 std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t index);
-// The Keras model.summary() table of a Net's layers (Input first, not printed, as Keras).
+// The Keras model.summary() table of a Net's layers (Input first, not printed, as Keras; blocks
+// expanded as flat_layers does).
 std::string summary_table(std::span<const LayerInfo> layers);
 
 }  // namespace typenet

@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "typenet/activations.hpp"
+#include "typenet/chain.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/layers/input.hpp"
 #include "typenet/layers/layer.hpp"
@@ -34,96 +35,6 @@
 namespace typenet {
 
 namespace hana = boost::hana;
-
-namespace detail {
-
-// Binds each layer to the output shape of the one before it. When a layer rejects its input,
-// the compiler's instantiation trace reads "BindChain<2, Shape<26, 26, 8>, Dense<10>>": the
-// layer's position in the Net (Input is 0), its input shape and its type. A bound layer that
-// lacks a member of the layer contract (layers/layer.hpp) is told which one, there.
-template <std::size_t Index, class In, class... Layers>
-struct BindChain {
-  using type = std::tuple<>;
-};
-template <std::size_t Index, class In, class Layer, class... Rest>
-struct BindChain<Index, In, Layer, Rest...> {
-  using bound = typename Layer::template bind<In>;
-  static_assert(satisfies_layer_contract<bound>(),
-                "typenet: this layer does not meet the layer contract (the member is named above)");
-  using type = decltype(std::tuple_cat(
-      std::declval<std::tuple<bound>>(),
-      std::declval<typename BindChain<Index + 1, typename bound::output_shape, Rest...>::type>()));
-};
-
-template <class T>
-inline constexpr bool is_input = false;
-
-template <class Bound>
-concept SaysTeamSplit = requires {
-  { Bound::team_split } -> std::convertible_to<bool>;
-};
-template <class Bound>
-concept SaysTeamSplitsOutputs = requires {
-  { Bound::team_splits_outputs } -> std::convertible_to<bool>;
-};
-// Whether a bound layer computes parts of its output in a team (see layers/layer.hpp).
-template <class Bound>
-concept SplitsInTeam = SaysTeamSplit<Bound> && Bound::team_split;
-// Whether a team can train a bound layer on a whole batch: it works alone (cheap: below the
-// split threshold), or it splits by outputs, which holds for any batch size.
-template <class Bound>
-concept TrainsInTeam = !SplitsInTeam<Bound> ||
-                       (SaysTeamSplitsOutputs<Bound> && Bound::team_splits_outputs);
-template <std::size_t... E>
-inline constexpr bool is_input<Input<E...>> = true;
-
-// The compile-time plan of a layer list.
-template <class In, class... Bound>
-struct PlanOf {
-  static constexpr std::size_t layer_count = sizeof...(Bound);
-  static constexpr std::array<std::size_t, layer_count> param_counts{Bound::param_count...};
-  static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
-  static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
-
-  static constexpr auto exclusive_sums(const std::array<std::size_t, layer_count>& sizes) {
-    std::array<std::size_t, layer_count + 1> offsets{};
-    for (std::size_t i = 0; i < layer_count; ++i) offsets[i + 1] = offsets[i] + sizes[i];
-    return offsets;
-  }
-  static constexpr auto param_offsets = exclusive_sums(param_counts);
-  static constexpr auto output_offsets = exclusive_sums(output_sizes);
-  static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
-
-  static constexpr std::size_t param_count = param_offsets[layer_count];
-  static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
-  static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
-  static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
-  static constexpr std::size_t scratch_floats =
-      std::max({std::size_t{1}, Bound::scratch_floats...});
-  static constexpr std::size_t flops = (Bound::flops + ... + 0);
-  static constexpr bool trains = (layer_trains<Bound>() && ...);
-  static constexpr bool trains_in_team = (TrainsInTeam<Bound> && ...) &&
-                                         (SplitsInTeam<Bound> || ...);
-
-  static constexpr auto layer_infos() {
-    std::array<LayerInfo, layer_count + 1> infos{};
-    infos[0].type = "Input";
-    infos[0].class_name = "InputLayer";
-    infos[0].in = infos[0].out = In::dims;
-    std::size_t i = 0;
-    ((infos[i + 1] = Bound::info(), infos[i + 1].param_offset = param_offsets[i], ++i), ...);
-    return infos;
-  }
-};
-
-template <class In, class Tuple>
-struct PlanFromTuple;
-template <class In, class... Bound>
-struct PlanFromTuple<In, std::tuple<Bound...>> {
-  using type = PlanOf<In, Bound...>;
-};
-
-}  // namespace detail
 
 // The buffers one forward (and, when Training, backward) pass needs for up to Chunk images.
 // Fixed-size: sized at compile time from the Net's plan.

@@ -39,10 +39,16 @@ std::string file_shape_text(const std::vector<std::optional<std::size_t>>& shape
   return text + (shape.size() == 1 ? ",)" : ")");
 }
 
-// The Net's layer `index` against the file's: the class, then the layer's own check.
-void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index,
+void check_block(const LayerInfo& net, const KerasLayer& file, const std::string& where,
+                 const std::string& source, const std::string& note, bool channels_first);
+
+// The Net's layer against the file's (named `where`): the class, then the layer's own check;
+// a residual block, its branches.
+void check_layer(const LayerInfo& net, const KerasLayer& file, const std::string& where,
                  const std::string& source, const std::string& note, bool channels_first) {
-  const JsonConfig config(file, index, source, note, channels_first);
+  if (net.is_block() || file.class_name == "Add")
+    return check_block(net, file, where, source, note, channels_first);
+  const JsonConfig config(file, where, source, note, channels_first);
   if (!has_keras_equivalent(file.class_name))
     config.unsupported("Keras layer class " + file.class_name + " has no typenet equivalent");
   if (!net.keras)
@@ -109,6 +115,38 @@ std::optional<std::string_view> class_named_by(std::string_view name) {
   return std::nullopt;
 }
 
+// A branch of a block against the file's path: the same layers, one by one.
+void check_branch(std::span<const LayerInfo> net, const std::vector<KerasLayer>& file,
+                  const JsonConfig& block, const std::string& where, std::string_view branch,
+                  const std::string& source, bool channels_first) {
+  const auto names = [&] {
+    std::string text;
+    for (const KerasLayer& layer : file) text += (text.empty() ? "" : ", ") + layer.name;
+    return text.empty() ? std::string("the identity") : text;
+  };
+  if (net.size() != file.size())
+    block.mismatch("expected a " + std::string(branch) + " of " + std::to_string(net.size()) +
+                   (net.size() == 1 ? " layer" : " layers") + ", file has " +
+                   std::to_string(file.size()) + " (" + names() + ")");
+  for (std::size_t i = 0; i < net.size(); ++i)
+    check_layer(net[i], file[i],
+                where + " " + std::string(branch) + " layer " + std::to_string(i + 1) + " (" +
+                    file[i].name + ")",
+                source, "", channels_first);
+}
+
+void check_block(const LayerInfo& net, const KerasLayer& file, const std::string& where,
+                 const std::string& source, const std::string& note, bool channels_first) {
+  const JsonConfig config(file, where, source, note, channels_first);
+  if (!net.is_block())
+    config.mismatch("expected " + std::string(net.class_name) +
+                    ", file has Add (a residual block)");
+  if (file.class_name != "Add")
+    config.mismatch("expected a residual block (Add), file has " + file.class_name);
+  check_branch(net.main, file.main, config, where, "main branch", source, channels_first);
+  check_branch(net.shortcut, file.shortcut, config, where, "shortcut", source, channels_first);
+}
+
 }  // namespace
 
 void check_layer_names(std::span<const LayerInfo> net, std::span<const std::string> names,
@@ -142,8 +180,10 @@ void check_layer_names(std::span<const LayerInfo> net, std::span<const std::stri
 
 bool model_channels_first(const KerasModel& model, bool option, const std::string& source) {
   const KerasLayer* first_said = nullptr;
-  for (std::size_t i = 0; i < model.layers.size(); ++i) {
-    const KerasLayer& layer = model.layers[i];
+  std::size_t first_said_index = 0;
+  const std::vector<const KerasLayer*> every_layer = flat_layers(model);
+  for (std::size_t i = 0; i < every_layer.size(); ++i) {
+    const KerasLayer& layer = *every_layer[i];
     // Flatten's data_format says in which order a channels-first model flattened: the loader
     // reorders the next layer's rows for it (see load.cpp).
     if (layer.class_name == "Flatten" || !layer.data_format) continue;
@@ -152,7 +192,7 @@ bool model_channels_first(const KerasModel& model, bool option, const std::strin
       fail(KerasProblem::Corrupted, source,
            where + "expected 'data_format' channels_last or channels_first, file has " +
                *layer.data_format);
-    if (!first_said) first_said = &layer;
+    if (!first_said) first_said = &layer, first_said_index = i;
     if (*layer.data_format != *first_said->data_format)
       fail(KerasProblem::Unsupported, source,
            where + "the layer is " + *layer.data_format + ", layer " + first_said->name + " is " +
@@ -163,8 +203,8 @@ bool model_channels_first(const KerasModel& model, bool option, const std::strin
   // The option is for old files that do not say; one that contradicts the file is a mistake.
   if (option && !file_channels_first)
     fail(KerasProblem::ArchitectureMismatch, source,
-         "layer " + std::to_string(std::size_t(first_said - model.layers.data()) + 1) + " (" +
-             first_said->name + "): KerasOptions::channels_first is set but the file's layer is " +
+         "layer " + std::to_string(first_said_index + 1) + " (" + first_said->name +
+             "): KerasOptions::channels_first is set but the file's layer is " +
              *first_said->data_format);
   return file_channels_first;
 }
@@ -186,7 +226,9 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
   // A missing or extra layer shows first as a mismatch of the layers after it: say so.
   const std::string note = net_layers == file_layers ? "" : " (" + counts + ")";
   for (std::size_t i = 0; i < std::min(net_layers, file_layers); ++i)
-    check_layer(net[i + 1], model.layers[i], i + 1, source, note, channels_first);
+    check_layer(net[i + 1], model.layers[i],
+                "layer " + std::to_string(i + 1) + " (" + model.layers[i].name + ")", source, note,
+                channels_first);
   if (net_layers < file_layers) {
     const KerasLayer& extra = model.layers[net_layers];
     fail(KerasProblem::ArchitectureMismatch, source,

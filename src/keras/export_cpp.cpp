@@ -142,6 +142,31 @@ std::string input_scaling(const KerasModel& model) {
          config.value("offset", nlohmann::json(0.0)).dump() + "): feed raw values";
 }
 
+// The typenet spelling of a file's layer named `where`: its typenet layer's own, or for a
+// residual block (an Add with its branches) the block of its branches' spellings.
+std::string spell_layer(const KerasLayer& file_layer, const std::string& where,
+                        const std::string& source, bool channels_first) {
+  const JsonConfig config(file_layer, where, source, "", channels_first);
+  if (file_layer.class_name == "Add") {
+    const auto spell_branch = [&](const std::vector<KerasLayer>& branch, std::string_view name) {
+      std::vector<std::string> spellings;
+      for (std::size_t i = 0; i < branch.size(); ++i)
+        spellings.push_back(spell_layer(branch[i],
+                                        where + " " + std::string(name) + " layer " +
+                                            std::to_string(i + 1) + " (" + branch[i].name + ")",
+                                        source, channels_first));
+      return spellings;
+    };
+    return residual_cpp_type(spell_branch(file_layer.main, "main branch"),
+                             spell_branch(file_layer.shortcut, "shortcut"));
+  }
+  const KerasLayerClass* layer = keras_layer_class(config.class_name());
+  if (!layer)
+    config.unsupported("Keras layer class " + std::string(config.class_name()) +
+                       " has no typenet equivalent");
+  return layer->cpp_type(config);
+}
+
 }  // namespace
 }  // namespace keras_detail
 
@@ -164,12 +189,10 @@ std::string export_cpp_header(const std::filesystem::path& keras_file, std::stri
   const InputSpelling input = spell_input(model, channels_first, file.source());
   std::string layers = "typenet::" + input.type;
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
-    const JsonConfig config(model.layers[i], i + 1, file.source(), "", channels_first);
-    const KerasLayerClass* layer = keras_layer_class(config.class_name());
-    if (!layer)
-      config.unsupported("Keras layer class " + std::string(config.class_name()) +
-                         " has no typenet equivalent");
-    layers += ", " + qualified(layer->cpp_type(config));
+    const KerasLayer& layer = model.layers[i];
+    layers += ", " + qualified(spell_layer(
+                         layer, "layer " + std::to_string(i + 1) + " (" + layer.name + ")",
+                         file.source(), channels_first));
   }
 
   const std::string file_name = keras_file.filename().string();

@@ -8,9 +8,13 @@ namespace typenet::keras_detail {
 
 JsonConfig::JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
                        std::string note, bool channels_first)
-    : layer_(layer), source_(source), channels_first_(channels_first),
-      where_("layer " + std::to_string(index) + " (" + layer.name + "): "), note_(std::move(note)) {
-}
+    : JsonConfig(layer, "layer " + std::to_string(index) + " (" + layer.name + ")", source,
+                 std::move(note), channels_first) {}
+
+JsonConfig::JsonConfig(const KerasLayer& layer, const std::string& where, const std::string& source,
+                       std::string note, bool channels_first)
+    : layer_(layer), source_(source), channels_first_(channels_first), where_(where + ": "),
+      note_(std::move(note)) {}
 
 void JsonConfig::mismatch(const std::string& detail) const {
   fail(KerasProblem::ArchitectureMismatch, source_, where_ + detail + note_);

@@ -17,6 +17,9 @@ class JsonConfig final : public KerasConfig {
  public:
   JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
              std::string note, bool channels_first);
+  // `where` names the layer: "layer 3 (add) main branch layer 1 (conv2d_1)".
+  JsonConfig(const KerasLayer& layer, const std::string& where, const std::string& source,
+             std::string note, bool channels_first);
 
   [[noreturn]] void mismatch(const std::string& detail) const override;
   [[noreturn]] void unsupported(const std::string& detail) const override;

@@ -144,7 +144,13 @@ std::vector<std::string> KerasFile::weighted_layer_names() const {
 }
 
 LayerWeights KerasFile::weights_of(const KerasLayer& layer, const std::string& where) const {
-  return weights_of(layout_ == Layout::Keras3 ? layer.keras3_path : layer.name, where);
+  if (layout_ == Layout::Keras3) return weights_of(layer.keras3_path, where);
+  if (layer.keras2_group.empty()) return weights_of(layer.name, where);
+  // A nested model's group lists the weights of all its layers: keep this layer's.
+  LayerWeights weights = weights_of(layer.keras2_group, where);
+  std::erase_if(weights.paths,
+                [&](const std::string& path) { return !path.starts_with(layer.name + "/"); });
+  return weights;
 }
 
 LayerWeights KerasFile::weights_of(const std::string& name, const std::string& where) const {

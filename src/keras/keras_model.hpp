@@ -23,6 +23,13 @@ struct KerasLayer {
   // Where a Keras 3 .keras file keeps the layer's variables, below layers/: saving_lib names a
   // model's layers by class, not by layer name ("conv2d", "conv2d_1", "dense", ... in model order).
   std::string keras3_path;
+  // A layer of a Sequential model nested in a functional one: that model's name. Keras 2 files
+  // keep its layers' weights in the nested model's group, named "<layer>/kernel:0", ...
+  std::string keras2_group;
+  // Class Add of a functional model: the residual block it closes, the two paths from the
+  // tensor where they fork to the Add, in order (the main branch is the longer one; the
+  // shortcut is empty for an identity).
+  std::vector<KerasLayer> main, shortcut;
 };
 
 struct KerasModel {
@@ -38,5 +45,9 @@ struct KerasModel {
 // Layer i of `layers` is reported as "layer i+1", the index of its match in a Net's layer_infos
 // (whose record 0 is the Input).
 KerasModel parse_model_config(const std::string& json_text, const std::string& source);
+
+// The layers with every block expanded, in the order of flat_layers (layer_info.hpp): a
+// block's main branch, its shortcut, then the Add itself.
+std::vector<const KerasLayer*> flat_layers(const KerasModel& model);
 
 }  // namespace typenet::keras_detail

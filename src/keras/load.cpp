@@ -39,9 +39,12 @@ struct LayerSource {
   std::optional<Dims> channels_first_rows;  // the flattened image, when rows must be reordered
 };
 
-// Which file layer feeds each Net layer with parameters.
-std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const KerasFile& file,
-                                      const KerasOptions& options) {
+// Which file layer feeds each Net layer with parameters. `net` and `file_layers` (empty for
+// weights-only files) have their blocks expanded (flat_layers): once the architecture matches,
+// their layers pair up one by one.
+std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net,
+                                      const std::vector<const KerasLayer*>& file_layers,
+                                      const KerasFile& file, const KerasOptions& options) {
   const auto& model = file.model();
   std::vector<std::string> weighted_names;
   if (!model) {
@@ -64,11 +67,10 @@ std::vector<LayerSource> plan_sources(std::span<const LayerInfo> net, const Kera
     const LayerInfo& layer = net[i];
     if (layer.keras && layer.keras->flattens_image && options.channels_first) {
       // Keras 2.1.6+ Flatten(data_format='channels_first') transposes to channels-last first.
-      if (!model || model->layers[i - 1].data_format != "channels_first")
-        pending_flatten = layer.in;
+      if (!model || file_layers[i - 1]->data_format != "channels_first") pending_flatten = layer.in;
     }
     if (layer.param_count == 0) continue;
-    const KerasLayer* file_layer = model ? &model->layers[i - 1] : nullptr;
+    const KerasLayer* file_layer = model ? file_layers[i - 1] : nullptr;
     sources.push_back({i, file_layer,
                        file_layer ? file_layer->name : weighted_names[sources.size()],
                        std::exchange(pending_flatten, {})});
@@ -154,9 +156,12 @@ void load_keras_into(std::span<const LayerInfo> layers, std::span<float> params,
     check_architecture(layers, *file.model(), resolved.channels_first, file.source());
   }
 
+  const std::vector<LayerInfo> net = flat_layers(layers);
+  const std::vector<const KerasLayer*> file_layers =
+      file.model() ? flat_layers(*file.model()) : std::vector<const KerasLayer*>{};
   std::vector<float> staged(params.begin(), params.end());
-  for (const LayerSource& source : plan_sources(layers, file, resolved))
-    load_layer(file, source, layers[source.net_index], staged, resolved);
+  for (const LayerSource& source : plan_sources(net, file_layers, file, resolved))
+    load_layer(file, source, net[source.net_index], staged, resolved);
   std::ranges::copy(staged, params.begin());
 }
 

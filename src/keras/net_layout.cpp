@@ -15,8 +15,10 @@ void check_net_layout(std::span<const LayerInfo> layers, std::size_t param_count
   if (layers.empty() || layers[0].type != "Input")
     throw std::invalid_argument(where + "expected a Net's layer_infos, whose first record is the "
                                         "Input");
-  for (std::size_t i = 1; i < layers.size(); ++i) {
-    const LayerInfo& layer = layers[i];
+  // A block's parameters are its inner layers' (flat_layers lists them, the Add without any).
+  const std::vector<LayerInfo> flat = flat_layers(layers);
+  for (std::size_t i = 1; i < flat.size(); ++i) {
+    const LayerInfo& layer = flat[i];
     std::size_t covered = 0;
     for (const KerasWeight& weight : all_weights(layer)) {
       if (weight.offset != covered) covered = param_count + 1;  // a gap or an overlap

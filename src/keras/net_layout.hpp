@@ -14,6 +14,7 @@ namespace typenet::keras_detail {
 std::span<const KerasWeight> all_weights(const LayerInfo& layer);
 
 // Throws std::invalid_argument unless `layers` starts with the Input record and every layer's
+// (blocks expanded, as flat_layers does)
 // Keras weight arrays fill its slice [param_offset, +param_count) inside a block of `param_count`
 // floats (a layer with parameters and no Keras mapping cannot be read or written). `caller`
 // names the function in the message.

@@ -21,10 +21,13 @@ constexpr const char* written_keras_version = "2.18.0";
 }  // namespace
 }  // namespace keras_detail
 
-void save_keras_weights_from(std::span<const LayerInfo> layers, std::span<const float> params,
+void save_keras_weights_from(std::span<const LayerInfo> net_layers, std::span<const float> params,
                              const std::filesystem::path& path) {
   using namespace keras_detail;
-  check_net_layout(layers, params.size(), "save_keras_weights_from");
+  check_net_layout(net_layers, params.size(), "save_keras_weights_from");
+  // Keras' functional model lists a block's main branch, its shortcut and the Add as layers
+  // (the order of a model built main branch first, which Keras' load_weights follows).
+  const std::vector<LayerInfo> layers = flat_layers(net_layers);
   const Hdf5Quiet quiet;
   const std::string source = path.string();
   Hdf5Writer writer(source);

@@ -60,6 +60,26 @@ TEST_CASE("predict allocates nothing") {
   CHECK(allocations - before == 0);
 }
 
+// Residual blocks keep their inner outputs in the scratch.
+using ResNet = Net<Input<8, 8, 2>, Conv<4, 3, Relu, Same>,
+                   Residual<Main<Conv<4, 3, Same>, Relu, Dropout<25>, Conv<4, 3, Same>>>, Relu,
+                   Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>,
+                            Shortcut<Conv<6, 1, Stride<2>>>>,
+                   Relu, GlobalAvgPool, Dense<3, Softmax>>;
+
+TEST_CASE("predict through residual blocks allocates nothing") {
+  auto net = std::make_unique<ResNet>(1);
+  std::vector<float> image(ResNet::input_size, 0.25f), batch(3 * ResNet::input_size, 0.5f),
+      outputs(9);
+  net->predict(image);
+  const std::size_t before = allocations;
+  for (int i = 0; i < 5; ++i) {
+    CHECK(net->predict(image)[0] > 0.0f);
+    net->predict(batch, outputs);
+  }
+  CHECK(allocations - before == 0);
+}
+
 TEST_CASE("predict with a team of threads allocates nothing") {
   auto net = std::make_unique<Cnn>(1);
   std::vector<float> image(Cnn::input_size, 0.25f);

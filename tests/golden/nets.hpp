@@ -30,5 +30,14 @@ using BnOptions = Net<Input<10>, Dense<6>, BatchNorm<>, Dense<5>, BatchNorm<Epsi
                       Dense<4>, BatchNorm<>, Dense<3>>;
 using LstmStack = Net<Input<12, 7>, LSTM<8, ReturnSequences>, BatchNorm<>, LSTM<6>, Dense<3>>;
 using LstmHardSigmoid = Net<Input<9, 4>, LSTM<5, HardSigmoid>, Dense<2>>;
+// Residual blocks (gen/make_residual_fixtures.py).
+using ResidualTiny = Net<Input<8, 8, 2>, Conv<4, 3, Relu, Same>,
+                         Residual<Main<Conv<4, 3, Same>, Relu, Conv<4, 3, Same>>>, Relu,
+                         Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>,
+                                  Shortcut<Conv<6, 1, Stride<2>>>>,
+                         Relu, GlobalAvgPool, Dense<3, Softmax>>;
+using ResidualShortcutFirst =
+    Net<Input<5, 5, 3>, Residual<Main<Conv<3, 3, Relu, Same>, Conv<3, 3, Same>>>, Relu, Flatten,
+        Dense<4>>;
 
 }  // namespace typenet::golden

@@ -286,6 +286,32 @@ TEST_CASE("BatchNorm and LSTM: model file round trip, their lines, and their sum
         std::string::npos);
 }
 
+TEST_CASE("a residual block's line names its inner layers: model files tell blocks apart") {
+  using namespace typenet;
+  using Projection =
+      Net<Input<4, 4, 2>,
+          Residual<Main<Conv<3, 3, Relu, Same, Stride<2>>>, Shortcut<Conv<3, 1, Stride<2>>>>,
+          Flatten, Dense<2>>;
+  using Swapped =
+      Net<Input<4, 4, 2>,
+          Residual<Main<Conv<3, 1, Stride<2>>>, Shortcut<Conv<3, 3, Relu, Same, Stride<2>>>>,
+          Flatten, Dense<2>>;
+  static_assert(Projection::param_count == Swapped::param_count);
+  TempDir dir;
+  const Projection saved(7);
+  typenet::save(saved, dir / "block.tnet");
+  Projection loaded(8);
+  typenet::load(loaded, dir / "block.tnet");
+  CHECK(same_bits(loaded.parameters(), saved.parameters()));
+  CHECK(typenet::io::read_model_file(dir / "block.tnet").architecture[1] ==
+        "Residual{main [Conv(3,k3,s2,same,relu) 4x4x2->2x2x3] shortcut [Conv(3,k1,s2,valid,linear) "
+        "4x4x2->2x2x3]} 4x4x2->2x2x3");
+  Swapped other;
+  const ModelFileError error =
+      load_error(dir / "block.tnet", [&] { typenet::load(other, dir / "block.tnet"); });
+  CHECK(error.problem() == ModelFileProblem::ArchitectureMismatch);
+}
+
 TEST_CASE("checkpoint round trip restores parameters, optimizer state, step, epoch and text") {
   TempDir dir;
   Mlp net;

@@ -61,6 +61,23 @@ TEST_CASE("export-cpp spells each fixture as its Net type") {
   CHECK(type_of("channels_first.h5") ==
         "using KerasModel = typenet::Net<typenet::Input<6, 5, 2>, typenet::Conv<3, 3, "
         "typenet::Relu, typenet::Same>, typenet::Flatten, typenet::Dense<4, typenet::Softmax>>;");
+  // golden::ResidualTiny: a functional model's Add and its branches are a Residual block
+  CHECK(type_of("residual_tiny.keras") ==
+        "using KerasModel = typenet::Net<typenet::Input<8, 8, 2>, typenet::Conv<4, 3, "
+        "typenet::Relu, typenet::Same>, typenet::Residual<typenet::Main<typenet::Conv<4, 3, "
+        "typenet::Same>, typenet::Relu, typenet::Conv<4, 3, typenet::Same>>>, typenet::Relu, "
+        "typenet::Residual<typenet::Main<typenet::Conv<6, 3, typenet::Relu, typenet::Same, "
+        "typenet::Stride<2>>, typenet::Conv<6, 3, typenet::Same>>, "
+        "typenet::Shortcut<typenet::Conv<6, 1, typenet::Stride<2>>>>, typenet::Relu, "
+        "typenet::GlobalAvgPool, typenet::Dense<3, typenet::Softmax>>;");
+  // golden::LstmStack and golden::BnOptions: sequences, LSTM and BatchNorm with its epsilon
+  CHECK(type_of("lstm_stack.h5") ==
+        "using KerasModel = typenet::Net<typenet::Input<12, 7>, typenet::LSTM<8, "
+        "typenet::ReturnSequences>, typenet::BatchNorm<>, typenet::LSTM<6>, typenet::Dense<3>>;");
+  CHECK(type_of("bn_options.keras") ==
+        "using KerasModel = typenet::Net<typenet::Input<10>, typenet::Dense<6>, "
+        "typenet::BatchNorm<>, typenet::Dense<5>, typenet::BatchNorm<typenet::Epsilon<1, 100000>>, "
+        "typenet::Dense<4>, typenet::BatchNorm<>, typenet::Dense<3>>;");
   // A fixed batch size (batch_input_shape [3, 6, 6, 1]) is not part of the type.
   CHECK(type_of("fixed_batch.h5") ==
         "using KerasModel = typenet::Net<typenet::Input<6, 6, 1>, typenet::Conv<2, 3, "
@@ -100,8 +117,8 @@ TEST_CASE("export-cpp refuses names and files it cannot turn into a Net type") {
          "equivalent");
   expect(export_error(golden_dir / "free_input.h5"), KerasProblem::Unsupported,
          "input: shape (None, ...) has a free size (None); a Net's input has fixed sizes");
-  expect(export_error(golden_dir / "branching.h5"), KerasProblem::Unsupported,
-         "typenet nets are a chain of layers");
+  expect(export_error(golden_dir / "residual_concatenate.h5"), KerasProblem::Unsupported,
+         "concatenate");
   expect(export_error(golden_dir / "conv_same_stride2_weights.h5"), KerasProblem::Unsupported,
          "is a weights-only file, which holds no architecture");
   expect(export_error(golden_dir / "no_such_file.h5"), KerasProblem::CannotOpen, "no such file");

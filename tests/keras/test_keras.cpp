@@ -135,6 +135,11 @@ TEST_CASE("golden fixtures: Keras 3 .keras, tf_keras .h5 and weights-only files"
   // An input whose batch size is fixed (batch_input_shape [3, 6, 6, 1]).
   check_golden<Net<Input<6, 6, 1>, Conv<2, 3, Relu>, Flatten, Dense<3, Softmax>>>("fixed_batch",
                                                                                   "fixed_batch.h5");
+  // A Sequential model used as a layer of a functional one: its layers in its place (Keras 2
+  // keeps their weights in the nested model's group, Keras 3 under its layers/).
+  using Nested = Net<Input<4>, Dense<6, Relu>, Dense<5, Tanh>, Dense<3, Softmax>>;
+  check_golden<Nested>("nested_sequential", "nested_sequential.h5");
+  check_golden<Nested>("nested_sequential", "nested_sequential.keras");
 }
 
 TEST_CASE("the container is told by the file's first bytes, not by its name") {
@@ -322,11 +327,95 @@ TEST_CASE("models typenet cannot express are refused with the reason") {
   CHECK(layer.problem() == KerasProblem::Unsupported);
   CHECK(contains(layer, "layer 2 (layer_norm): Keras layer class LayerNormalization has no "
                         "typenet equivalent"));
+  // A fork that Concatenate joins, in a model with residual blocks.
   const KerasError graph =
-      load_error<Net<Input<6>, Dense<4>, Dense<4>, Dense<2>>>(golden_dir / "branching.h5");
+      load_error<Net<Input<6>, Dense<4>, Dense<2>>>(golden_dir / "residual_concatenate.h5");
   CHECK(graph.problem() == KerasProblem::Unsupported);
-  CHECK(contains(graph, "layer 2 (right) does not take the output of 'left' alone; typenet nets "
-                        "are a chain of layers"));
+  CHECK(contains(graph, "layer 4 (concat, Concatenate) joins 2 tensors; typenet joins only the "
+                        "two branches of a residual block, with Add"));
+}
+
+TEST_CASE("residual blocks: Keras functional models with Add, Keras 3 and tf_keras") {
+  check_golden<ResidualTiny>("residual_tiny", "residual_tiny.keras");
+  check_golden<ResidualTiny>("residual_tiny", "residual_tiny.h5");
+  check_golden<ResidualShortcutFirst>("residual_shortcut_first", "residual_shortcut_first.keras");
+  check_golden<ResidualShortcutFirst>("residual_shortcut_first", "residual_shortcut_first.h5");
+
+  // Two Dense paths of the same length joined by Add([left, right]): the Add's first input is
+  // the main branch. A chain of the same layers is another architecture.
+  auto block = make_net<Net<Input<6>, Residual<Main<Dense<4>>, Shortcut<Dense<4>>>, Dense<2>>>();
+  load_keras(*block, golden_dir / "branching.h5");
+  const KerasError chain =
+      load_error<Net<Input<6>, Dense<4>, Dense<4>, Dense<2>>>(golden_dir / "branching.h5");
+  CHECK(chain.problem() == KerasProblem::ArchitectureMismatch);
+  CHECK(contains(chain, "layer 1 (add): expected Dense, file has Add (a residual block)"));
+  const KerasError shortcut =
+      load_error<Net<Input<6>, Residual<Main<Dense<4>>, Shortcut<Dense<4, Relu>>>, Dense<2>>>(
+          golden_dir / "branching.h5");
+  CHECK(contains(shortcut, "layer 1 (add) shortcut layer 1 (right): expected Dense with "
+                           "activation 'relu', file has 'linear'"));
+}
+
+TEST_CASE("residual blocks: mismatches name the block, the branch and the layer") {
+  const fs::path tiny = golden_dir / "residual_tiny.keras";
+  const auto expect = [&](const KerasError& error, const std::string& words) {
+    const std::string message = error.what();
+    CAPTURE(message);
+    CHECK(error.problem() == KerasProblem::ArchitectureMismatch);
+    CHECK(contains(error, words));
+  };
+  expect(load_error<Net<Input<8, 8, 2>, Conv<4, 3, Relu, Same>,
+                        Residual<Main<Conv<4, 3, Same>, Relu, Conv<4, 3, Same>>>, Relu,
+                        Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>,
+                                 Shortcut<Conv<6, 3, Same, Stride<2>>>>,
+                        Relu, GlobalAvgPool, Dense<3, Softmax>>>(tiny),
+         "layer 4 (add_1) shortcut layer 1 (conv2d_5): expected Conv2D with kernel size 3x3, file "
+         "has 1x1");
+  expect(
+      load_error<Net<Input<5, 5, 3>,
+                     Residual<Main<Conv<3, 3, Relu, Same>, Conv<3, 3, Same>>, Shortcut<Conv<3, 1>>>,
+                     Relu, Flatten, Dense<4>>>(golden_dir / "residual_shortcut_first.h5"),
+      "layer 1 (add_2): expected a shortcut of 1 layer, file has 0 (the identity)");
+  expect(load_error<
+             Net<Input<5, 5, 3>, Residual<Main<Conv<3, 3, Relu, Same>>>, Relu, Flatten, Dense<4>>>(
+             golden_dir / "residual_shortcut_first.keras"),
+         "layer 1 (add_2): expected a main branch of 1 layer, file has 2 (conv2d_6, conv2d_7)");
+  expect(load_error<Net<Input<5, 5, 3>, Conv<3, 3, Relu, Same>, Conv<3, 3, Same>, Relu, Flatten,
+                        Dense<4>>>(golden_dir / "residual_shortcut_first.keras"),
+         "layer 1 (add_2): expected Conv2D, file has Add (a residual block)");
+}
+
+TEST_CASE("residual blocks: export-cpp spells a block from its branches' spellings") {
+  const std::vector<std::string> main{"Conv<6, 3, Relu, Same, Stride<2>>", "Conv<6, 3, Same>"};
+  const std::vector<std::string> projection{"Conv<6, 1, Stride<2>>"};
+  CHECK(residual_cpp_type(main, projection) ==
+        "Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>, "
+        "Shortcut<Conv<6, 1, Stride<2>>>>");
+  CHECK(residual_cpp_type(main, {}) ==
+        "Residual<Main<Conv<6, 3, Relu, Same, Stride<2>>, Conv<6, 3, Same>>>");
+}
+
+TEST_CASE("residual blocks: the summary lists every layer as Keras names them, the Add too") {
+  const std::string summary = ResidualTiny::summary_string();
+  CAPTURE(summary);
+  CHECK(summary.starts_with("Model: \"functional\""));
+  std::size_t at = 0;
+  for (const char* line : {" conv2d (Conv2D)             (None, 8, 8, 4)           76",
+                           " conv2d_1 (Conv2D)           (None, 8, 8, 4)           148",
+                           " activation (Activation)     (None, 8, 8, 4)           0",
+                           " conv2d_2 (Conv2D)           (None, 8, 8, 4)           148",
+                           " add (Add)                   (None, 8, 8, 4)           0",
+                           " activation_1 (Activation)   (None, 8, 8, 4)           0",
+                           " conv2d_3 (Conv2D)           (None, 4, 4, 6)           222",
+                           " conv2d_4 (Conv2D)           (None, 4, 4, 6)           330",
+                           " conv2d_5 (Conv2D)           (None, 4, 4, 6)           30",
+                           " add_1 (Add)                 (None, 4, 4, 6)           0",
+                           " activation_2 (Activation)   (None, 4, 4, 6)           0",
+                           " dense (Dense)", "Total params: 975"}) {
+    CAPTURE(line);
+    at = summary.find(line, at);
+    CHECK(at != std::string::npos);
+  }
 }
 
 TEST_CASE("the real Keras 2.2.4 file names its mismatches too") {
@@ -495,6 +584,7 @@ TEST_CASE("export: a Keras 2 weights file that loads back to identical parameter
   round_trip("bn_conv", static_cast<BnConv*>(nullptr));
   round_trip("bn_options", static_cast<BnOptions*>(nullptr));
   round_trip("lstm_stack", static_cast<LstmStack*>(nullptr));
+  round_trip("residual_tiny", static_cast<ResidualTiny*>(nullptr));
 
   auto net = make_net<DenseOnly>();
   try {

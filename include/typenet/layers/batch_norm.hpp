@@ -81,15 +81,18 @@ inline constexpr KerasLayerClass batch_norm_keras_layer{
     batch_norm_keras_classes, [](const KerasConfig& config) -> std::string {
       const float epsilon = detail::batch_norm_epsilon(config);
       if (epsilon == Epsilon<1, 1000>::value) return "BatchNorm<>";
+      std::string spelling;
       std::size_t denominator = 1;
-      for (int digits = 0; digits <= 15; ++digits, denominator *= 10) {
+      for (int digits = 0; digits <= 15 && spelling.empty(); ++digits, denominator *= 10) {
         const double numerator = std::round(double(epsilon) * double(denominator));
         if (numerator >= 1 && float(numerator / double(denominator)) == epsilon)
-          return "BatchNorm<Epsilon<" + std::to_string(std::size_t(numerator)) + ", " +
-                 std::to_string(denominator) + ">>";
+          spelling = "BatchNorm<Epsilon<" + std::to_string(std::size_t(numerator)) + ", " +
+                     std::to_string(denominator) + ">>";
       }
-      config.unsupported("BatchNormalization epsilon " + config.json("epsilon") +
-                         " is no ratio N / 10^k with k <= 15");
+      if (spelling.empty())
+        config.unsupported("BatchNormalization epsilon " + config.json("epsilon") +
+                           " is no ratio N / 10^k with k <= 15");
+      return spelling;
     }};
 
 template <class Eps = Epsilon<1, 1000>>

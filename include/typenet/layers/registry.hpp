@@ -1,6 +1,7 @@
 // Every layer typenet has, and the Keras classes each reads: the list that code looking layers
 // up by Keras class name searches (the loader, export-cpp). A new layer adds its include and its
-// KerasLayerClass here.
+// KerasLayerClass here. (Residual has none: a Keras Add joins two branches, which export-cpp
+// spells with residual_cpp_type.)
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "typenet/layers/input.hpp"
 #include "typenet/layers/lstm.hpp"
 #include "typenet/layers/pooling.hpp"
+#include "typenet/layers/residual.hpp"
 
 namespace typenet {
 

@@ -4,7 +4,8 @@ loader's and export-cpp's cases. Made with tf_keras (Keras 2 .h5 files); run as
 make_fixtures.py (same environment); writes tests/golden/.
 
     fixed_batch.h5          an Input with a fixed batch size (batch_input_shape [3, 6, 6, 1])
-    nested_sequential.h5    a functional model whose middle is a Sequential model
+    nested_sequential.{h5,keras} a functional model whose middle is a Sequential model (the
+                            .keras: the same model and weights rebuilt in Keras 3)
     lenet_avgpool_weights.h5 a weights-only LeNet-5-like model with AveragePooling2D (layer_names
                             name the weightless layers too)
     custom_names_weights.h5 a weights-only file whose layers have custom names ("hidden", "scores")
@@ -49,8 +50,19 @@ def nested_sequential(rng):
                                 name="inner")
     inputs = tf_keras.Input((4,))
     outputs = L.Dense(3, activation="softmax")(inner(inputs))
-    save_with_outputs(tf_keras.Model(inputs, outputs), "nested_sequential", rng,
-                      "outputs of tf_keras")
+    model = tf_keras.Model(inputs, outputs)
+    save_with_outputs(model, "nested_sequential", rng, "outputs of tf_keras")
+    nested_sequential_keras3(model)
+
+
+def nested_sequential_keras3(model):
+    import keras
+    inner = keras.Sequential([keras.layers.Dense(6, activation="relu"),
+                              keras.layers.Dense(5, activation="tanh")], name="inner")
+    inputs = keras.Input((4,))
+    twin = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inner(inputs)))
+    twin.set_weights(model.get_weights())
+    twin.save(GOLDEN / "nested_sequential.keras")
 
 
 def lenet_avgpool_weights(rng):

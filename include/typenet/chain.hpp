@@ -1,0 +1,185 @@
+// Chains of bound layers: each layer bound to the output shape of the one before it, and the
+// compile-time plan of the chain (parameter, output and cache offsets, scratch size). A Net is
+// a chain after its Input; each branch of a residual block (layers/residual.hpp) is one too.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "typenet/activations.hpp"
+#include "typenet/layer_info.hpp"
+#include "typenet/layers/input.hpp"
+#include "typenet/random.hpp"
+#include "typenet/layers/layer.hpp"
+
+namespace typenet {
+
+namespace detail {
+
+// Binds each layer to the output shape of the one before it. When a layer rejects its input,
+// the compiler's instantiation trace reads "BindChain<2, Shape<26, 26, 8>, Dense<10>>": the
+// layer's position in the Net (Input is 0), its input shape and its type. A bound layer that
+// lacks a member of the layer contract (layers/layer.hpp) is told which one, there.
+template <std::size_t Index, class In, class... Layers>
+struct BindChain {
+  using type = std::tuple<>;
+};
+template <std::size_t Index, class In, class Layer, class... Rest>
+struct BindChain<Index, In, Layer, Rest...> {
+  using bound = typename Layer::template bind<In>;
+  static_assert(satisfies_layer_contract<bound>(),
+                "typenet: this layer does not meet the layer contract (the member is named above)");
+  using type = decltype(std::tuple_cat(
+      std::declval<std::tuple<bound>>(),
+      std::declval<typename BindChain<Index + 1, typename bound::output_shape, Rest...>::type>()));
+};
+
+template <class T>
+inline constexpr bool is_input = false;
+
+template <class Bound>
+concept SaysTeamSplit = requires {
+  { Bound::team_split } -> std::convertible_to<bool>;
+};
+template <class Bound>
+concept SaysTeamSplitsOutputs = requires {
+  { Bound::team_splits_outputs } -> std::convertible_to<bool>;
+};
+// Whether a bound layer computes parts of its output in a team (see layers/layer.hpp).
+template <class Bound>
+concept SplitsInTeam = SaysTeamSplit<Bound> && Bound::team_split;
+// Whether a team can train a bound layer on a whole batch: it works alone (cheap: below the
+// split threshold), or it splits by outputs, which holds for any batch size.
+template <class Bound>
+concept TrainsInTeam = !SplitsInTeam<Bound> ||
+                       (SaysTeamSplitsOutputs<Bound> && Bound::team_splits_outputs);
+template <std::size_t... E>
+inline constexpr bool is_input<Input<E...>> = true;
+
+// The compile-time plan of a layer list.
+template <class In, class... Bound>
+struct PlanOf {
+  static constexpr std::size_t layer_count = sizeof...(Bound);
+  static constexpr std::array<std::size_t, layer_count> param_counts{Bound::param_count...};
+  static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
+  static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
+
+  static constexpr auto exclusive_sums(const std::array<std::size_t, layer_count>& sizes) {
+    std::array<std::size_t, layer_count + 1> offsets{};
+    for (std::size_t i = 0; i < layer_count; ++i) offsets[i + 1] = offsets[i] + sizes[i];
+    return offsets;
+  }
+  static constexpr auto param_offsets = exclusive_sums(param_counts);
+  static constexpr auto output_offsets = exclusive_sums(output_sizes);
+  static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
+
+  static constexpr std::size_t param_count = param_offsets[layer_count];
+  static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
+  static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
+  static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
+  static constexpr std::size_t scratch_floats =
+      std::max({std::size_t{1}, Bound::scratch_floats...});
+  static constexpr std::size_t flops = (Bound::flops + ... + 0);
+  static constexpr bool trains = (layer_trains<Bound>() && ...);
+  static constexpr bool trains_in_team = (TrainsInTeam<Bound> && ...) &&
+                                         (SplitsInTeam<Bound> || ...);
+
+  static constexpr auto layer_infos() {
+    std::array<LayerInfo, layer_count + 1> infos{};
+    infos[0].type = "Input";
+    infos[0].class_name = "InputLayer";
+    infos[0].in = infos[0].out = In::dims;
+    std::size_t i = 0;
+    ((infos[i + 1] = Bound::info(), infos[i + 1].param_offset = param_offsets[i], ++i), ...);
+    return infos;
+  }
+};
+
+template <class In, class Tuple>
+struct PlanFromTuple;
+template <class In, class... Bound>
+struct PlanFromTuple<In, std::tuple<Bound...>> {
+  using type = PlanOf<In, Bound...>;
+};
+
+}  // namespace detail
+
+namespace detail {
+
+// The output shape of a tuple of bound layers that reads In; an empty chain passes In on.
+template <class In, class Tuple>
+struct ChainOutput {
+  using type = In;
+};
+template <class In, class First, class... Rest>
+struct ChainOutput<In, std::tuple<First, Rest...>> {
+  using type =
+      typename std::tuple_element_t<sizeof...(Rest), std::tuple<First, Rest...>>::output_shape;
+};
+
+// A chain of layers bound one after the other from the shape In, used inside a layer (a branch
+// of a residual block): its plan, and a forward pass over one image on the calling thread.
+// BindChain's trace names the layers by their position in the chain from FirstIndex.
+template <std::size_t FirstIndex, class In, class... Layers>
+struct Chain {
+  using input_shape = In;
+  using bound_layers = typename BindChain<FirstIndex, In, Layers...>::type;
+  using plan = typename PlanFromTuple<In, bound_layers>::type;
+  static constexpr std::size_t layer_count = sizeof...(Layers);
+  template <std::size_t I>
+  using layer = std::tuple_element_t<I, bound_layers>;
+  using output_shape = typename ChainOutput<In, bound_layers>::type;
+  // The floats of one image's outputs but the last layer's, which goes to the caller's buffer.
+  static constexpr std::size_t hidden_floats =
+      layer_count == 0 ? 0 : plan::output_offsets[layer_count - 1];
+
+  // One image through the chain, alone: layer i writes its output (activated) to hidden +
+  // plan::output_offsets[i], the last one to `out`; `cache` holds the chain's plan::cache_words
+  // for this image, `scratch` plan::scratch_floats. Returns the chain's output: `out`, or `in`
+  // for an empty chain.
+  static void init(float* params, Rng& rng) noexcept {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (layer<I>::init(params + plan::param_offsets[I], rng), ...);
+    }
+    (std::make_index_sequence<layer_count>{});
+  }
+
+  static const float* forward_one(const float* params, const float* in, float* out, float* hidden,
+                                  std::uint32_t* cache, float* scratch) noexcept {
+    if constexpr (layer_count == 0) {
+      return in;
+    } else {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (forward_layer<I>(params, in, out, hidden, cache, scratch), ...);
+      }
+      (std::make_index_sequence<layer_count>{});
+      return out;
+    }
+  }
+
+ private:
+  template <std::size_t I>
+  static void forward_layer(const float* params, const float* in, float* out, float* hidden,
+                            std::uint32_t* cache, float* scratch) noexcept {
+    using L = layer<I>;
+    const float* x = in;
+    if constexpr (I > 0) x = hidden + plan::output_offsets[I - 1];
+    float* y = I + 1 == layer_count ? out : hidden + plan::output_offsets[I];
+    Context ctx;
+    ctx.scratch = scratch;
+    ctx.cache = cache + plan::cache_offsets[I];
+    ctx.layer_index = I;
+    L::forward(params + plan::param_offsets[I], x, y, 1, ctx);
+    L::activation::forward(y, L::output_shape::size, L::output_shape::last_extent);
+  }
+};
+
+}  // namespace detail
+
+}  // namespace typenet
