@@ -43,8 +43,8 @@ std::string file_shape_text(const std::vector<std::optional<std::size_t>>& shape
 class JsonConfig final : public KerasConfig {
  public:
   JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
-             std::string note, bool channels_first)
-      : layer_(layer), source_(source), channels_first_(channels_first),
+             std::string note, bool channels_first, Dims input_dims)
+      : layer_(layer), source_(source), channels_first_(channels_first), input_dims_(input_dims),
         where_("layer " + std::to_string(index) + " (" + layer.name + "): "),
         note_(std::move(note)) {}
 
@@ -86,6 +86,16 @@ class JsonConfig final : public KerasConfig {
     const std::size_t size = positive(*value, key);
     return std::array{size, size};
   }
+  std::optional<std::vector<std::int64_t>> integers(std::string_view key) const override {
+    const nlohmann::json* value = find(key);
+    if (!value) return std::nullopt;
+    const auto is_integer = [](const nlohmann::json& item) { return item.is_number_integer(); };
+    if (!value->is_array() || !std::ranges::all_of(*value, is_integer))
+      corrupted("expected '" + std::string(key) + "' to be a list of integers, file has " +
+                value->dump());
+    return value->get<std::vector<std::int64_t>>();
+  }
+  Dims input_dims() const override { return input_dims_; }
   std::string json(std::string_view key) const override {
     const nlohmann::json* value = find(key);
     return value ? value->dump() : "null";
@@ -117,6 +127,7 @@ class JsonConfig final : public KerasConfig {
   const KerasLayer& layer_;
   const std::string& source_;
   bool channels_first_;
+  Dims input_dims_;  // the Net's layer's: the file's agrees up to this layer
   std::string where_;
   std::string note_;
 };
@@ -124,7 +135,7 @@ class JsonConfig final : public KerasConfig {
 // The Net's layer `index` against the file's: the class, then the layer's own check.
 void check_layer(const LayerInfo& net, const KerasLayer& file, std::size_t index,
                  const std::string& source, const std::string& note, bool channels_first) {
-  const JsonConfig config(file, index, source, note, channels_first);
+  const JsonConfig config(file, index, source, note, channels_first, net.in);
   if (!has_keras_equivalent(file.class_name))
     config.unsupported("Keras layer class " + file.class_name + " has no typenet equivalent");
   if (!net.keras)
@@ -188,7 +199,7 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
 std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,
                                               std::size_t index, const std::string& source,
                                               bool channels_first) {
-  const JsonConfig config(file, index, source, "", channels_first);
+  const JsonConfig config(file, index, source, "", channels_first, net.in);
   return net.keras->weights(&config);
 }
 

@@ -32,6 +32,20 @@ TEST_CASE("stand-alone activation layers") {
   check_gradients<Net<Input<8>, Dense<6>, Relu, Dense<3>>>(14, 1);
 }
 
+TEST_CASE("selu, elu, leaky_relu, gelu, swish, softplus: as options and as layers") {
+  // Smooth ones: no kinks allowed.
+  check_gradients<Net<Input<7>, Dense<6, Gelu>, Dense<4, Swish>, Dense<3, Softplus>>>(20);
+  check_gradients<Net<Input<7>, Dense<6>, Gelu, Dense<4>, Silu, Dense<3>, Softplus>>(21);
+  check_gradients<Net<Input<7>, Dense<6, Elu<>>, Dense<3>, Elu<>>>(22);
+  // The kinked ones, whose slope jumps at 0.
+  check_gradients<Net<Input<7>, Dense<6, Selu>, Dense<5, LeakyRelu<>>, Dense<3, Elu<3, 10>>>>(23,
+                                                                                              2);
+  check_gradients<Net<Input<7>, Dense<6>, Selu, Dense<5>, LeakyRelu<1, 5>, Dense<3>, Elu<2, 1>>>(24,
+                                                                                                 2);
+  // Through a convolution, whose output the Net keeps before gelu.
+  check_gradients<Net<Input<6, 5, 2>, Conv<3, 3, Gelu>, Conv<2, 3, Same, Swish>>>(25);
+}
+
 TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, softmax") {
   using Small = Net<Input<10, 9, 1>, Conv<4, 3, Relu>, Conv<3, 3, Same, Tanh>, MaxPool<2>,
                     Dropout<25>, Flatten, Dense<6, Relu>, Dense<4, Softmax>>;
