@@ -27,6 +27,14 @@ TEST_CASE("pooling, flatten and dropout gradients") {
   check_gradients<Net<Input<12>, Dropout<40>, Dense<3, Tanh>>>(12);
 }
 
+TEST_CASE("AvgPool (valid, same with clipped windows, stride), Rescaling and Reshape gradients") {
+  check_gradients<Net<Input<6, 6, 3>, AvgPool<2>, Flatten, Dense<4, Tanh>>>(30);
+  check_gradients<Net<Input<7, 5, 2>, AvgPool<3, Same, Stride<2>>, Flatten, Dense<3>>>(31);
+  check_gradients<Net<Input<5, 6, 2>, AvgPool<2, Same, Stride<1>>, Flatten, Dense<3, Tanh>>>(32);
+  check_gradients<Net<Input<12>, Rescaling<2, 255, -1>, Dense<4, Tanh>, Rescaling<-3, 2>>>(33);
+  check_gradients<Net<Input<4, 6>, Reshape<4, 3, 2>, Conv<2, 2, Tanh>, Reshape<12>, Dense<3>>>(34);
+}
+
 TEST_CASE("stand-alone activation layers") {
   check_gradients<Net<Input<8>, Dense<6>, Tanh, Dense<4>, Sigmoid, Dense<5>, Softmax>>(13);
   check_gradients<Net<Input<8>, Dense<6>, Relu, Dense<3>>>(14, 1);
