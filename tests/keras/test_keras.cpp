@@ -258,8 +258,8 @@ TEST_CASE("the new layers' settings are checked: slopes, alphas, scales, shapes,
   expect(load_error<Net<Input<10, 10>, Rescaling<1, 256>, Reshape<10, 10, 1>, Conv<4, 3, Selu>,
                         AvgPool<3, Same, Stride<2>>, Flatten, Dense<8, Gelu>, LeakyRelu<1, 10>,
                         Dense<5, Softmax>>>(cnn),
-         "layer 1 (rescaling): expected Rescaling with scale 0.003906 and offset 0.000000, file "
-         "has scale 0.00392156862745098 and offset 0.0");
+         "layer 1 (rescaling): expected Rescaling with scale 0.00390625 and offset 0, file has "
+         "scale 0.00392156862745098 and offset 0.0");
   expect(load_error<Net<Input<10, 10>, Rescaling<1, 255>, Reshape<100>, Dense<4>>>(cnn),
          "layer 2 (reshape): expected Reshape to 100, file has 10x10x1");
   expect(load_error<Net<Input<10, 10>, Rescaling<1, 255>, Reshape<10, 10, 1>, Conv<4, 3, Elu<>>,

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,12 @@ inline float rescaling_setting(const KerasConfig& config, const char* key, doubl
     config.unsupported(std::string("Rescaling with a ") + key + " per channel (" +
                        config.json(key) + ") has no typenet equivalent");
   return float(config.number(key).value_or(fallback));
+}
+// A float with the digits that read back as it: "0.00392156886", "-1".
+inline std::string float_text(float value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", double(value));
+  return text;
 }
 // "1, 255" for a ratio; unsupported() when the value has none (see float_ratio).
 inline std::string ratio_arguments(const KerasConfig& config, const char* key, float value) {
@@ -60,9 +67,9 @@ struct Rescaling {
       const float file_scale = detail::rescaling_setting(config, "scale", 1.0);
       const float file_offset = detail::rescaling_setting(config, "offset", 0.0);
       if (file_scale != scale || file_offset != offset)
-        config.mismatch("expected Rescaling with scale " + std::to_string(scale) + " and offset " +
-                        std::to_string(offset) + ", file has scale " + config.json("scale") +
-                        " and offset " + config.json("offset"));
+        config.mismatch("expected Rescaling with scale " + detail::float_text(scale) +
+                        " and offset " + detail::float_text(offset) + ", file has scale " +
+                        config.json("scale") + " and offset " + config.json("offset"));
     }
     static constexpr KerasMapping keras{rescaling_keras_classes, check_keras,
                                         detail::no_keras_weights};
