@@ -1,6 +1,8 @@
 #include "typenet/keras_mapping.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <iterator>
 
 namespace typenet {
@@ -10,6 +12,15 @@ std::string quoted(std::string_view text) {
   std::string result(1, '\'');
   result.append(text);
   return result += '\'';
+}
+// "'relu'", "'leaky_relu' (0.3)".
+std::string activation_text(KerasActivation activation) {
+  std::string text = quoted(to_string(activation.kind));
+  if (!has_parameter(activation.kind)) return text;
+  char number[32];
+  std::snprintf(number, sizeof number, " (%s %.9g)",
+                activation.kind == ActivationKind::Elu ? "alpha" : "slope", activation.alpha);
+  return text + number;
 }
 std::string window_text(std::size_t h, std::size_t w) {
   return std::to_string(h) + "x" + std::to_string(w);
@@ -32,9 +43,12 @@ void KerasConfig::expect(std::string_view what, std::string_view expected,
 
 ActivationKind KerasConfig::activation() const {
   const std::string name = text("activation").value_or("linear");
-  constexpr ActivationKind known[] = {ActivationKind::Linear, ActivationKind::Relu,
-                                      ActivationKind::Sigmoid, ActivationKind::Tanh,
-                                      ActivationKind::Softmax};
+  if (name == "silu") return ActivationKind::Swish;  // Keras 3's name of swish
+  constexpr ActivationKind known[] = {
+      ActivationKind::Linear, ActivationKind::Relu,      ActivationKind::Sigmoid,
+      ActivationKind::Tanh,   ActivationKind::Softmax,   ActivationKind::Selu,
+      ActivationKind::Elu,    ActivationKind::LeakyRelu, ActivationKind::Gelu,
+      ActivationKind::Swish,  ActivationKind::Softplus};
   const auto* found =
       std::ranges::find(known, name, [](ActivationKind kind) { return to_string(kind); });
   if (found == std::end(known)) unsupported("activation '" + name + "' has no typenet equivalent");
@@ -50,7 +64,16 @@ PaddingKind KerasConfig::padding() const {
 }
 
 void KerasConfig::expect_activation(std::string_view what, ActivationKind expected) const {
-  expect(what, quoted(to_string(expected)), quoted(to_string(activation())));
+  expect_activation(what, KerasActivation{expected, keras_string_alpha(expected)});
+}
+
+void KerasConfig::expect_activation(std::string_view what, KerasActivation expected) const {
+  expect_activation(what, expected, keras_activation());
+}
+
+void KerasConfig::expect_activation(std::string_view what, KerasActivation expected,
+                                    KerasActivation found) const {
+  if (expected != found) expect(what, activation_text(expected), activation_text(found));
 }
 
 void KerasConfig::expect_padding(std::string_view what, PaddingKind expected) const {
@@ -91,8 +114,46 @@ std::string_view cpp_tag(ActivationKind kind) {
     case ActivationKind::Sigmoid: return "Sigmoid";
     case ActivationKind::Tanh: return "Tanh";
     case ActivationKind::Softmax: return "Softmax";
+    case ActivationKind::Selu: return "Selu";
+    case ActivationKind::Elu: return "Elu<1, 1>";
+    case ActivationKind::LeakyRelu: return "LeakyRelu<1, 5>";
+    case ActivationKind::Gelu: return "Gelu";
+    case ActivationKind::Swish: return "Swish";
+    case ActivationKind::Softplus: return "Softplus";
   }
   return "?";
+}
+
+std::string cpp_tag(const KerasConfig& config, KerasActivation activation) {
+  if (!has_parameter(activation.kind)) return std::string(cpp_tag(activation.kind));
+  const std::string_view name = activation.kind == ActivationKind::Elu ? "Elu" : "LeakyRelu";
+  const std::optional<Ratio> ratio = float_ratio(activation.alpha);
+  if (!ratio || ratio->num < 0)
+    config.unsupported(std::string(name) + " with parameter " + std::to_string(activation.alpha) +
+                       " has no typenet equivalent (a ratio of non-negative integers)");
+  return std::string(name) + "<" + std::to_string(ratio->num) + ", " + std::to_string(ratio->den) +
+         ">";
+}
+
+std::optional<Ratio> float_ratio(double value) {
+  const float target = float(value);
+  if (!std::isfinite(target)) return std::nullopt;
+  constexpr double limit = double(std::int64_t{1} << 31);
+  const bool negative = target < 0;
+  // Convergents h/k of |target|'s continued fraction: h(n) = a(n) h(n-1) + h(n-2), likewise k.
+  double rest = std::fabs(double(target));
+  double h_prev = 1, h = std::floor(rest), k_prev = 0, k = 1;
+  for (;;) {
+    if (h >= limit || k >= limit) return std::nullopt;
+    if (float(h / k) == std::fabs(target))
+      return Ratio{negative ? -std::int64_t(h) : std::int64_t(h), std::uint64_t(k)};
+    const double fraction = rest - std::floor(rest);
+    if (fraction == 0) return std::nullopt;
+    rest = 1 / fraction;
+    const double a = std::floor(rest);
+    const double h_next = a * h + h_prev, k_next = a * k + k_prev;
+    h_prev = h, h = h_next, k_prev = k, k = k_next;
+  }
 }
 
 std::string activation_option(const KerasConfig& config) {

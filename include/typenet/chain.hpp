@@ -69,6 +69,9 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> param_counts{Bound::param_count...};
   static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
   static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
+  // What the Net keeps of each layer's output before an activation that needs its input.
+  static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
+      (Bound::activation::needs_input ? Bound::output_shape::size : 0)...};
 
   static constexpr auto exclusive_sums(const std::array<std::size_t, layer_count>& sizes) {
     std::array<std::size_t, layer_count + 1> offsets{};
@@ -78,10 +81,12 @@ struct PlanOf {
   static constexpr auto param_offsets = exclusive_sums(param_counts);
   static constexpr auto output_offsets = exclusive_sums(output_sizes);
   static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
+  static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
 
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
   static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
+  static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
   static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
   static constexpr std::size_t scratch_floats =
       std::max({std::size_t{1}, Bound::scratch_floats...});

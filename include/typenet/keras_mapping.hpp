@@ -13,10 +13,36 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "typenet/layer_info.hpp"
 
 namespace typenet {
+
+// An activation as a Keras file gives it: its kind and, for elu and leaky_relu, its parameter
+// as Keras computes with it (float32 of the file's value); 0 for the others.
+struct KerasActivation {
+  ActivationKind kind = ActivationKind::Linear;
+  float alpha = 0.0f;
+  constexpr bool operator==(const KerasActivation&) const = default;
+};
+// The parameter an activation string implies: Keras 3's 'leaky_relu' has slope 0.2, 'elu' alpha 1.
+constexpr float keras_string_alpha(ActivationKind kind) {
+  if (kind == ActivationKind::LeakyRelu) return float(0.2);
+  if (kind == ActivationKind::Elu) return 1.0f;
+  return 0.0f;
+}
+
+// A ratio of integers: how typenet's template arguments spell a Keras float setting.
+struct Ratio {
+  std::int64_t num = 0;
+  std::uint64_t den = 1;
+};
+// The first convergent p/q of `value`'s continued fraction with float(double(p) / double(q)) ==
+// float(value): the smallest integers that give the float Keras computes with (1/255 for
+// 0.00392156862745098). nullopt when there is none with q and |p| below 2^31 (not finite, or
+// too large or small).
+std::optional<Ratio> float_ratio(double value);
 
 // One layer's config in a Keras model file, as the loader shows it to the layer's mapping.
 // Complaints are prefixed with the layer ("layer 3 (conv2d_1): ") and thrown as KerasError.
@@ -40,6 +66,12 @@ class KerasConfig {
   // A positive integer ("units"), or Keras' window sizes: an int or a list of two ints.
   virtual std::optional<std::size_t> positive(std::string_view key) const = 0;
   virtual std::optional<std::array<std::size_t, 2>> size_pair(std::string_view key) const = 0;
+  // A list of integers (Reshape's target_shape, where -1 stands for the rest).
+  virtual std::optional<std::vector<std::int64_t>> integers(std::string_view key) const = 0;
+  // The shape of the layer's input: what a setting relative to it (a -1 in a target shape)
+  // resolves against. The loader gives the Net's layer's; export-cpp the one the file records
+  // (Keras 3's build_config), or nullopt.
+  virtual std::optional<Dims> input_dims() const = 0;
   // The value as JSON text, for messages ("[2, 2]"); "null" when absent.
   virtual std::string json(std::string_view key) const = 0;
 
@@ -49,10 +81,20 @@ class KerasConfig {
               std::string_view unit = "") const;
   void expect(std::string_view what, std::string_view expected, std::string_view found) const;
   // The "activation" setting (default linear); unsupported() when typenet has no such one.
+  // Its parameter, if any, is keras_string_alpha(kind).
   ActivationKind activation() const;
+  KerasActivation keras_activation() const {
+    const ActivationKind kind = activation();
+    return {kind, keras_string_alpha(kind)};
+  }
   // The "padding" setting (default valid); unsupported() unless valid or same.
   PaddingKind padding() const;
+  // The "activation" setting against an activation without a parameter, or with one.
   void expect_activation(std::string_view what, ActivationKind expected) const;
+  void expect_activation(std::string_view what, KerasActivation expected) const;
+  // Two activations: mismatch() unless equal, naming both with their parameters.
+  void expect_activation(std::string_view what, KerasActivation expected,
+                         KerasActivation found) const;
   void expect_padding(std::string_view what, PaddingKind expected) const;
   // A square window and stride, against `window_key` ("kernel_size", "pool_size") and "strides".
   void expect_window(std::string_view what, std::string_view window_what, std::size_t window,
@@ -113,8 +155,12 @@ struct KerasLayerClass {
   std::string (*cpp_type)(const KerasConfig& config);
 };
 
-// An activation's typenet tag as C++ spells it: "Relu", "Softmax", ...
+// An activation's typenet tag as C++ spells it: "Relu", "Softmax", ...; for elu and leaky_relu
+// with the parameter of Keras' activation string: "Elu<1, 1>", "LeakyRelu<1, 5>".
 std::string_view cpp_tag(ActivationKind kind);
+// The tag of an activation with its parameter, "LeakyRelu<3, 10>"; unsupported() through
+// `config` when the parameter is not a ratio typenet can spell.
+std::string cpp_tag(const KerasConfig& config, KerasActivation activation);
 // The option list of a layer whose "activation" setting becomes a tag: ", Relu", or "" for
 // linear.
 std::string activation_option(const KerasConfig& config);

@@ -19,7 +19,19 @@
 
 namespace typenet {
 
-enum class ActivationKind { Linear, Relu, Sigmoid, Tanh, Softmax };
+enum class ActivationKind {
+  Linear,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Softmax,
+  Selu,
+  Elu,
+  LeakyRelu,
+  Gelu,
+  Swish,
+  Softplus
+};
 enum class PaddingKind { Valid, Same };
 
 // A tensor shape: rank 1 {n}, rank 2 {steps, features} or rank 3 {h, w, c} (channels last, as
@@ -103,8 +115,18 @@ constexpr std::string_view to_string(ActivationKind kind) {
     case ActivationKind::Sigmoid: return "sigmoid";
     case ActivationKind::Tanh: return "tanh";
     case ActivationKind::Softmax: return "softmax";
+    case ActivationKind::Selu: return "selu";
+    case ActivationKind::Elu: return "elu";
+    case ActivationKind::LeakyRelu: return "leaky_relu";
+    case ActivationKind::Gelu: return "gelu";
+    case ActivationKind::Swish: return "swish";
+    case ActivationKind::Softplus: return "softplus";
   }
   return "?";
+}
+// Whether the kind has a parameter: Elu's alpha, LeakyRelu's slope.
+constexpr bool has_parameter(ActivationKind kind) {
+  return kind == ActivationKind::Elu || kind == ActivationKind::LeakyRelu;
 }
 constexpr std::string_view to_string(PaddingKind kind) {
   return kind == PaddingKind::Same ? "same" : "valid";

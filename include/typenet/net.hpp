@@ -47,12 +47,19 @@ struct Buffers {
   alignas(64) std::array<float, plan::scratch_floats> scratch{};
   // Gradients w.r.t. layer outputs, ping-ponged from the head down to the input.
   alignas(64) std::array<float, Training ? Chunk * plan::largest_tensor : 0> grad_a{}, grad_b{};
+  // The outputs before the activation of the layers whose activation needs its input (Gelu,
+  // Swish), for backward.
+  alignas(
+      64) std::array<float, Training ? Chunk * plan::pre_activation_floats : 0> pre_activations{};
 
   float* output_of(std::size_t layer) {
     return activations.data() + Chunk * plan::output_offsets[layer];
   }
   const float* output_of(std::size_t layer) const {
     return activations.data() + Chunk * plan::output_offsets[layer];
+  }
+  float* pre_activation_of(std::size_t layer) {
+    return pre_activations.data() + Chunk * plan::pre_activation_offsets[layer];
   }
 };
 
@@ -183,6 +190,8 @@ class Net<Input<InputExtents...>, Layers...> {
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
       auto activate = [&](std::size_t first, std::size_t count) {
+        if constexpr (Training && L::activation::needs_input)
+          std::copy_n(out + first, count, buffers.pre_activation_of(i) + first);
         L::activation::forward(out + first, count, channels);
       };
       if constexpr (splits_in_team<L>) {
@@ -232,8 +241,11 @@ class Net<Input<InputExtents...>, Layers...> {
       ctx.layer_index = i;
       const bool activation_applies =
           !(i == layer_count - 1 && args.head_gradient_is_pre_activation);
+      // From the activation's output, or from its input where it needs that.
+      const float* activation_from = L::activation::needs_input ? buffers.pre_activation_of(i)
+                                                                : out;
       auto differentiate = [&](std::size_t first, std::size_t count) {
-        L::activation::backward(out + first, dout + first, count, channels);
+        L::activation::backward(activation_from + first, dout + first, count, channels);
       };
       if constexpr (splits_in_team<L>) {
         // Each member's share of dout is what the layer's backward reads before it syncs.

@@ -35,6 +35,21 @@ constexpr bool is_known_option(bool allow_activation, bool allow_padding) {
   return (allow_activation && ActivationTag<T>) || (allow_padding && is_padding<T>) || is_stride<T>;
 }
 
+// The activation among the options (its detail::Activation), else Linear.
+template <class... Rest>
+struct FirstActivation {
+  using type = Activation<ActivationKind::Linear>;
+};
+template <class First, class... Rest>
+struct FirstActivation<First, Rest...> {
+  using type = typename FirstActivation<Rest...>::type;
+};
+template <class First, class... Rest>
+  requires ActivationTag<First>
+struct FirstActivation<First, Rest...> {
+  using type = Activation<First::kind, First::alpha_num, First::alpha_den>;
+};
+
 // The normalised options of one layer.
 template <bool AllowActivation, bool AllowPadding, std::size_t DefaultStride, class... Opts>
 struct Options {
@@ -50,24 +65,17 @@ struct Options {
 
  private:
   template <class T>
-  static constexpr ActivationKind activation_of() {
-    if constexpr (ActivationTag<T>) return T::kind;
-    else return ActivationKind::Linear;
-  }
-  template <class T>
   static constexpr std::size_t stride_of() {
     if constexpr (is_stride<T>) return T::value;
     else return 0;
   }
 
  public:
-  static constexpr ActivationKind activation_kind =
-      ActivationKind((int(activation_of<Opts>()) + ... + 0));
   static constexpr PaddingKind padding = ((std::is_same_v<Opts, Same>) || ...) ? PaddingKind::Same
                                                                                : PaddingKind::Valid;
   static constexpr std::size_t stride =
       (stride_of<Opts>() + ... + 0) == 0 ? DefaultStride : (stride_of<Opts>() + ... + 0);
-  using activation = Activation<activation_kind>;
+  using activation = typename FirstActivation<Opts...>::type;
 };
 
 // Keras' output extent: Valid floor((in - k) / s) + 1, Same ceil(in / s).

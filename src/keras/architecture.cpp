@@ -48,7 +48,7 @@ void check_layer(const LayerInfo& net, const KerasLayer& file, const std::string
                  const std::string& source, const std::string& note, bool channels_first) {
   if (net.is_block() || file.class_name == "Add")
     return check_block(net, file, where, source, note, channels_first);
-  const JsonConfig config(file, where, source, note, channels_first);
+  const JsonConfig config(file, where, source, note, channels_first, net.in);
   if (!has_keras_equivalent(file.class_name))
     config.unsupported("Keras layer class " + file.class_name + " has no typenet equivalent");
   if (!net.keras)
@@ -137,7 +137,7 @@ void check_branch(std::span<const LayerInfo> net, const std::vector<KerasLayer>&
 
 void check_block(const LayerInfo& net, const KerasLayer& file, const std::string& where,
                  const std::string& source, const std::string& note, bool channels_first) {
-  const JsonConfig config(file, where, source, note, channels_first);
+  const JsonConfig config(file, where, source, note, channels_first, net.in);
   if (!net.is_block())
     config.mismatch("expected " + std::string(net.class_name) +
                     ", file has Add (a residual block)");
@@ -244,7 +244,7 @@ void check_architecture(std::span<const LayerInfo> net, const KerasModel& model,
 std::span<const KerasWeight> expected_weights(const LayerInfo& net, const KerasLayer& file,
                                               std::size_t index, const std::string& source,
                                               bool channels_first) {
-  const JsonConfig config(file, index, source, "", channels_first);
+  const JsonConfig config(file, index, source, "", channels_first, net.in);
   return net.keras->weights(&config);
 }
 

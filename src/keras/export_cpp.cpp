@@ -146,7 +146,7 @@ std::string input_scaling(const KerasModel& model) {
 // residual block (an Add with its branches) the block of its branches' spellings.
 std::string spell_layer(const KerasLayer& file_layer, const std::string& where,
                         const std::string& source, bool channels_first) {
-  const JsonConfig config(file_layer, where, source, "", channels_first);
+  const JsonConfig config(file_layer, where, source, "", channels_first, file_layer.built_input);
   if (file_layer.class_name == "Add") {
     const auto spell_branch = [&](const std::vector<KerasLayer>& branch, std::string_view name) {
       std::vector<std::string> spellings;

@@ -1,5 +1,6 @@
 #include "json_config.hpp"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "keras_error.hpp"
@@ -7,14 +8,14 @@
 namespace typenet::keras_detail {
 
 JsonConfig::JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
-                       std::string note, bool channels_first)
+                       std::string note, bool channels_first, std::optional<Dims> input_dims)
     : JsonConfig(layer, "layer " + std::to_string(index) + " (" + layer.name + ")", source,
-                 std::move(note), channels_first) {}
+                 std::move(note), channels_first, input_dims) {}
 
 JsonConfig::JsonConfig(const KerasLayer& layer, const std::string& where, const std::string& source,
-                       std::string note, bool channels_first)
-    : layer_(layer), source_(source), channels_first_(channels_first), where_(where + ": "),
-      note_(std::move(note)) {}
+                       std::string note, bool channels_first, std::optional<Dims> input_dims)
+    : layer_(layer), source_(source), channels_first_(channels_first), input_dims_(input_dims),
+      where_(where + ": "), note_(std::move(note)) {}
 
 void JsonConfig::mismatch(const std::string& detail) const {
   fail(KerasProblem::ArchitectureMismatch, source_, where_ + detail + note_);
@@ -52,6 +53,16 @@ std::optional<std::array<std::size_t, 2>> JsonConfig::size_pair(std::string_view
   const std::size_t size = positive(*value, key);
   return std::array{size, size};
 }
+std::optional<std::vector<std::int64_t>> JsonConfig::integers(std::string_view key) const {
+  const nlohmann::json* value = find(key);
+  if (!value) return std::nullopt;
+  const auto is_integer = [](const nlohmann::json& item) { return item.is_number_integer(); };
+  if (!value->is_array() || !std::ranges::all_of(*value, is_integer))
+    corrupted("expected '" + std::string(key) + "' to be a list of integers, file has " +
+              value->dump());
+  return value->get<std::vector<std::int64_t>>();
+}
+
 std::string JsonConfig::json(std::string_view key) const {
   const nlohmann::json* value = find(key);
   return value ? value->dump() : "null";

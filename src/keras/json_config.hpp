@@ -15,11 +15,12 @@ namespace typenet::keras_detail {
 // mismatches (the loader says there when the layer counts differ).
 class JsonConfig final : public KerasConfig {
  public:
+  // `input_dims`: the layer's input shape when the caller knows it (KerasConfig::input_dims).
   JsonConfig(const KerasLayer& layer, std::size_t index, const std::string& source,
-             std::string note, bool channels_first);
+             std::string note, bool channels_first, std::optional<Dims> input_dims);
   // `where` names the layer: "layer 3 (add) main branch layer 1 (conv2d_1)".
   JsonConfig(const KerasLayer& layer, const std::string& where, const std::string& source,
-             std::string note, bool channels_first);
+             std::string note, bool channels_first, std::optional<Dims> input_dims);
 
   [[noreturn]] void mismatch(const std::string& detail) const override;
   [[noreturn]] void unsupported(const std::string& detail) const override;
@@ -32,6 +33,8 @@ class JsonConfig final : public KerasConfig {
   std::optional<bool> boolean(std::string_view key) const override;
   std::optional<std::size_t> positive(std::string_view key) const override;
   std::optional<std::array<std::size_t, 2>> size_pair(std::string_view key) const override;
+  std::optional<std::vector<std::int64_t>> integers(std::string_view key) const override;
+  std::optional<Dims> input_dims() const override { return input_dims_; }
   std::string json(std::string_view key) const override;
 
  private:
@@ -45,6 +48,7 @@ class JsonConfig final : public KerasConfig {
   const KerasLayer& layer_;
   const std::string& source_;
   bool channels_first_;
+  std::optional<Dims> input_dims_;
   std::string where_;
   std::string note_;
 };

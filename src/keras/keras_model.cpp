@@ -12,6 +12,23 @@ namespace {
 
 using Json = nlohmann::json;
 
+// The input shape Keras 3 records for a built layer ({"build_config": {"input_shape": [null, 784]}}),
+// when it is one fixed shape of rank 1 to 3; nullopt otherwise (the file does not say for sure).
+std::optional<Dims> built_input_shape(const Json& entry) {
+  const auto build = entry.find("build_config");
+  if (build == entry.end() || !build->is_object()) return std::nullopt;
+  const auto shape = build->find("input_shape");
+  if (shape == build->end() || !shape->is_array() || shape->size() < 2 || shape->size() > 4)
+    return std::nullopt;
+  Dims dims{shape->size() - 1, {}};
+  for (std::size_t i = 0; i < dims.rank; ++i) {
+    const Json& extent = (*shape)[i + 1];
+    if (!extent.is_number_integer() || extent.get<std::int64_t>() <= 0) return std::nullopt;
+    dims.extent[i] = extent.get<std::size_t>();
+  }
+  return dims;
+}
+
 KerasLayer parse_layer(const Json& entry, std::size_t net_index, const std::string& source) {
   KerasLayer layer;
   if (!entry.is_object() || !entry.contains("class_name") || !entry["class_name"].is_string() ||
@@ -31,6 +48,7 @@ KerasLayer parse_layer(const Json& entry, std::size_t net_index, const std::stri
                "): expected 'data_format' to be a string, file has " + format->dump());
     layer.data_format = format->get<std::string>();
   }
+  layer.built_input = built_input_shape(entry);
   return layer;
 }
 

@@ -20,6 +20,8 @@ struct KerasLayer {
   std::string class_name;  // as the file spells it ("Conv2D", "Convolution2D", ...)
   nlohmann::json config;   // the layer's config object, which its typenet layer checks
   std::optional<std::string> data_format;  // "channels_last" / "channels_first" when written
+  // The input shape (without the batch) the file records for the layer: Keras 3's build_config.
+  std::optional<Dims> built_input;
   // Where a Keras 3 .keras file keeps the layer's variables, below layers/: saving_lib names a
   // model's layers by class, not by layer name ("conv2d", "conv2d_1", "dense", ... in model order).
   std::string keras3_path;

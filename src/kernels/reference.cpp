@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <utility>
 
 namespace typenet::kernels::reference {
 
@@ -163,6 +165,105 @@ void tanh_forward(float* y, std::size_t count) noexcept {
 }
 void tanh_backward(const float* y, float* dy, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i) dy[i] *= 1.0f - y[i] * y[i];
+}
+void elu_forward(float* y, std::size_t count, float positive_scale, float negative_scale) noexcept {
+  for (std::size_t i = 0; i < count; ++i)
+    y[i] = y[i] > 0.0f ? positive_scale * y[i] : negative_scale * std::expm1(y[i]);
+}
+void elu_backward(const float* y, float* dy, std::size_t count, float positive_scale,
+                  float negative_scale) noexcept {
+  for (std::size_t i = 0; i < count; ++i)
+    dy[i] *= y[i] > 0.0f ? positive_scale : y[i] + negative_scale;
+}
+void leaky_relu_forward(float* y, std::size_t count, float slope) noexcept {
+  for (std::size_t i = 0; i < count; ++i) y[i] = y[i] > 0.0f ? y[i] : y[i] * slope;
+}
+void leaky_relu_backward(const float* y, float* dy, std::size_t count, float slope) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dy[i] = y[i] > 0.0f ? dy[i] : dy[i] * slope;
+}
+void softplus_forward(float* y, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i)
+    y[i] = std::max(y[i], 0.0f) + std::log1p(std::exp(-std::fabs(y[i])));
+}
+void softplus_backward(const float* y, float* dy, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dy[i] *= -std::expm1(-y[i]);
+}
+namespace {
+constexpr double kSqrtHalf = 0.70710678118654752440;
+// The standard normal CDF, through erfc so that its lower tail keeps its relative precision.
+double normal_cdf(double x) { return 0.5 * std::erfc(-x * kSqrtHalf); }
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+}  // namespace
+void gelu_forward(float* y, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) y[i] = float(y[i] * normal_cdf(y[i]));
+}
+void gelu_backward(const float* x, float* dy, std::size_t count) noexcept {
+  constexpr double inv_sqrt_2pi = 0.39894228040143267794;
+  for (std::size_t i = 0; i < count; ++i) {
+    const double density = inv_sqrt_2pi * std::exp(-0.5 * double(x[i]) * x[i]);
+    dy[i] = float(dy[i] * (normal_cdf(x[i]) + x[i] * density));
+  }
+}
+void swish_forward(float* y, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) y[i] = float(y[i] * sigmoid(y[i]));
+}
+void swish_backward(const float* x, float* dy, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    const double s = sigmoid(x[i]);
+    dy[i] = float(dy[i] * s * (1.0 + x[i] * (1.0 - s)));
+  }
+}
+void scale_shift(const float* x, float* y, std::size_t count, float scale, float offset) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    const float scaled = x[i] * scale;  // rounded before the offset is added, as Keras
+    y[i] = scaled + offset;
+  }
+}
+
+namespace {
+// The rows or columns [first, end) of the image that a pooling window starting at `start`
+// (negative: in the padding) covers.
+std::pair<std::size_t, std::size_t> window_span(std::size_t out_index, std::size_t stride,
+                                                std::size_t pad, std::size_t pool,
+                                                std::size_t extent) {
+  const std::ptrdiff_t start = std::ptrdiff_t(out_index * stride) - std::ptrdiff_t(pad);
+  const std::ptrdiff_t first = std::max<std::ptrdiff_t>(start, 0);
+  const std::ptrdiff_t end =
+      std::min<std::ptrdiff_t>(start + std::ptrdiff_t(pool), std::ptrdiff_t(extent));
+  return {std::size_t(first), std::size_t(std::max(end, first))};
+}
+}  // namespace
+
+void avg_pool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,
+                      std::size_t pool, std::size_t stride, std::size_t pad_top,
+                      std::size_t pad_left, std::size_t oh, std::size_t ow, float* out) noexcept {
+  for (std::size_t oy = 0; oy < oh; ++oy)
+    for (std::size_t ox = 0; ox < ow; ++ox) {
+      const auto [y0, y1] = window_span(oy, stride, pad_top, pool, h);
+      const auto [x0, x1] = window_span(ox, stride, pad_left, pool, w);
+      const float pixels = float((y1 - y0) * (x1 - x0));
+      for (std::size_t ch = 0; ch < c; ++ch) {
+        float sum = 0.0f;
+        for (std::size_t y = y0; y < y1; ++y)
+          for (std::size_t x = x0; x < x1; ++x) sum += in[(y * w + x) * c + ch];
+        out[(oy * ow + ox) * c + ch] = sum / pixels;
+      }
+    }
+}
+void avg_pool_backward_add(const float* dout, std::size_t h, std::size_t w, std::size_t c,
+                           std::size_t pool, std::size_t stride, std::size_t pad_top,
+                           std::size_t pad_left, std::size_t oh, std::size_t ow,
+                           float* din) noexcept {
+  for (std::size_t oy = 0; oy < oh; ++oy)
+    for (std::size_t ox = 0; ox < ow; ++ox) {
+      const auto [y0, y1] = window_span(oy, stride, pad_top, pool, h);
+      const auto [x0, x1] = window_span(ox, stride, pad_left, pool, w);
+      const float pixels = float((y1 - y0) * (x1 - x0));
+      for (std::size_t y = y0; y < y1; ++y)
+        for (std::size_t x = x0; x < x1; ++x)
+          for (std::size_t ch = 0; ch < c; ++ch)
+            din[(y * w + x) * c + ch] += dout[(oy * ow + ox) * c + ch] / pixels;
+    }
 }
 
 void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {

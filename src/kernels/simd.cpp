@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
+#include <utility>
 
 #include "typenet/kernels/kernels.hpp"
 
@@ -217,6 +219,173 @@ void TanhBackward(const float* y, float* dy, size_t count) {
   });
 }
 
+void EluForward(float* y, size_t count, float positive_scale, float negative_scale) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto x = hn::LoadU(d, y + i);
+    // Expm1 of the negative part only: it is specified up to 104.
+    const auto negative =
+        hn::Mul(hn::Set(d, negative_scale), hn::Expm1(d, hn::Min(x, hn::Zero(d))));
+    const auto positive = hn::Mul(hn::Set(d, positive_scale), x);
+    hn::StoreU(hn::IfThenElse(hn::Gt(x, hn::Zero(d)), positive, negative), d, y + i);
+  });
+}
+
+void EluBackward(const float* y, float* dy, size_t count, float positive_scale,
+                 float negative_scale) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto value = hn::LoadU(d, y + i);
+    const auto slope = hn::IfThenElse(hn::Gt(value, hn::Zero(d)), hn::Set(d, positive_scale),
+                                      hn::Add(value, hn::Set(d, negative_scale)));
+    hn::StoreU(hn::Mul(hn::LoadU(d, dy + i), slope), d, dy + i);
+  });
+}
+
+void LeakyReluForward(float* y, size_t count, float slope) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto x = hn::LoadU(d, y + i);
+    hn::StoreU(hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::Mul(x, hn::Set(d, slope))), d, y + i);
+  });
+}
+
+void LeakyReluBackward(const float* y, float* dy, size_t count, float slope) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto gradient = hn::LoadU(d, dy + i);
+    const auto active = hn::Gt(hn::LoadU(d, y + i), hn::Zero(d));
+    hn::StoreU(hn::IfThenElse(active, gradient, hn::Mul(gradient, hn::Set(d, slope))), d, dy + i);
+  });
+}
+
+void SoftplusForward(float* y, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto x = hn::LoadU(d, y + i);
+    const auto tail = hn::Log1p(d, hn::Exp(d, hn::Neg(hn::Abs(x))));
+    hn::StoreU(hn::Add(hn::Max(x, hn::Zero(d)), tail), d, y + i);
+  });
+}
+
+void SoftplusBackward(const float* y, float* dy, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto slope = hn::Neg(hn::Expm1(d, hn::Neg(hn::LoadU(d, y + i))));
+    hn::StoreU(hn::Mul(hn::LoadU(d, dy + i), slope), d, dy + i);
+  });
+}
+
+// erfc(z) for z >= 0: Numerical Recipes' erfcc (relative error below 1.2e-7), z clamped at 10,
+// where erfc is 2e-45.
+template <class D, class V>
+HWY_INLINE V Erfc(D d, V z) {
+  z = hn::Min(z, hn::Set(d, 10.0f));
+  const auto t = hn::Div(hn::Set(d, 1.0f), hn::MulAdd(hn::Set(d, 0.5f), z, hn::Set(d, 1.0f)));
+  constexpr float coefficients[] = {0.17087277f,  -0.82215223f, 1.48851587f,
+                                    -1.13520398f, 0.27886807f,  -0.18628806f,
+                                    0.09678418f,  0.37409196f,  1.00002368f};
+  auto poly = hn::Set(d, coefficients[0]);
+  for (std::size_t k = 1; k < std::size(coefficients); ++k)
+    poly = hn::MulAdd(poly, t, hn::Set(d, coefficients[k]));
+  poly = hn::MulAdd(poly, t, hn::Set(d, -1.26551223f));
+  return hn::Mul(t, hn::Exp(d, hn::Sub(poly, hn::Mul(z, z))));
+}
+
+// The standard normal CDF: erfc(|x| / sqrt 2) / 2 is the tail beyond |x|.
+template <class D, class V>
+HWY_INLINE V NormalCdf(D d, V x) {
+  const auto tail =
+      hn::Mul(hn::Set(d, 0.5f), Erfc(d, hn::Mul(hn::Abs(x), hn::Set(d, 0.70710678f))));
+  return hn::IfThenElse(hn::Lt(x, hn::Zero(d)), tail, hn::Sub(hn::Set(d, 1.0f), tail));
+}
+
+void GeluForward(float* y, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto x = hn::LoadU(d, y + i);
+    hn::StoreU(hn::Mul(x, NormalCdf(d, x)), d, y + i);
+  });
+}
+
+void GeluBackward(const float* x, float* dy, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto value = hn::LoadU(d, x + i);
+    // The density exp(-x^2 / 2) / sqrt(2 pi), |x| clamped at 14 where it is 0 in float.
+    const auto clamped = hn::Min(hn::Abs(value), hn::Set(d, 14.0f));
+    const auto density = hn::Mul(hn::Set(d, 0.39894228f),
+                                 hn::Exp(d, hn::Mul(hn::Set(d, -0.5f), hn::Mul(clamped, clamped))));
+    const auto slope = hn::MulAdd(value, density, NormalCdf(d, value));
+    hn::StoreU(hn::Mul(hn::LoadU(d, dy + i), slope), d, dy + i);
+  });
+}
+
+
+void SwishForward(float* y, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto x = hn::LoadU(d, y + i);
+    hn::StoreU(hn::Mul(x, Sigmoid(d, x)), d, y + i);
+  });
+}
+
+void SwishBackward(const float* x, float* dy, size_t count) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto value = hn::LoadU(d, x + i);
+    const auto s = Sigmoid(d, value);
+    const auto one = hn::Set(d, 1.0f);
+    // s (1 + x (1 - s))
+    const auto slope = hn::Mul(s, hn::MulAdd(value, hn::Sub(one, s), one));
+    hn::StoreU(hn::Mul(hn::LoadU(d, dy + i), slope), d, dy + i);
+  });
+}
+
+void ScaleShift(const float* x, float* y, size_t count, float scale, float offset) {
+  ForEachVector(count, [&](auto d, size_t i) {
+    const auto scaled = hn::Mul(hn::LoadU(d, x + i), hn::Set(d, scale));
+    hn::StoreU(hn::Add(scaled, hn::Set(d, offset)), d, y + i);
+  });
+}
+
+// The rows or columns [first, end) of the image that the pooling window of output `index`
+// covers (it starts at index * stride - pad, possibly in the padding).
+std::pair<size_t, size_t> WindowSpan(size_t index, size_t stride, size_t pad, size_t pool,
+                                     size_t extent) {
+  const std::ptrdiff_t start = std::ptrdiff_t(index * stride) - std::ptrdiff_t(pad);
+  const std::ptrdiff_t first = std::max<std::ptrdiff_t>(start, 0);
+  const std::ptrdiff_t end =
+      std::min<std::ptrdiff_t>(start + std::ptrdiff_t(pool), std::ptrdiff_t(extent));
+  return {size_t(first), size_t(std::max(end, first))};
+}
+
+void AvgPoolForward(const float* in, size_t h, size_t w, size_t c, size_t pool, size_t stride,
+                    size_t pad_top, size_t pad_left, size_t oh, size_t ow, float* out) {
+  for (size_t oy = 0; oy < oh; ++oy)
+    for (size_t ox = 0; ox < ow; ++ox) {
+      const auto [y0, y1] = WindowSpan(oy, stride, pad_top, pool, h);
+      const auto [x0, x1] = WindowSpan(ox, stride, pad_left, pool, w);
+      const float pixels = float((y1 - y0) * (x1 - x0));
+      ForEachVector(c, [&](auto d, size_t ch) {
+        auto sum = hn::Zero(d);
+        for (size_t y = y0; y < y1; ++y)
+          for (size_t x = x0; x < x1; ++x)
+            sum = hn::Add(sum, hn::LoadU(d, in + (y * w + x) * c + ch));
+        hn::StoreU(hn::Div(sum, hn::Set(d, pixels)), d, out + (oy * ow + ox) * c + ch);
+      });
+    }
+}
+
+void AvgPoolBackwardAdd(const float* dout, size_t h, size_t w, size_t c, size_t pool, size_t stride,
+                        size_t pad_top, size_t pad_left, size_t oh, size_t ow, float* din) {
+  for (size_t oy = 0; oy < oh; ++oy)
+    for (size_t ox = 0; ox < ow; ++ox) {
+      const auto [y0, y1] = WindowSpan(oy, stride, pad_top, pool, h);
+      const auto [x0, x1] = WindowSpan(ox, stride, pad_left, pool, w);
+      const float pixels = float((y1 - y0) * (x1 - x0));
+      ForEachVector(c, [&](auto d, size_t ch) {
+        const auto share =
+            hn::Div(hn::LoadU(d, dout + (oy * ow + ox) * c + ch), hn::Set(d, pixels));
+        for (size_t y = y0; y < y1; ++y)
+          for (size_t x = x0; x < x1; ++x) {
+            float* target = din + (y * w + x) * c + ch;
+            hn::StoreU(hn::Add(hn::LoadU(d, target), share), d, target);
+          }
+      });
+    }
+}
+
 // murmur3_mix and dropout_bits (kernels.hpp), a vector of counters at a time.
 template <class DU, class VU>
 HWY_INLINE VU Murmur3Mix(DU du, VU h) {
@@ -403,6 +572,19 @@ HWY_EXPORT(SigmoidForward);
 HWY_EXPORT(SigmoidBackward);
 HWY_EXPORT(TanhForward);
 HWY_EXPORT(TanhBackward);
+HWY_EXPORT(EluForward);
+HWY_EXPORT(EluBackward);
+HWY_EXPORT(LeakyReluForward);
+HWY_EXPORT(LeakyReluBackward);
+HWY_EXPORT(SoftplusForward);
+HWY_EXPORT(SoftplusBackward);
+HWY_EXPORT(GeluForward);
+HWY_EXPORT(GeluBackward);
+HWY_EXPORT(SwishForward);
+HWY_EXPORT(SwishBackward);
+HWY_EXPORT(ScaleShift);
+HWY_EXPORT(AvgPoolForward);
+HWY_EXPORT(AvgPoolBackwardAdd);
 HWY_EXPORT(DropoutForward);
 HWY_EXPORT(DropoutBackward);
 HWY_EXPORT(SoftmaxForward);
@@ -472,6 +654,52 @@ void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t 
 void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,
                       float scale) noexcept {
   HWY_DYNAMIC_DISPATCH(DropoutBackward)(dy, keep, dx, count, scale);
+}
+void elu_forward(float* y, std::size_t count, float positive_scale, float negative_scale) noexcept {
+  HWY_DYNAMIC_DISPATCH(EluForward)(y, count, positive_scale, negative_scale);
+}
+void elu_backward(const float* y, float* dy, std::size_t count, float positive_scale,
+                  float negative_scale) noexcept {
+  HWY_DYNAMIC_DISPATCH(EluBackward)(y, dy, count, positive_scale, negative_scale);
+}
+void leaky_relu_forward(float* y, std::size_t count, float slope) noexcept {
+  HWY_DYNAMIC_DISPATCH(LeakyReluForward)(y, count, slope);
+}
+void leaky_relu_backward(const float* y, float* dy, std::size_t count, float slope) noexcept {
+  HWY_DYNAMIC_DISPATCH(LeakyReluBackward)(y, dy, count, slope);
+}
+void softplus_forward(float* y, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(SoftplusForward)(y, count);
+}
+void softplus_backward(const float* y, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(SoftplusBackward)(y, dy, count);
+}
+void gelu_forward(float* y, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(GeluForward)(y, count);
+}
+void gelu_backward(const float* x, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(GeluBackward)(x, dy, count);
+}
+void swish_forward(float* y, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(SwishForward)(y, count);
+}
+void swish_backward(const float* x, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(SwishBackward)(x, dy, count);
+}
+void scale_shift(const float* x, float* y, std::size_t count, float scale, float offset) noexcept {
+  HWY_DYNAMIC_DISPATCH(ScaleShift)(x, y, count, scale, offset);
+}
+void avg_pool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,
+                      std::size_t pool, std::size_t stride, std::size_t pad_top,
+                      std::size_t pad_left, std::size_t oh, std::size_t ow, float* out) noexcept {
+  HWY_DYNAMIC_DISPATCH(AvgPoolForward)(in, h, w, c, pool, stride, pad_top, pad_left, oh, ow, out);
+}
+void avg_pool_backward_add(const float* dout, std::size_t h, std::size_t w, std::size_t c,
+                           std::size_t pool, std::size_t stride, std::size_t pad_top,
+                           std::size_t pad_left, std::size_t oh, std::size_t ow,
+                           float* din) noexcept {
+  HWY_DYNAMIC_DISPATCH(AvgPoolBackwardAdd)
+  (dout, h, w, c, pool, stride, pad_top, pad_left, oh, ow, din);
 }
 void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept {
   HWY_DYNAMIC_DISPATCH(SoftmaxForward)(y, rows, cols);

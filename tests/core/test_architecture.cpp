@@ -109,6 +109,19 @@ TEST_CASE("summaries of the tutorial networks") {
   CHECK(FlattenHead::summary_string().find("Total params: 279,498") != std::string::npos);
 }
 
+TEST_CASE("summaries of the new layers, in Keras' words") {
+  using New = Net<Input<28, 28>, Rescaling<1, 255>, Reshape<28, 28, 1>, Conv<8, 3, Selu>,
+                  AvgPool<2, Same>, Flatten, Dense<16, Gelu>, LeakyRelu<>, Dense<10, Softmax>>;
+  const std::string summary = New::summary_string();
+  CAPTURE(summary);
+  for (const char* line : {" rescaling (Rescaling)       (None, 28, 28)            0\n",
+                           " reshape (Reshape)           (None, 28, 28, 1)         0\n",
+                           " conv2d (Conv2D)             (None, 26, 26, 8)         80\n",
+                           " average_pooling2d (AveragePooling2D) (None, 13, 13, 8)         0\n",
+                           " activation (Activation)     (None, 16)                0\n"})
+    CHECK(summary.find(line) != std::string::npos);
+}
+
 TEST_CASE("layer records describe the architecture") {
   constexpr auto& layers = SeedCnn::layer_infos;
   static_assert(layers.size() == 9);

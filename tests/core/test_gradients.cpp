@@ -27,9 +27,31 @@ TEST_CASE("pooling, flatten and dropout gradients") {
   check_gradients<Net<Input<12>, Dropout<40>, Dense<3, Tanh>>>(12);
 }
 
+TEST_CASE("AvgPool (valid, same with clipped windows, stride), Rescaling and Reshape gradients") {
+  check_gradients<Net<Input<6, 6, 3>, AvgPool<2>, Flatten, Dense<4, Tanh>>>(30);
+  check_gradients<Net<Input<7, 5, 2>, AvgPool<3, Same, Stride<2>>, Flatten, Dense<3>>>(31);
+  check_gradients<Net<Input<5, 6, 2>, AvgPool<2, Same, Stride<1>>, Flatten, Dense<3, Tanh>>>(32);
+  check_gradients<Net<Input<12>, Rescaling<2, 255, -1>, Dense<4, Tanh>, Rescaling<-3, 2>>>(33);
+  check_gradients<Net<Input<4, 6>, Reshape<4, 3, 2>, Conv<2, 2, Tanh>, Reshape<12>, Dense<3>>>(34);
+}
+
 TEST_CASE("stand-alone activation layers") {
   check_gradients<Net<Input<8>, Dense<6>, Tanh, Dense<4>, Sigmoid, Dense<5>, Softmax>>(13);
   check_gradients<Net<Input<8>, Dense<6>, Relu, Dense<3>>>(14, 1);
+}
+
+TEST_CASE("selu, elu, leaky_relu, gelu, swish, softplus: as options and as layers") {
+  // Smooth ones: no kinks allowed.
+  check_gradients<Net<Input<7>, Dense<6, Gelu>, Dense<4, Swish>, Dense<3, Softplus>>>(20);
+  check_gradients<Net<Input<7>, Dense<6>, Gelu, Dense<4>, Silu, Dense<3>, Softplus>>(21);
+  check_gradients<Net<Input<7>, Dense<6, Elu<>>, Dense<3>, Elu<>>>(22);
+  // The kinked ones, whose slope jumps at 0.
+  check_gradients<Net<Input<7>, Dense<6, Selu>, Dense<5, LeakyRelu<>>, Dense<3, Elu<3, 10>>>>(23,
+                                                                                              2);
+  check_gradients<Net<Input<7>, Dense<6>, Selu, Dense<5>, LeakyRelu<1, 5>, Dense<3>, Elu<2, 1>>>(24,
+                                                                                                 2);
+  // Through a convolution, whose output the Net keeps before gelu.
+  check_gradients<Net<Input<6, 5, 2>, Conv<3, 3, Gelu>, Conv<2, 3, Same, Swish>>>(25);
 }
 
 TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, softmax") {

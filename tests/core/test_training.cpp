@@ -269,10 +269,13 @@ TEST_CASE("same seed and thread count: bit-identical weights") {
 // dense inputs and with mostly-zero ones, as pixels are (whose products skip the zeros).
 using WideMlp = Net<Input<256>, Dense<256, Tanh>, Dense<272>, Relu, Dropout<10>, Dense<3, Softmax>>;
 using WideSoftmaxInside = Net<Input<256>, Dense<256, Softmax>, Dense<3>>;
-static_assert(WideMlp::trains_in_team && WideSoftmaxInside::trains_in_team);
+// Gelu and Swish, which keep their inputs: each member its part of them.
+using WideGelu = Net<Input<256>, Dense<256, Gelu>, Dense<272>, Swish, Dense<3, Softmax>>;
+static_assert(WideMlp::trains_in_team && WideSoftmaxInside::trains_in_team &&
+              WideGelu::trains_in_team);
 
 TEST_CASE_TEMPLATE("a team of threads trains wide Dense layers as one thread does", NetT, WideMlp,
-                   WideSoftmaxInside) {
+                   WideSoftmaxInside, WideGelu) {
   const Blobs blobs = make_blobs(300, 8);
   for (const bool mostly_zero : {false, true}) {
     INFO("inputs mostly zero: " << mostly_zero);

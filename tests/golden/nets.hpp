@@ -21,6 +21,18 @@ using ConvValidGap = Net<Input<16, 16, 1>, Conv<8, 5, Relu>, MaxPool<3, Stride<2
 using ConvEvenNoBias =
     Net<Input<10, 10, 3>, Conv<4, 3, Relu, Same, Stride<2>>, Flatten, Dense<10, Softmax>>;
 using DenseOnly = Net<Input<20>, Dense<16, Relu>, Dropout<25>, Dense<8, Tanh>, Dense<5>>;
+// gen/make_layers_fixtures.py
+using LayersCnn =
+    Net<Input<10, 10>, Rescaling<1, 255>, Reshape<10, 10, 1>, Conv<4, 3, Selu>,
+        AvgPool<3, Same, Stride<2>>, Flatten, Dense<8, Gelu>, LeakyRelu<1, 10>, Dense<5, Softmax>>;
+using LayersConvAvgPool =
+    Net<Input<9, 8, 2>, Rescaling<2, 255, -1>, Conv<3, 3, Same, Swish>, AvgPool<2>,
+        Conv<4, 2, Elu<>>, AvgPool<2, Same, Stride<1>>, Flatten, Dense<3, Softplus>>;
+using LayersActivations =
+    Net<Input<4, 3>, Flatten, Dense<8>, Selu, Dense<8>, Gelu, Dense<6>, Swish, Reshape<3, 2>,
+        Flatten, Dense<6>, Softplus, Dense<6>, Elu<>, Dense<4>, Elu<1, 2>, Dense<3>>;
+using LayersKeras3 =
+    Net<Input<7>, Dense<5, LeakyRelu<1, 5>>, Dense<4, Silu>, LeakyRelu<>, Dense<3>>;
 using ChannelsFirst = Net<Input<6, 5, 2>, Conv<3, 3, Relu, Same>, Flatten, Dense<4, Softmax>>;
 
 // gen/make_bn_lstm_fixtures.py

@@ -14,14 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <system_error>
 #include <vector>
 
 #include "typenet/io/atomic_write.hpp"
 #include "typenet/io/model_file.hpp"
 #include "typenet/io/save_load.hpp"
-#include "typenet/layers/registry.hpp"
-#include "typenet/net.hpp"
+#include "typenet/typenet.hpp"
 
 namespace fs = std::filesystem;
 using typenet::CheckpointExtras;
@@ -310,6 +310,36 @@ TEST_CASE("a residual block's line names its inner layers: model files tell bloc
   const ModelFileError error =
       load_error(dir / "block.tnet", [&] { typenet::load(other, dir / "block.tnet"); });
   CHECK(error.problem() == ModelFileProblem::ArchitectureMismatch);
+}
+
+TEST_CASE("a Net with the new layers and activations: its file's lines, round trip, mismatch") {
+  using namespace typenet;
+  using Saved = Net<Input<6, 6>, Rescaling<2, 255, -1>, Reshape<6, 6, 1>, Conv<2, 3, Same, Gelu>,
+                    AvgPool<2, Same>, Flatten, Dense<5, LeakyRelu<1, 5>>, Elu<>, Dense<3, Swish>>;
+  TempDir dir;
+  const auto saved = std::make_unique<Saved>(3);
+  typenet::save(*saved, dir / "net.tnet");
+  const auto file = typenet::io::read_model_file(dir / "net.tnet");
+  CHECK(file.architecture == std::vector<std::string>{
+                                 "Input 6x6->6x6",
+                                 "Rescaling(2/255,-1/1) 6x6->6x6",
+                                 "Reshape 6x6->6x6x1",
+                                 "Conv(2,k3,s1,same,gelu) 6x6x1->6x6x2",
+                                 "AvgPool(2,s2,same) 6x6x2->3x3x2",
+                                 "Flatten 3x3x2->18",
+                                 "Dense(5,leaky_relu(1/5)) 18->5",
+                                 "Activation(elu(1/1)) 5->5",
+                                 "Dense(3,swish) 5->3",
+                             });
+  const auto loaded = std::make_unique<Saved>(4);
+  typenet::load(*loaded, dir / "net.tnet");
+  CHECK(same_bits(loaded->parameters(), saved->parameters()));
+  // Another slope is another architecture.
+  using OtherSlope =
+      Net<Input<6, 6>, Rescaling<2, 255, -1>, Reshape<6, 6, 1>, Conv<2, 3, Same, Gelu>,
+          AvgPool<2, Same>, Flatten, Dense<5, LeakyRelu<3, 10>>, Elu<>, Dense<3, Swish>>;
+  const auto other = std::make_unique<OtherSlope>(4);
+  CHECK_THROWS_AS(typenet::load(*other, dir / "net.tnet"), ModelFileError);
 }
 
 TEST_CASE("checkpoint round trip restores parameters, optimizer state, step, epoch and text") {

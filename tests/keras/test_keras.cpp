@@ -11,9 +11,12 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -244,6 +247,136 @@ TEST_CASE("LSTM: return_sequences, a stacked LSTM, Keras 2's hard_sigmoid, no bi
   mismatch(
       load_error<Net<Input<12, 6>, LSTM<8, ReturnSequences>, BatchNorm<>, LSTM<6>, Dense<3>>>(file),
       "input: expected shape (12, 6), file has (12, 7)");
+}
+
+TEST_CASE("golden fixtures of selu, elu, leaky_relu, gelu, swish, softplus, AvgPool, Rescaling "
+          "and Reshape") {
+  for (const char* extension : {".keras", ".h5"}) {
+    check_golden<LayersCnn>("layers_cnn", std::string("layers_cnn") + extension);
+    check_golden<LayersConvAvgPool>("layers_conv_avgpool",
+                                    std::string("layers_conv_avgpool") + extension);
+    check_golden<LayersActivations>("layers_activations",
+                                    std::string("layers_activations") + extension);
+  }
+  check_golden<LayersKeras3>("layers_keras3", "layers_keras3.keras");
+}
+
+TEST_CASE("the new layers' settings are checked: slopes, alphas, scales, shapes, windows") {
+  const auto expect = [](const KerasError& error, const std::string& words) {
+    const std::string message = error.what();
+    CAPTURE(message);
+    CHECK(error.problem() == KerasProblem::ArchitectureMismatch);
+    CHECK(contains(error, words));
+  };
+  const fs::path cnn = golden_dir / "layers_cnn.keras";
+  expect(load_error<Net<Input<10, 10>, Rescaling<1, 256>, Reshape<10, 10, 1>, Conv<4, 3, Selu>,
+                        AvgPool<3, Same, Stride<2>>, Flatten, Dense<8, Gelu>, LeakyRelu<1, 10>,
+                        Dense<5, Softmax>>>(cnn),
+         "layer 1 (rescaling): expected Rescaling with scale 0.00390625 and offset 0, file has "
+         "scale 0.00392156862745098 and offset 0.0");
+  expect(load_error<Net<Input<10, 10>, Rescaling<1, 255>, Reshape<100>, Dense<4>>>(cnn),
+         "layer 2 (reshape): expected Reshape to 100, file has 10x10x1");
+  expect(load_error<Net<Input<10, 10>, Rescaling<1, 255>, Reshape<10, 10, 1>, Conv<4, 3, Elu<>>,
+                        AvgPool<3, Same, Stride<2>>, Flatten, Dense<8, Gelu>, LeakyRelu<1, 10>,
+                        Dense<5, Softmax>>>(cnn),
+         "layer 3 (conv2d): expected Conv2D with activation 'elu' (alpha 1), file has 'selu'");
+  expect(load_error<Net<Input<10, 10>, Rescaling<1, 255>, Reshape<10, 10, 1>, Conv<4, 3, Selu>,
+                        AvgPool<3, Stride<2>>, Flatten, Dense<8, Gelu>, LeakyRelu<1, 10>,
+                        Dense<5, Softmax>>>(cnn),
+         "layer 4 (average_pooling2d): expected AveragePooling2D with padding 'valid', file has "
+         "'same'");
+  expect(load_error<Net<Input<10, 10>, Rescaling<1, 255>, Reshape<10, 10, 1>, Conv<4, 3, Selu>,
+                        AvgPool<3, Same, Stride<2>>, Flatten, Dense<8, Gelu>, LeakyRelu<>,
+                        Dense<5, Softmax>>>(cnn),
+         "layer 7 (leaky_re_lu): expected Activation 'leaky_relu' (slope 0.300000012), file has "
+         "'leaky_relu' (slope 0.100000001)");
+  expect(
+      load_error<Net<Input<7>, Dense<5, LeakyRelu<>>, Dense<4, Silu>, LeakyRelu<>, Dense<3>>>(
+          golden_dir / "layers_keras3.keras"),
+      "layer 1 (dense_10): expected Dense with activation 'leaky_relu' (slope 0.300000012), file "
+      "has 'leaky_relu' (slope 0.200000003)");
+  expect(load_error<Net<Input<4, 3>, Flatten, Dense<8>, Selu, Dense<8>, Gelu, Dense<6>, Swish,
+                        Reshape<2, 3>, Flatten, Dense<6>, Softplus, Dense<6>, Elu<>, Dense<4>,
+                        Elu<1, 2>, Dense<3>>>(golden_dir / "layers_activations.h5"),
+         "layer 8 (reshape_1): expected Reshape to 2x3, file has 3x2");
+}
+
+TEST_CASE("the export spellings of the new layers (KerasLayerClass) resolve the file's values") {
+  // A config as export-cpp shows it: class, settings as JSON text, the input's shape.
+  struct FakeConfig final : KerasConfig {
+    std::string class_text;
+    std::map<std::string, double, std::less<>> numbers;
+    std::optional<std::vector<std::int64_t>> target;
+    Dims input{};
+    [[noreturn]] void mismatch(const std::string& detail) const override {
+      throw std::runtime_error("mismatch: " + detail);
+    }
+    [[noreturn]] void unsupported(const std::string& detail) const override {
+      throw std::runtime_error("unsupported: " + detail);
+    }
+    [[noreturn]] void corrupted(const std::string& detail) const override {
+      throw std::runtime_error("corrupted: " + detail);
+    }
+    std::string_view class_name() const override { return class_text; }
+    bool channels_first() const override { return false; }
+    std::optional<double> number(std::string_view key) const override {
+      const auto it = numbers.find(key);
+      return it == numbers.end() ? std::nullopt : std::optional(it->second);
+    }
+    std::optional<std::string> text(std::string_view) const override { return std::nullopt; }
+    std::optional<bool> boolean(std::string_view) const override { return std::nullopt; }
+    std::optional<std::size_t> positive(std::string_view) const override { return std::nullopt; }
+    std::optional<std::array<std::size_t, 2>> size_pair(std::string_view) const override {
+      return std::nullopt;
+    }
+    std::optional<std::vector<std::int64_t>> integers(std::string_view) const override {
+      return target;
+    }
+    std::optional<Dims> input_dims() const override { return input; }
+    std::string json(std::string_view key) const override {
+      const auto value = number(key);
+      return value ? std::to_string(*value) : "null";
+    }
+  };
+  const auto spell = [](const FakeConfig& config) {
+    return keras_layer_class(config.class_text)->cpp_type(config);
+  };
+  FakeConfig rescaling;
+  rescaling.class_text = "Rescaling";
+  rescaling.numbers = {{"scale", 0.00392156862745098}, {"offset", 0.0}};
+  CHECK(spell(rescaling) == "Rescaling<1, 255>");
+  rescaling.numbers = {{"scale", 1 / 127.5}, {"offset", -1.0}};
+  CHECK(spell(rescaling) == "Rescaling<2, 255, -1, 1>");
+  rescaling.numbers = {{"scale", 1e-30}};
+  CHECK_THROWS_WITH(spell(rescaling), doctest::Contains("unsupported: Rescaling with scale"));
+  FakeConfig leaky;
+  leaky.class_text = "LeakyReLU";
+  CHECK(spell(leaky) == "LeakyRelu<3, 10>");  // the default 0.3
+  leaky.numbers = {{"alpha", 0.01}};          // Keras 2's name of the slope
+  CHECK(spell(leaky) == "LeakyRelu<1, 100>");
+  leaky.numbers = {{"negative_slope", -0.5}};
+  CHECK_THROWS_WITH(spell(leaky), doctest::Contains("unsupported: LeakyReLU with negative_slope"));
+  FakeConfig elu;
+  elu.class_text = "ELU";
+  elu.numbers = {{"alpha", 0.5}};
+  CHECK(spell(elu) == "Elu<1, 2>");
+  FakeConfig reshape;
+  reshape.class_text = "Reshape";
+  reshape.target = std::vector<std::int64_t>{-1, 2};
+  reshape.input = Dims{1, {6, 0, 0}};
+  CHECK(spell(reshape) == "Reshape<3, 2>");
+  reshape.target = std::vector<std::int64_t>{-1, 4};
+  CHECK_THROWS_WITH(spell(reshape), doctest::Contains("mismatch: Reshape to"));
+  reshape.target = std::vector<std::int64_t>{-1, -1};
+  CHECK_THROWS_WITH(spell(reshape), doctest::Contains("corrupted"));
+  FakeConfig pool;
+  pool.class_text = "AveragePooling2D";
+  CHECK(spell(pool) == "AvgPool<2>");
+  // float_ratio: the first convergent whose float is the file's float.
+  CHECK(float_ratio(0.3)->num == 3);
+  CHECK(float_ratio(0.3)->den == 10);
+  CHECK(float_ratio(-1.0)->num == -1);
+  CHECK(!float_ratio(1e300));
 }
 
 TEST_CASE("channels-first models: Flatten order (c, h, w) before Keras 2.1.6, (h, w, c) after") {
@@ -585,6 +718,10 @@ TEST_CASE("export: a Keras 2 weights file that loads back to identical parameter
   round_trip("bn_options", static_cast<BnOptions*>(nullptr));
   round_trip("lstm_stack", static_cast<LstmStack*>(nullptr));
   round_trip("residual_tiny", static_cast<ResidualTiny*>(nullptr));
+  round_trip("layers_cnn", static_cast<LayersCnn*>(nullptr));
+  round_trip("layers_conv_avgpool", static_cast<LayersConvAvgPool*>(nullptr));
+  round_trip("layers_activations", static_cast<LayersActivations*>(nullptr));
+  round_trip("layers_keras3", static_cast<LayersKeras3*>(nullptr));
 
   auto net = make_net<DenseOnly>();
   try {

@@ -194,6 +194,38 @@ TEST_CASE("global average pooling forward and backward") {
     }
 }
 
+TEST_CASE("avg_pool forward and backward_add: stride == and != pool size, padding") {
+  struct Geometry {
+    std::size_t h, w, c, pool, stride, pad_top, pad_left, oh, ow;
+  };
+  std::mt19937 rng(23);
+  for (const Geometry& g :
+       {Geometry{6, 6, 3, 2, 2, 0, 0, 3, 3}, Geometry{7, 5, 17, 3, 2, 1, 1, 4, 3},
+        Geometry{5, 5, 1, 2, 1, 0, 0, 4, 4}, Geometry{7, 7, 33, 2, 2, 0, 0, 4, 4},
+        Geometry{4, 4, 9, 3, 1, 1, 1, 4, 4}}) {
+    INFO("h " << g.h << " w " << g.w << " c " << g.c << " pool " << g.pool << " stride " << g.stride
+              << " padding " << g.pad_top << "," << g.pad_left);
+    compare_with_reference(
+        {testing::random_floats(g.h * g.w * g.c, rng),
+         std::vector<float>(g.oh * g.ow * g.c, std::numeric_limits<float>::quiet_NaN())},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::avg_pool_forward : kernels::reference::avg_pool_forward)(
+              b[0].data(), g.h, g.w, g.c, g.pool, g.stride, g.pad_top, g.pad_left, g.oh, g.ow,
+              b[1].data());
+        },
+        magnitude_plus(1.0f));
+    compare_with_reference(
+        {testing::random_floats(g.oh * g.ow * g.c, rng),
+         testing::random_floats(g.h * g.w * g.c, rng)},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::avg_pool_backward_add : kernels::reference::avg_pool_backward_add)(
+              b[0].data(), g.h, g.w, g.c, g.pool, g.stride, g.pad_top, g.pad_left, g.oh, g.ow,
+              b[1].data());
+        },
+        magnitude_plus(1.0f));
+  }
+}
+
 // Activation inputs: a spread of ordinary values and the extremes where exp overflows.
 std::vector<float> activation_inputs(std::size_t count, std::mt19937& rng) {
   std::vector<float> values = testing::random_floats(count, rng, -6.0f, 6.0f);
@@ -205,20 +237,66 @@ std::vector<float> activation_inputs(std::size_t count, std::mt19937& rng) {
 
 TEST_CASE("activations forward and backward") {
   std::mt19937 rng(15);
-  using Forward = void (*)(float*, std::size_t) noexcept;
-  using Backward = void (*)(const float*, float*, std::size_t) noexcept;
+  using Forward = std::function<void(bool simd, float*, std::size_t)>;
+  using Backward = std::function<void(bool simd, const float*, float*, std::size_t)>;
+  // The plain kernels as one function of `simd`.
+  const auto plain_forward = [](auto simd_kernel, auto reference_kernel) -> Forward {
+    return [=](bool simd, float* y, std::size_t count) {
+      (simd ? simd_kernel : reference_kernel)(y, count);
+    };
+  };
+  const auto plain_backward = [](auto simd_kernel, auto reference_kernel) -> Backward {
+    return [=](bool simd, const float* from, float* dy, std::size_t count) {
+      (simd ? simd_kernel : reference_kernel)(from, dy, count);
+    };
+  };
+  // elu with (positive, negative) scales: elu alpha 1 and 0.3, selu.
+  const auto elu = [](float positive, float negative) {
+    return std::pair<Forward, Backward>{
+        [=](bool simd, float* y, std::size_t count) {
+          (simd ? kernels::elu_forward : kernels::reference::elu_forward)(y, count, positive,
+                                                                          negative);
+        },
+        [=](bool simd, const float* y, float* dy, std::size_t count) {
+          (simd ? kernels::elu_backward : kernels::reference::elu_backward)(y, dy, count, positive,
+                                                                            negative);
+        }};
+  };
+  const auto leaky_relu = [](float slope) {
+    return std::pair<Forward, Backward>{
+        [=](bool simd, float* y, std::size_t count) {
+          (simd ? kernels::leaky_relu_forward : kernels::reference::leaky_relu_forward)(y, count,
+                                                                                        slope);
+        },
+        [=](bool simd, const float* y, float* dy, std::size_t count) {
+          (simd ? kernels::leaky_relu_backward : kernels::reference::leaky_relu_backward)(
+              y, dy, count, slope);
+        }};
+  };
   struct Activation {
     const char* name;
-    Forward forward, reference_forward;
-    Backward backward, reference_backward;
+    Forward forward;
+    Backward backward;
+    bool backward_from_input = false;  // gelu and swish: from x, not from y
   };
   const Activation activations[] = {
-      {"relu", kernels::relu_forward, kernels::reference::relu_forward, kernels::relu_backward,
-       kernels::reference::relu_backward},
-      {"sigmoid", kernels::sigmoid_forward, kernels::reference::sigmoid_forward,
-       kernels::sigmoid_backward, kernels::reference::sigmoid_backward},
-      {"tanh", kernels::tanh_forward, kernels::reference::tanh_forward, kernels::tanh_backward,
-       kernels::reference::tanh_backward},
+      {"relu", plain_forward(kernels::relu_forward, kernels::reference::relu_forward),
+       plain_backward(kernels::relu_backward, kernels::reference::relu_backward)},
+      {"sigmoid", plain_forward(kernels::sigmoid_forward, kernels::reference::sigmoid_forward),
+       plain_backward(kernels::sigmoid_backward, kernels::reference::sigmoid_backward)},
+      {"tanh", plain_forward(kernels::tanh_forward, kernels::reference::tanh_forward),
+       plain_backward(kernels::tanh_backward, kernels::reference::tanh_backward)},
+      {"elu", elu(1.0f, 1.0f).first, elu(1.0f, 1.0f).second},
+      {"elu 0.3", elu(1.0f, 0.3f).first, elu(1.0f, 0.3f).second},
+      {"selu", elu(1.0507009f, 1.7580993f).first, elu(1.0507009f, 1.7580993f).second},
+      {"leaky_relu 0.2", leaky_relu(0.2f).first, leaky_relu(0.2f).second},
+      {"leaky_relu 0", leaky_relu(0.0f).first, leaky_relu(0.0f).second},
+      {"softplus", plain_forward(kernels::softplus_forward, kernels::reference::softplus_forward),
+       plain_backward(kernels::softplus_backward, kernels::reference::softplus_backward)},
+      {"gelu", plain_forward(kernels::gelu_forward, kernels::reference::gelu_forward),
+       plain_backward(kernels::gelu_backward, kernels::reference::gelu_backward), true},
+      {"swish", plain_forward(kernels::swish_forward, kernels::reference::swish_forward),
+       plain_backward(kernels::swish_backward, kernels::reference::swish_backward), true},
   };
   for (const Activation& activation : activations)
     for (const std::size_t count : kCounts) {
@@ -226,19 +304,15 @@ TEST_CASE("activations forward and backward") {
       const std::vector<float> x = activation_inputs(count, rng);
       // Forward: relative accuracy, down to values of 1e-30.
       compare_with_reference(
-          {x},
-          [&](bool simd, Buffers& b) {
-            (simd ? activation.forward : activation.reference_forward)(b[0].data(), count);
-          },
+          {x}, [&](bool simd, Buffers& b) { activation.forward(simd, b[0].data(), count); },
           magnitude_plus(1e-30f));
-      // Backward from the activation's outputs y, which are in (-1, 1) or >= 0.
-      std::vector<float> y = x;
-      activation.reference_forward(y.data(), count);
+      // Backward from the activation's outputs y (or its inputs x, for gelu and swish).
+      std::vector<float> from = x;
+      if (!activation.backward_from_input) activation.forward(false, from.data(), count);
       compare_with_reference(
-          {y, testing::random_floats(count, rng)},
+          {from, testing::random_floats(count, rng)},
           [&](bool simd, Buffers& b) {
-            (simd ? activation.backward : activation.reference_backward)(b[0].data(), b[1].data(),
-                                                                         count);
+            activation.backward(simd, b[0].data(), b[1].data(), count);
           },
           magnitude_plus(1.0f));
     }
@@ -305,6 +379,20 @@ TEST_CASE("lstm_cell: sigmoid and hard sigmoid gates, strided gates and hidden r
               return bounds;
             });
       }
+}
+
+TEST_CASE("scale_shift: x * scale + offset") {
+  std::mt19937 rng(22);
+  for (const std::size_t count : kCounts) {
+    const std::vector<float> x = testing::random_floats(count, rng, -300.0f, 300.0f);
+    compare_with_reference(
+        {x, std::vector<float>(count)},
+        [&](bool simd, Buffers& b) {
+          (simd ? kernels::scale_shift : kernels::reference::scale_shift)(
+              b[0].data(), b[1].data(), count, 1.0f / 127.5f, -1.0f);
+        },
+        magnitude_plus(1.0f));
+  }
 }
 
 TEST_CASE("dropout forward and backward: the reference's mask, its rate, (seed, index) alone") {

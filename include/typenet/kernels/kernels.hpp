@@ -80,6 +80,43 @@ inline constexpr std::size_t kGemmColumnGranule = 64;
   void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
   void tanh_forward(float* y, std::size_t count) noexcept;                                         \
   void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                       \
+  /* elu and selu: y = x > 0 ? positive_scale * x : negative_scale * expm1(x) (elu: 1 and    \
+     alpha; selu: scale and scale * alpha); backward from y: positive_scale, or y +           \
+     negative_scale. */     \
+  void elu_forward(float* y, std::size_t count, float positive_scale,                              \
+                   float negative_scale) noexcept;                                                 \
+  void elu_backward(const float* y, float* dy, std::size_t count, float positive_scale,            \
+                    float negative_scale) noexcept;                                                \
+  /* y = x > 0 ? x : slope * x, slope >= 0 (so that y > 0 exactly where x > 0). */                 \
+  void leaky_relu_forward(float* y, std::size_t count, float slope) noexcept;                      \
+  void leaky_relu_backward(const float* y, float* dy, std::size_t count, float slope) noexcept;    \
+  /* softplus y = log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)); backward from y:          \
+     dy * (1 - exp(-y)). */    \
+  void softplus_forward(float* y, std::size_t count) noexcept;                                     \
+  void softplus_backward(const float* y, float* dy, std::size_t count) noexcept;                   \
+  /* gelu (exact: x * Phi(x), Phi the standard normal CDF) and swish (silu: x * sigmoid(x)),   \
+     which their output does not determine the slope of: backward turns dy into the gradient \
+     w.r.t. x from x itself (the pre-activation the Net kept). */   \
+  void gelu_forward(float* y, std::size_t count) noexcept;                                         \
+  void gelu_backward(const float* x, float* dy, std::size_t count) noexcept;                       \
+  void swish_forward(float* y, std::size_t count) noexcept;                                        \
+  void swish_backward(const float* x, float* dy, std::size_t count) noexcept;                      \
+  /* y[i] = x[i] * scale + offset (Keras' Rescaling rounds twice; the compiler may fuse the  \
+     SIMD version into one rounding, which differs in the last bit); x may be y. */     \
+  void scale_shift(const float* x, float* y, std::size_t count, float scale,                       \
+                   float offset) noexcept;                                                         \
+  /* Average pooling of one channels-last image: output (oy, ox) averages the pool x pool      \
+     window at (oy * stride - pad_top, ox * stride - pad_left) over its pixels inside the      \
+     image (padding is not counted, as TensorFlow). Backward adds each output's gradient,     \
+     divided by that count, to din over the same pixels. */   \
+  void avg_pool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,              \
+                        std::size_t pool, std::size_t stride, std::size_t pad_top,                 \
+                        std::size_t pad_left, std::size_t oh, std::size_t ow,                      \
+                        float* out) noexcept;                                                      \
+  void avg_pool_backward_add(const float* dout, std::size_t h, std::size_t w, std::size_t c,       \
+                             std::size_t pool, std::size_t stride, std::size_t pad_top,            \
+                             std::size_t pad_left, std::size_t oh, std::size_t ow,                 \
+                             float* din) noexcept;                                                 \
   /* Inverted dropout of count values: keep[i] = 1 when dropout_bits(seed, i) >= threshold,   \
      else 0; y[i] = keep[i] ? x[i] * scale : 0. The mask depends on (seed, i) alone.          \
      Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */    \

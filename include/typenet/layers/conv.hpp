@@ -107,7 +107,8 @@ struct Conv {
       config.expect_window("Conv2D", "kernel size", Kernel, stride, *kernel,
                            config.size_pair("strides").value_or(std::array<std::size_t, 2>{1, 1}));
       config.expect_padding("Conv2D with padding", padding);
-      config.expect_activation("Conv2D with activation", activation::kind);
+      config.expect_activation("Conv2D with activation",
+                               KerasActivation{activation::kind, activation::alpha});
     }
     static constexpr KerasMapping keras{
         conv_keras_classes, check_keras,
@@ -115,7 +116,9 @@ struct Conv {
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Conv", "Conv2D");
       layer.arguments << "(" << Filters << ",k" << Kernel << ",s" << stride << ","
-                      << to_string(padding) << "," << to_string(activation::kind) << ")";
+                      << to_string(padding) << ",";
+      activation::write_name(layer.arguments);
+      layer.arguments << ")";
       layer.keras = &keras;
       return layer;
     }

@@ -56,13 +56,16 @@ struct Dense {
 
     static void check_keras(const KerasConfig& config) {
       config.expect("Dense with", Units, config.required_positive("units"), " units");
-      config.expect_activation("Dense with activation", activation::kind);
+      config.expect_activation("Dense with activation",
+                               KerasActivation{activation::kind, activation::alpha});
     }
     static constexpr KerasMapping keras{dense_keras_classes, check_keras,
                                         kernel_and_bias<Units, inputs, Units>};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Dense", "Dense");
-      layer.arguments << "(" << Units << "," << to_string(activation::kind) << ")";
+      layer.arguments << "(" << Units << ",";
+      activation::write_name(layer.arguments);
+      layer.arguments << ")";
       layer.keras = &keras;
       return layer;
     }

@@ -7,6 +7,7 @@
 //
 //   using input_shape, output_shape;      // Shape<...>
 //   using activation;                     // applied by the Net in place on the output
+//                                         // (activations.hpp)
 //   static constexpr size_t param_count;  // floats in the layer's slice of the parameter block
 //   static constexpr size_t scratch_floats; // shared per-call scratch (e.g. one image's im2col)
 //   static constexpr size_t cache_words;  // per-image training memory (dropout mask, pool argmax)
@@ -50,8 +51,8 @@
 namespace typenet {
 
 namespace detail {
-template <ActivationKind Kind>
-struct Activation;
+template <ActivationKind Kind, std::size_t AlphaNum = 0, std::size_t AlphaDen = 1>
+struct Activation;  // activations.hpp
 }
 
 class ThreadPool;

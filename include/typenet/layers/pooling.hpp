@@ -1,11 +1,15 @@
-// MaxPool<Size, options...> (stride defaults to Size, as Keras) and GlobalAvgPool.
-// Keras: MaxPooling2D (pool_size, strides, padding) and GlobalAveragePooling2D (no keepdims).
+// MaxPool<Size, options...> and AvgPool<Size, options...> (Valid or Same, Stride<S>; the stride
+// defaults to Size, as Keras), and GlobalAvgPool.
+// Keras: MaxPooling2D and AveragePooling2D (pool_size, strides, padding; Same averages only the
+// pixels inside the image, as TensorFlow), GlobalAveragePooling2D (no keepdims).
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
-#include <algorithm>
+#include <string>
 
 #include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
@@ -15,17 +19,50 @@
 namespace typenet {
 
 inline constexpr std::string_view max_pool_keras_classes[] = {"MaxPooling2D", "MaxPool2D"};
+inline constexpr std::string_view avg_pool_keras_classes[] = {"AveragePooling2D", "AvgPool2D"};
 inline constexpr std::string_view global_avg_pool_keras_classes[] = {"GlobalAveragePooling2D",
                                                                      "GlobalAvgPool2D"};
 
+namespace detail {
+// A Keras pooling layer as `layer` ("MaxPool", "AvgPool") spells it: "MaxPool<2, Same, Stride<1>>".
+inline std::string pool_cpp_type(std::string_view layer, const KerasConfig& config) {
+  const std::size_t size = config.square("pool_size", 2);
+  const std::size_t stride = config.square("strides", size);  // null strides: the pool size
+  return std::string(layer) + "<" + std::to_string(size) +
+         (config.padding() == PaddingKind::Same ? ", Same" : "") +
+         (stride == size ? "" : ", Stride<" + std::to_string(stride) + ">") + ">";
+}
+
+// The window geometry of MaxPool and AvgPool over an image In.
+template <class In, std::size_t Size, class Options>
+struct PoolWindow {
+  static constexpr PaddingKind padding = Options::padding;
+  static constexpr std::size_t height = In::height, width = In::width, channels = In::channels;
+  static constexpr std::size_t stride = Options::stride;
+  static constexpr std::size_t out_height = output_extent(height, Size, stride, padding);
+  static constexpr std::size_t out_width = output_extent(width, Size, stride, padding);
+  // Same padding as Keras: ceil(in / stride) outputs, the extra row/column at the bottom/right.
+  static constexpr std::size_t pad_top = padding_before(height, out_height, Size, stride, padding);
+  static constexpr std::size_t pad_left = padding_before(width, out_width, Size, stride, padding);
+  using output_shape = Shape<out_height, out_width, channels>;
+
+  // The file's pool size, strides and padding against these.
+  static void check_keras(const KerasConfig& config, std::string_view keras_class) {
+    const auto window = config.size_pair("pool_size").value_or(std::array<std::size_t, 2>{2, 2});
+    // null strides are the pool size
+    config.expect_window(keras_class, "pool size", Size, stride, window,
+                         config.size_pair("strides").value_or(window));
+    config.expect_padding(std::string(keras_class) + " with padding", padding);
+  }
+};
+}  // namespace detail
+
 inline constexpr KerasLayerClass max_pool_keras_layer{
-    max_pool_keras_classes, [](const KerasConfig& config) {
-      const std::size_t size = config.square("pool_size", 2);
-      const std::size_t stride = config.square("strides", size);  // null strides: the pool size
-      return "MaxPool<" + std::to_string(size) +
-             (config.padding() == PaddingKind::Same ? ", Same" : "") +
-             (stride == size ? "" : ", Stride<" + std::to_string(stride) + ">") + ">";
-    }};
+    max_pool_keras_classes,
+    [](const KerasConfig& config) { return detail::pool_cpp_type("MaxPool", config); }};
+inline constexpr KerasLayerClass avg_pool_keras_layer{
+    avg_pool_keras_classes,
+    [](const KerasConfig& config) { return detail::pool_cpp_type("AvgPool", config); }};
 inline constexpr KerasLayerClass global_avg_pool_keras_layer{
     global_avg_pool_keras_classes, [](const KerasConfig& config) {
       if (config.boolean("keepdims").value_or(false))
@@ -41,19 +78,15 @@ struct MaxPool {
   template <class In>
   struct bind {
     static_assert(In::rank == 3, "typenet: MaxPool needs an HxWxC image input, not a flat one");
-    static constexpr PaddingKind padding = options::padding;
+    using window = detail::PoolWindow<In, Size, options>;
+    static constexpr PaddingKind padding = window::padding;
     static_assert(padding == PaddingKind::Same || (Size <= In::height && Size <= In::width),
                   "typenet: MaxPool window is larger than its input (Valid padding)");
     static constexpr std::size_t height = In::height, width = In::width, channels = In::channels;
-    static constexpr std::size_t stride = options::stride;
-    static constexpr std::size_t out_height = detail::output_extent(height, Size, stride, padding);
-    static constexpr std::size_t out_width = detail::output_extent(width, Size, stride, padding);
-    // Same padding (as Keras: ceil(in / stride), the extra row/column at the bottom/right) pools
-    // a copy of the image framed by -infinity, which never wins a window.
-    static constexpr std::size_t pad_top =
-        detail::padding_before(height, out_height, Size, stride, padding);
-    static constexpr std::size_t pad_left =
-        detail::padding_before(width, out_width, Size, stride, padding);
+    static constexpr std::size_t stride = window::stride;
+    static constexpr std::size_t out_height = window::out_height, out_width = window::out_width;
+    static constexpr std::size_t pad_top = window::pad_top, pad_left = window::pad_left;
+    // Same padding pools a copy of the image framed by -infinity, which never wins a window.
     static constexpr std::size_t padded_height = std::max(height, (out_height - 1) * stride + Size);
     static constexpr std::size_t padded_width = std::max(width, (out_width - 1) * stride + Size);
     static constexpr bool padded = padding == PaddingKind::Same &&
@@ -69,11 +102,7 @@ struct MaxPool {
     static constexpr std::size_t flops = 0;
 
     static void check_keras(const KerasConfig& config) {
-      const auto window = config.size_pair("pool_size").value_or(std::array<std::size_t, 2>{2, 2});
-      // null strides are the pool size
-      config.expect_window("MaxPooling2D", "pool size", Size, stride, window,
-                           config.size_pair("strides").value_or(window));
-      config.expect_padding("MaxPooling2D with padding", padding);
+      window::check_keras(config, "MaxPooling2D");
     }
     static constexpr KerasMapping keras{max_pool_keras_classes, check_keras,
                                         detail::no_keras_weights};
@@ -115,6 +144,59 @@ struct MaxPool {
       for (std::size_t i = 0; i < n; ++i)
         kernels::maxpool_backward(dout + i * output_shape::size, ctx.cache + i * cache_words,
                                   output_shape::size, din + i * In::size);
+    }
+  };
+};
+
+template <std::size_t Size, class... Opts>
+struct AvgPool {
+  static_assert(Size > 0, "typenet: AvgPool<Size> needs Size > 0");
+  using options = detail::Options</*activation*/ false, /*padding*/ true, Size, Opts...>;
+
+  template <class In>
+  struct bind {
+    static_assert(In::rank == 3, "typenet: AvgPool needs an HxWxC image input, not a flat one");
+    using window = detail::PoolWindow<In, Size, options>;
+    static_assert(window::padding == PaddingKind::Same || (Size <= In::height && Size <= In::width),
+                  "typenet: AvgPool window is larger than its input (Valid padding)");
+    using input_shape = In;
+    using output_shape = typename window::output_shape;
+    using activation = detail::Activation<ActivationKind::Linear>;
+    static constexpr std::size_t param_count = 0;
+    static constexpr std::size_t scratch_floats = 0;
+    static constexpr std::size_t cache_words = 0;
+    static constexpr std::size_t flops = output_shape::size * Size * Size;
+
+    static void check_keras(const KerasConfig& config) {
+      window::check_keras(config, "AveragePooling2D");
+    }
+    static constexpr KerasMapping keras{avg_pool_keras_classes, check_keras,
+                                        detail::no_keras_weights};
+    static constexpr LayerInfo info() {
+      LayerInfo layer = layer_info<bind>("AvgPool", "AveragePooling2D");
+      layer.arguments << "(" << Size << ",s" << window::stride << "," << to_string(window::padding)
+                      << ")";
+      layer.keras = &keras;
+      return layer;
+    }
+    static void init(float*, Rng&) noexcept {}
+    static void forward(const float*, const float* in, float* out, std::size_t n,
+                        const Context&) noexcept {
+      for (std::size_t i = 0; i < n; ++i)
+        kernels::avg_pool_forward(in + i * In::size, In::height, In::width, In::channels, Size,
+                                  window::stride, window::pad_top, window::pad_left,
+                                  window::out_height, window::out_width,
+                                  out + i * output_shape::size);
+    }
+    static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
+                         const Context&) noexcept {
+      if (!din) return;
+      std::memset(din, 0, n * In::size * sizeof(float));
+      for (std::size_t i = 0; i < n; ++i)
+        kernels::avg_pool_backward_add(dout + i * output_shape::size, In::height, In::width,
+                                       In::channels, Size, window::stride, window::pad_top,
+                                       window::pad_left, window::out_height, window::out_width,
+                                       din + i * In::size);
     }
   };
 };

@@ -17,14 +17,17 @@
 #include "typenet/layers/input.hpp"
 #include "typenet/layers/lstm.hpp"
 #include "typenet/layers/pooling.hpp"
+#include "typenet/layers/rescaling.hpp"
+#include "typenet/layers/reshape.hpp"
 #include "typenet/layers/residual.hpp"
 
 namespace typenet {
 
 inline constexpr KerasLayerClass keras_layer_classes[] = {
-    activation_keras_layer,      batch_norm_keras_layer, conv_keras_layer,
-    dense_keras_layer,           dropout_keras_layer,    flatten_keras_layer,
-    global_avg_pool_keras_layer, lstm_keras_layer,       max_pool_keras_layer,
+    activation_keras_layer, avg_pool_keras_layer,        batch_norm_keras_layer,
+    conv_keras_layer,       dense_keras_layer,           dropout_keras_layer,
+    flatten_keras_layer,    global_avg_pool_keras_layer, lstm_keras_layer,
+    max_pool_keras_layer,   rescaling_keras_layer,       reshape_keras_layer,
 };
 
 // The typenet layer that reads Keras layers of class `name`; null when there is none.
