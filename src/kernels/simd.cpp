@@ -313,7 +313,6 @@ void GeluBackward(const float* x, float* dy, size_t count) {
   });
 }
 
-
 void SwishForward(float* y, size_t count) {
   ForEachVector(count, [&](auto d, size_t i) {
     const auto x = hn::LoadU(d, y + i);
