@@ -5,6 +5,7 @@
 //   static_assert(Cnn::param_count == 1'199'882);
 #pragma once
 
+#include "typenet/fold_batch_norm.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/layers/registry.hpp"
 #include "typenet/net.hpp"
