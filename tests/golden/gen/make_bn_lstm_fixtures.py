@@ -6,6 +6,8 @@ Moving statistics, gamma and beta are random (a BatchNormalization with its init
 the identity up to epsilon, which would test nothing), and so are the LSTM's weights.
 
     .venv-keras/bin/python tests/golden/gen/make_bn_lstm_fixtures.py   # writes tests/golden/
+    .venv-keras/bin/python tests/golden/gen/make_bn_lstm_fixtures.py check-export DIR
+        # Keras' load_weights of typenet's save_keras_weights files, as make_fixtures.py's
 """
 import os
 import sys
@@ -16,7 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras  # noqa: E402
 
-from make_fixtures import GOLDEN, SAMPLES, write_expected  # noqa: E402
+from make_fixtures import GOLDEN, SAMPLES, export_gap, write_expected  # noqa: E402
 
 TOLERANCE = 1e-5  # Keras 3 against tf_keras (their batch norms round differently)
 
@@ -134,5 +136,20 @@ def main():
     make_refused()
 
 
+def check_export(directory):
+    # Not bn_options: typenet's BatchNorm always has gamma and beta (1 and 0 when loaded from a
+    # center=False or scale=False layer), which such a Keras layer cannot take.
+    checked = 0
+    for build in (bn_conv, lstm_stack):
+        exported = f"{directory}/{build.__name__}.h5"
+        if os.path.exists(exported):
+            assert export_gap(build.__name__, build, (keras, tf_keras), exported) < TOLERANCE
+            checked += 1
+    assert checked, f"no exported BatchNorm or LSTM model in {directory}"
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "check-export":
+        check_export(sys.argv[2])
+    else:
+        main()

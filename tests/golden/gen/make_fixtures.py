@@ -243,6 +243,21 @@ def read_expected(path):
     return np.stack(rows[:count]).reshape(count, *shape), np.stack(rows[count:])
 
 
+def export_gap(name, build, frameworks, exported):
+    """The largest difference between Keras' expected outputs of fixture `name` and those of the
+    model `build` makes in each framework after its load_weights of typenet's export."""
+    inputs, expected = read_expected(GOLDEN / f"{name}.expected.txt")
+    worst = 0.0
+    for k in frameworks:
+        model = build(k)
+        model.load_weights(exported)
+        gap = float(np.abs(model.predict(inputs, verbose=0) - expected).max())
+        worst = max(worst, gap)
+        print(f"{name}: {k.__name__} {k.__version__} load_weights of typenet's export: "
+              f"max |difference| {gap:.3g}")
+    return worst
+
+
 def check_export(directory):
     worst = 0.0
     for name, build in MODELS.items():
@@ -253,14 +268,7 @@ def check_export(directory):
             print(f"{name}: skipped: typenet layers always have a bias (zero when loaded from a "
                   "use_bias=False layer), which a use_bias=False Keras layer cannot take")
             continue
-        inputs, expected = read_expected(GOLDEN / f"{name}.expected.txt")
-        for k in (keras, tf_keras):
-            model = build(k)
-            model.load_weights(exported)
-            gap = float(np.abs(model.predict(inputs, verbose=0) - expected).max())
-            worst = max(worst, gap)
-            print(f"{name}: {k.__name__} {k.__version__} load_weights of typenet's export: "
-                  f"max |difference| {gap:.3g}")
+        worst = max(worst, export_gap(name, build, (keras, tf_keras), exported))
     assert worst < 1e-5, worst
 
 

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from make_fixtures import (GOLDEN, SAMPLES, TOLERANCE, keras, randomize, read_expected, tf_keras,
+from make_fixtures import (GOLDEN, SAMPLES, TOLERANCE, keras, randomize, export_gap, tf_keras,
                            write_expected)
 
 
@@ -126,14 +126,8 @@ def check_export(directory):
         exported = pathlib.Path(directory) / f"{name}.h5"
         if not exported.exists():
             continue
-        inputs, expected = read_expected(GOLDEN / f"{name}.expected.txt")
-        for k in (keras, tf_keras) if tf_keras_too else (keras,):
-            model = build(k)
-            model.load_weights(exported)
-            gap = float(np.abs(model.predict(inputs, verbose=0) - expected).max())
-            worst = max(worst, gap)
-            print(f"{name}: {k.__name__} {k.__version__} load_weights of typenet's export: "
-                  f"max |difference| {gap:.3g}")
+        frameworks = (keras, tf_keras) if tf_keras_too else (keras,)
+        worst = max(worst, export_gap(name, build, frameworks, exported))
     assert worst < 1e-5, worst
 
 

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tf_keras
 
-from make_fixtures import GOLDEN, make_model, read_expected
+from make_fixtures import GOLDEN, export_gap, make_model
 
 
 def residual_tiny(k):
@@ -76,15 +76,8 @@ def check_export(directory):
             open(exported).close()
         except FileNotFoundError:
             continue
-        inputs, expected = read_expected(GOLDEN / f"{name}.expected.txt")
-        for k in (keras, tf_keras):
-            model = build(k)
-            model.load_weights(exported)
-            gap = float(np.abs(model.predict(inputs, verbose=0) - expected).max())
-            print(f"{name}: {k.__name__} load_weights of typenet's export: max |difference| "
-                  f"{gap:.3g}")
-            assert gap < 1e-5, gap
-            checked += 1
+        assert export_gap(name, build, (keras, tf_keras), exported) < 1e-5
+        checked += 1
     assert checked, f"no exported residual model in {directory}"
 
 
