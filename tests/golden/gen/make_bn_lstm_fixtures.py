@@ -18,7 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tf_keras  # noqa: E402
 
-from make_fixtures import GOLDEN, SAMPLES, export_gap, write_expected  # noqa: E402
+from make_fixtures import GOLDEN, SAMPLES, check_exports, write_expected  # noqa: E402
 
 TOLERANCE = 1e-5  # Keras 3 against tf_keras (their batch norms round differently)
 
@@ -139,13 +139,8 @@ def main():
 def check_export(directory):
     # Not bn_options: typenet's BatchNorm always has gamma and beta (1 and 0 when loaded from a
     # center=False or scale=False layer), which such a Keras layer cannot take.
-    checked = 0
-    for build in (bn_conv, lstm_stack):
-        exported = f"{directory}/{build.__name__}.h5"
-        if os.path.exists(exported):
-            assert export_gap(build.__name__, build, (keras, tf_keras), exported) < TOLERANCE
-            checked += 1
-    assert checked, f"no exported BatchNorm or LSTM model in {directory}"
+    check_exports(directory, {build.__name__: build for build in (bn_conv, lstm_stack)},
+                  TOLERANCE)
 
 
 if __name__ == "__main__":

@@ -258,6 +258,18 @@ def export_gap(name, build, frameworks, exported):
     return worst
 
 
+def check_exports(directory, builds, tolerance=1e-5):
+    """export_gap, in Keras 3 and tf_keras, of each model of `builds` (name: build) whose export
+    is in `directory`; there must be at least one."""
+    checked = 0
+    for name, build in builds.items():
+        exported = pathlib.Path(directory) / f"{name}.h5"
+        if exported.exists():
+            assert export_gap(name, build, (keras, tf_keras), exported) < tolerance
+            checked += 1
+    assert checked, f"no exported model of {', '.join(builds)} in {directory}"
+
+
 def check_export(directory):
     worst = 0.0
     for name, build in MODELS.items():
