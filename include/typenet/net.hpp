@@ -148,12 +148,7 @@ class Net<Input<InputExtents...>, Layers...> {
   }
   // Outputs for images.size() / input_size images, written to outputs (output_size each).
   void predict(std::span<const float> images, std::span<float> outputs) {
-    const std::size_t count = images.size() / input_size;
-    check_input_size(images.size(), count, "predict");
-    if (outputs.size() != count * output_size)
-      throw std::invalid_argument("typenet: predict of " + std::to_string(count) +
-                                  " images needs room for " + std::to_string(count * output_size) +
-                                  " outputs, got " + std::to_string(outputs.size()));
+    const std::size_t count = check_batch(images.size(), outputs.size());
     for (std::size_t i = 0; i < count; ++i) {
       const float* out =
           forward(params_.data(), images.data() + i * input_size, 1, inference_, Context{});
@@ -167,6 +162,27 @@ class Net<Input<InputExtents...>, Layers...> {
       throw std::out_of_range("typenet: layer_output(" + std::to_string(index) +
                               ") of a Net with " + std::to_string(layer_count) + " layers");
     return {inference_.output_of(index), plan::output_sizes[index]};
+  }
+
+  // Throws std::invalid_argument unless `floats` is `images` whole inputs (and not zero).
+  static void check_input_size(std::size_t floats, std::size_t images, const char* what) {
+    if (floats == 0 || floats != images * input_size)
+      throw std::invalid_argument(std::string("typenet: ") + what + " expects a multiple of " +
+                                  std::to_string(input_size) + " floats (" +
+                                  to_string(input_shape_type::dims) + " per image), got " +
+                                  std::to_string(floats));
+  }
+
+  // The number of images in a batch predict of `floats` input floats into `outputs` output
+  // floats; throws std::invalid_argument unless both are whole and agree.
+  static std::size_t check_batch(std::size_t floats, std::size_t outputs) {
+    const std::size_t count = floats / input_size;
+    check_input_size(floats, count, "predict");
+    if (outputs != count * output_size)
+      throw std::invalid_argument("typenet: predict of " + std::to_string(count) +
+                                  " images needs room for " + std::to_string(count * output_size) +
+                                  " outputs, got " + std::to_string(outputs));
+    return count;
   }
 
   // The Keras model summary table.
@@ -298,13 +314,6 @@ class Net<Input<InputExtents...>, Layers...> {
       const auto [first, end] = L::team_share(team);
       for (std::size_t image = 0; image < n; ++image) apply(image * size + first, end - first);
     }
-  }
-  static void check_input_size(std::size_t floats, std::size_t images, const char* what) {
-    if (floats == 0 || floats != images * input_size)
-      throw std::invalid_argument(std::string("typenet: ") + what + " expects a multiple of " +
-                                  std::to_string(input_size) + " floats (" +
-                                  to_string(input_shape_type::dims) + " per image), got " +
-                                  std::to_string(floats));
   }
 
   alignas(64) std::array<float, param_count> params_{};

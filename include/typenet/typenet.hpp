@@ -6,6 +6,7 @@
 #pragma once
 
 #include "typenet/fold_batch_norm.hpp"
+#include "typenet/frozen.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/layers/registry.hpp"
 #include "typenet/net.hpp"

@@ -17,52 +17,6 @@ namespace typenet {
 namespace keras_detail {
 namespace {
 
-bool is_cpp_identifier(std::string_view name) {
-  static constexpr std::string_view keywords[] = {
-      "alignas",       "alignof",     "and",
-      "and_eq",        "asm",         "auto",
-      "bitand",        "bitor",       "bool",
-      "break",         "case",        "catch",
-      "char",          "char8_t",     "char16_t",
-      "char32_t",      "class",       "compl",
-      "concept",       "const",       "consteval",
-      "constexpr",     "constinit",   "const_cast",
-      "continue",      "co_await",    "co_return",
-      "co_yield",      "decltype",    "default",
-      "delete",        "do",          "double",
-      "dynamic_cast",  "else",        "enum",
-      "explicit",      "export",      "extern",
-      "false",         "float",       "for",
-      "friend",        "goto",        "if",
-      "inline",        "int",         "long",
-      "mutable",       "namespace",   "new",
-      "noexcept",      "not",         "not_eq",
-      "nullptr",       "operator",    "or",
-      "or_eq",         "private",     "protected",
-      "public",        "register",    "reinterpret_cast",
-      "requires",      "return",      "short",
-      "signed",        "sizeof",      "static",
-      "static_assert", "static_cast", "struct",
-      "switch",        "template",    "this",
-      "thread_local",  "throw",       "true",
-      "try",           "typedef",     "typeid",
-      "typename",      "union",       "unsigned",
-      "using",         "virtual",     "void",
-      "volatile",      "wchar_t",     "while",
-      "xor",           "xor_eq"};
-  const auto word_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  };
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])) ||
-      !std::ranges::all_of(name, word_char))
-    return false;
-  // Names with a double underscore or an underscore and a capital are the implementation's.
-  if (name.find("__") != std::string_view::npos ||
-      (name[0] == '_' && name.size() > 1 && std::isupper(static_cast<unsigned char>(name[1]))))
-    return false;
-  return std::ranges::find(keywords, name) == std::end(keywords);
-}
-
 // A layer's spelling with every name qualified ("Conv<6, 3, Relu>" ->
 // "typenet::Conv<6, 3, typenet::Relu>"), for a header that uses it at global scope.
 std::string qualified(std::string_view spelling) {
@@ -173,10 +127,7 @@ std::string spell_layer(const KerasLayer& file_layer, const std::string& where,
 std::string export_cpp_header(const std::filesystem::path& keras_file, std::string_view name,
                               const KerasOptions& options) {
   using namespace keras_detail;
-  if (!is_cpp_identifier(name))
-    throw std::invalid_argument("the type name '" + std::string(name) +
-                                "' is not a C++ identifier (letters, digits and _, not first a "
-                                "digit, not a keyword)");
+  check_cpp_identifier(name);
   const Hdf5Quiet quiet;
   const KerasFile file = KerasFile::open(keras_file, options);
   if (!file.model())
