@@ -2,12 +2,15 @@
 // and giving ten class scores.
 #pragma once
 
+#include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <vector>
 
+#include <typenet/io/keras.hpp>
 #include <typenet/typenet.hpp>
 
 namespace typenet::cli {
@@ -61,6 +64,31 @@ void with_model(const std::string& name, F&& f) {
       [&](auto... tags) { return ((tags.name == name && (f(tags), true)) || ...); }, models);
   if (!found)
     throw std::invalid_argument("unknown model \"" + name + "\": choose " + model_names_text());
+}
+
+// Calls f(net), a std::unique_ptr to the built-in architecture that the Keras file at `path`
+// loads into, with its weights; false when the file's architecture is none of them.
+template <class F>
+bool with_architecture_of(const std::filesystem::path& path, const KerasOptions& options, F&& f) {
+  return std::apply(
+      [&](auto... tags) {
+        return ([&](auto tag) {
+          using NetT = typename decltype(tag)::type;
+          auto net = std::make_unique<NetT>();
+          try {
+            load_keras(*net, path, options);
+          } catch (const KerasError& error) {
+            if (error.problem() == KerasProblem::ArchitectureMismatch ||
+                error.problem() == KerasProblem::ShapeMismatch)
+              return false;
+            throw;
+          }
+          f(std::move(net));
+          return true;
+        }(tags) ||
+                ...);
+      },
+      models);
 }
 
 }  // namespace typenet::cli

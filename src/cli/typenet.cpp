@@ -47,6 +47,7 @@ struct Options {
   bool channels_first = false;
   std::size_t layer = 0, samples = 64, channel = 0;
   std::string keras_file, type_name = "KerasModel", header_out;
+  bool embed_weights = false;
 };
 
 MnistData load_data(const Options& options) {
@@ -236,9 +237,19 @@ void featuremaps(const Options& options) {
 }
 
 void export_cpp(const Options& options) {
+  const KerasOptions keras_options{.channels_first = options.channels_first};
   const std::string header =
-      export_cpp_header(options.keras_file, options.type_name,
-                        KerasOptions{.channels_first = options.channels_first});
+      export_cpp_header(options.keras_file, options.type_name, keras_options);
+  if (options.embed_weights) {
+    if (options.header_out.empty())
+      throw std::invalid_argument("--embed-weights writes two files: give --out DIR/NAME.hpp");
+    const bool built_in =
+        cli::with_architecture_of(options.keras_file, keras_options, [&](auto net) {
+          write_embedded_cpp(options.header_out, options.type_name, header, net->parameters());
+        });
+    if (!built_in) throw std::runtime_error("not yet");
+    return;
+  }
   if (options.header_out.empty()) {
     std::fputs(header.c_str(), stdout);
     return;
@@ -355,6 +366,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   export_command->add_option("--out", options.header_out,
                              "Header written (replaced atomically); default: standard output");
+  export_command->add_flag("--embed-weights", options.embed_weights,
+                           "Also write NAME_parameters.cpp beside the header with the file's "
+                           "weights, and declare NAME_net, a predictor that reads them in place");
   export_command->add_flag("--channels-first", options.channels_first,
                            "The model was built channels-first by a Keras that does not say so "
                            "in the file");
