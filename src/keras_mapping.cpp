@@ -108,25 +108,15 @@ std::size_t KerasConfig::square(std::string_view key, std::size_t fallback) cons
 }
 
 std::string_view cpp_tag(ActivationKind kind) {
-  switch (kind) {
-    case ActivationKind::Linear: return "Linear";
-    case ActivationKind::Relu: return "Relu";
-    case ActivationKind::Sigmoid: return "Sigmoid";
-    case ActivationKind::Tanh: return "Tanh";
-    case ActivationKind::Softmax: return "Softmax";
-    case ActivationKind::Selu: return "Selu";
-    case ActivationKind::Elu: return "Elu<1, 1>";
-    case ActivationKind::LeakyRelu: return "LeakyRelu<1, 5>";
-    case ActivationKind::Gelu: return "Gelu";
-    case ActivationKind::Swish: return "Swish";
-    case ActivationKind::Softplus: return "Softplus";
-  }
-  return "?";
+  // The parameter of Keras' activation string (keras_string_alpha).
+  if (kind == ActivationKind::Elu) return "Elu<1, 1>";
+  if (kind == ActivationKind::LeakyRelu) return "LeakyRelu<1, 5>";
+  return cpp_name(kind);
 }
 
 std::string cpp_tag(const KerasConfig& config, KerasActivation activation) {
   if (!has_parameter(activation.kind)) return std::string(cpp_tag(activation.kind));
-  const std::string_view name = activation.kind == ActivationKind::Elu ? "Elu" : "LeakyRelu";
+  const std::string_view name = cpp_name(activation.kind);
   const std::optional<Ratio> ratio = float_ratio(activation.alpha);
   if (!ratio || ratio->num < 0)
     config.unsupported(std::string(name) + " with parameter " + std::to_string(activation.alpha) +

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "typenet/layers/residual.hpp"
+
 namespace typenet {
 
 std::string to_string(const Dims& dims) {
@@ -74,6 +76,49 @@ std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t inde
     earlier += layers[i].class_name == layers[index].class_name;
   const std::string name = snake_case(layers[index].class_name);
   return earlier == 0 ? name : name + "_" + std::to_string(earlier);
+}
+
+namespace {
+std::string unqualified_cpp(const LayerInfo& layer);
+
+// Whether every layer of the branch spells itself; their spellings appended to `spellings`.
+bool spell_branch(std::span<const LayerInfo> branch, std::vector<std::string>& spellings) {
+  for (const LayerInfo& inner : branch) {
+    spellings.push_back(unqualified_cpp(inner));
+    if (spellings.back().empty()) return false;
+  }
+  return true;
+}
+
+// The layer's unqualified spelling (a block's from its branches', as its header joins them);
+// empty when a layer does not spell itself.
+std::string unqualified_cpp(const LayerInfo& layer) {
+  if (!layer.is_block()) return std::string(layer.cpp.view());
+  std::vector<std::string> main, shortcut;
+  if (!spell_branch(layer.main, main) || !spell_branch(layer.shortcut, shortcut)) return {};
+  return residual_cpp_type(main, shortcut);
+}
+
+// Every name of a spelling qualified: "Conv<32, 3, Relu>" -> "typenet::Conv<32, 3,
+// typenet::Relu>". A name starts with a letter; numbers ("-1") stay as they are.
+std::string qualified(std::string_view spelling) {
+  const auto is_letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  const auto in_name = [&](char c) { return is_letter(c) || (c >= '0' && c <= '9') || c == '_'; };
+  std::string text;
+  for (std::size_t i = 0; i < spelling.size(); ++i) {
+    if (is_letter(spelling[i]) && (i == 0 || !in_name(spelling[i - 1]))) text += "typenet::";
+    text += spelling[i];
+  }
+  return text;
+}
+}  // namespace
+
+std::string cpp_type(std::span<const LayerInfo> layers) {
+  std::vector<std::string> spellings;
+  if (!spell_branch(layers, spellings)) return {};
+  std::string spelling = "Net<";
+  for (std::size_t i = 0; i < spellings.size(); ++i) spelling += (i ? ", " : "") + spellings[i];
+  return qualified(spelling + ">");
 }
 
 namespace {

@@ -125,6 +125,11 @@ struct Activation {
     text << to_string(Kind);
     if constexpr (has_parameter(Kind)) text << "(" << AlphaNum << "/" << AlphaDen << ")";
   }
+  // Its tag as C++ spells it: "Relu", "LeakyRelu<3, 10>".
+  static constexpr void write_cpp(FixedText& text) {
+    text << cpp_name(Kind);
+    if constexpr (has_parameter(Kind)) text << "<" << AlphaNum << ", " << AlphaDen << ">";
+  }
 
   // Used as a layer: the identity, after which the Net applies the activation. Keras:
   // Activation, or the ReLU (plain), Softmax (last axis), LeakyReLU and ELU layers.
@@ -142,6 +147,7 @@ struct Activation {
       layer.arguments << "(";
       write_name(layer.arguments);
       layer.arguments << ")";
+      write_cpp(layer.cpp);
       layer.keras = &keras;
       return layer;
     }

@@ -100,6 +100,8 @@ struct PlanOf {
     infos[0].type = "Input";
     infos[0].class_name = "InputLayer";
     infos[0].in = infos[0].out = In::dims;
+    write_cpp_extents(infos[0].cpp << "Input<", In::dims);
+    infos[0].cpp << ">";
     std::size_t i = 0;
     ((infos[i + 1] = Bound::info(), infos[i + 1].param_offset = param_offsets[i], ++i), ...);
     return infos;

@@ -47,10 +47,11 @@ struct Dims {
   constexpr bool operator==(const Dims&) const = default;
 };
 
-// Short text assembled at compile time, e.g. a layer's arguments "(32,k3,s1,valid,relu)".
+// Short text assembled at compile time, e.g. a layer's arguments "(32,k3,s1,valid,relu)" or its
+// C++ spelling "Conv<32, 3, LeakyRelu<3, 10>, Same, Stride<2>>".
 class FixedText {
  public:
-  static constexpr std::size_t capacity = 56;
+  static constexpr std::size_t capacity = 128;
 
   constexpr FixedText() = default;
   constexpr FixedText& operator<<(std::string_view text) {
@@ -82,8 +83,13 @@ class FixedText {
 struct KerasMapping;  // keras_mapping.hpp
 
 struct LayerInfo {
-  std::string_view type;        // typenet's name of the layer: "Conv", "Dense", "Input", ...
-  FixedText arguments;          // its settings, as model files record them: "(32,k3,s1,valid,relu)"
+  std::string_view type;  // typenet's name of the layer: "Conv", "Dense", "Input", ...
+  FixedText arguments;    // its settings, as model files record them: "(32,k3,s1,valid,relu)"
+  // The layer's C++ type as a user writes it, unqualified: "Conv<16, 5, Relu, Same>",
+  // "Input<28, 28, 1>". It names the very type of the Net's layer (option tags as given, in
+  // their order; defaulted template arguments left out). Empty for a residual block, which
+  // cpp_type spells from its branches, and for a layer of the user's own that does not write it.
+  FixedText cpp;
   std::string_view class_name;  // as Keras' summary shows it: Keras' class name where there is one
   Dims in, out;
   std::size_t param_offset = 0;  // into the Net's flat parameter block
@@ -128,11 +134,41 @@ constexpr std::string_view to_string(ActivationKind kind) {
 constexpr bool has_parameter(ActivationKind kind) {
   return kind == ActivationKind::Elu || kind == ActivationKind::LeakyRelu;
 }
+// The activation's tag as C++ names it: "Relu", "LeakyRelu" (a template: LeakyRelu<A, B>).
+constexpr std::string_view cpp_name(ActivationKind kind) {
+  switch (kind) {
+    case ActivationKind::Linear: return "Linear";
+    case ActivationKind::Relu: return "Relu";
+    case ActivationKind::Sigmoid: return "Sigmoid";
+    case ActivationKind::Tanh: return "Tanh";
+    case ActivationKind::Softmax: return "Softmax";
+    case ActivationKind::Selu: return "Selu";
+    case ActivationKind::Elu: return "Elu";
+    case ActivationKind::LeakyRelu: return "LeakyRelu";
+    case ActivationKind::Gelu: return "Gelu";
+    case ActivationKind::Swish: return "Swish";
+    case ActivationKind::Softplus: return "Softplus";
+  }
+  return "?";
+}
 constexpr std::string_view to_string(PaddingKind kind) {
   return kind == PaddingKind::Same ? "same" : "valid";
 }
 // "26x26x32", "28x28" or "128".
 std::string to_string(const Dims& dims);
+// The extents as template arguments, "28, 28, 1": Input's and Reshape's spelling.
+constexpr void write_cpp_extents(FixedText& text, const Dims& dims) {
+  for (std::size_t i = 0; i < dims.rank; ++i) {
+    if (i > 0) text << ", ";
+    text << dims.extent[i];
+  }
+}
+// A layer's trailing option tags as the user gave them, each after ", " (", Relu, Same"): each
+// tag spells itself with `static constexpr void write_cpp(FixedText&)`.
+template <class... Options>
+constexpr void write_cpp_options(FixedText& text) {
+  ((text << ", ", Options::write_cpp(text)), ...);
+}
 // A canonical one-line description, e.g. "Conv(32,k3,s1,valid,relu) 28x28x1->26x26x32": what
 // model files store and compare.
 std::string describe(const LayerInfo& layer);
@@ -145,6 +181,11 @@ std::vector<LayerInfo> flat_layers(std::span<const LayerInfo> layers);
 std::string snake_case(std::string_view class_name);
 // Keras' names for a Sequential model's layers: "conv2d", "conv2d_1", "dense", ...
 std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t index);
+// The Net's C++ type, every name qualified so that it compiles at global scope after
+// #include <typenet/typenet.hpp>: "typenet::Net<typenet::Input<28, 28, 1>,
+// typenet::Conv<32, 3, typenet::Relu>, ...>" (a block as Residual<Main<...>, Shortcut<...>>).
+// Empty when a layer does not spell itself (LayerInfo::cpp).
+std::string cpp_type(std::span<const LayerInfo> layers);
 // The Keras model.summary() table of a Net's layers (Input first, not printed, as Keras; blocks
 // expanded as flat_layers does).
 std::string summary_table(std::span<const LayerInfo> layers);

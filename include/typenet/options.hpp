@@ -10,16 +10,20 @@
 
 namespace typenet {
 
+// Each spells itself (write_cpp) for LayerInfo::cpp.
 struct Valid {
   static constexpr PaddingKind kind = PaddingKind::Valid;
+  static constexpr void write_cpp(FixedText& text) { text << "Valid"; }
 };
 struct Same {
   static constexpr PaddingKind kind = PaddingKind::Same;
+  static constexpr void write_cpp(FixedText& text) { text << "Same"; }
 };
 template <std::size_t S>
 struct Stride {
   static_assert(S > 0, "typenet: Stride<S> needs S > 0");
   static constexpr std::size_t value = S;
+  static constexpr void write_cpp(FixedText& text) { text << "Stride<" << S << ">"; }
 };
 
 namespace detail {

@@ -71,6 +71,8 @@ ModelFile make_file(FileKind kind, std::span<const LayerInfo> layers,
   file.architecture = describe_architecture(layers);
   file.sections.push_back(
       {std::string(parameters_section), std::vector<float>(parameters.begin(), parameters.end())});
+  if (std::string spelling = cpp_type(layers); !spelling.empty())
+    file.sections.push_back({std::string(net_type_section), std::move(spelling)});
   return file;
 }
 
@@ -146,6 +148,11 @@ const std::vector<float>& floats(const ModelFile& file, std::string_view name,
 }
 
 }  // namespace
+
+std::optional<std::string> net_type(const ModelFile& file, const std::string& source) {
+  if (file.find(net_type_section) == nullptr) return std::nullopt;
+  return section<std::string>(file, net_type_section, source);
+}
 
 std::vector<std::string> describe_architecture(std::span<const LayerInfo> layers) {
   std::vector<std::string> lines;

@@ -17,6 +17,7 @@
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <string>
@@ -46,6 +47,16 @@ struct CheckpointExtras {
 };
 
 namespace io {
+
+// The section of model files and checkpoints holding the saved Net's C++ type (cpp_type of its
+// layers), so that a tool can spell a file's architecture without knowing it at compile time.
+// Files of typenet before it lack the section; loads ignore it (the architecture lines are what
+// they compare), as they ignore any section they do not read.
+inline constexpr std::string_view net_type_section = "net_type";
+// The file's net_type; nullopt when it has none (an older file, or a Net with a layer that does
+// not spell itself). Throws ModelFileError (SectionMismatch, naming `source`) when the section
+// is not a text.
+std::optional<std::string> net_type(const ModelFile& file, const std::string& source);
 
 // The non-template core of the functions below. Layer records go through describe(), whose
 // canonical text is what the file stores and compares.

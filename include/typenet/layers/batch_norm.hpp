@@ -148,6 +148,10 @@ struct BatchNorm {
       layer.non_trainable_count = 2 * channels;  // the moving statistics
       if constexpr (!std::is_same_v<Eps, Epsilon<1, 1000>>)
         layer.arguments << "(eps" << Eps::numerator << "/" << Eps::denominator << ")";
+      layer.cpp << "BatchNorm<";
+      if constexpr (!std::is_same_v<Eps, Epsilon<1, 1000>>)
+        layer.cpp << "Epsilon<" << Eps::numerator << ", " << Eps::denominator << ">";
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }

@@ -119,6 +119,9 @@ struct Conv {
                       << to_string(padding) << ",";
       activation::write_name(layer.arguments);
       layer.arguments << ")";
+      layer.cpp << "Conv<" << Filters << ", " << Kernel;
+      write_cpp_options<Opts...>(layer.cpp);
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }

@@ -66,6 +66,9 @@ struct Dense {
       layer.arguments << "(" << Units << ",";
       activation::write_name(layer.arguments);
       layer.arguments << ")";
+      layer.cpp << "Dense<" << Units;
+      write_cpp_options<Opts...>(layer.cpp);
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }

@@ -66,6 +66,7 @@ struct Dropout {
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Dropout", "Dropout");
       layer.arguments << "(" << Percent << "%)";
+      layer.cpp << "Dropout<" << Percent << ">";
       layer.keras = &keras;
       return layer;
     }

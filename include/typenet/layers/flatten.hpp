@@ -19,6 +19,7 @@ struct Flatten {
                                         detail::no_keras_weights, /*flattens_image*/ In::rank == 3};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Flatten", "Flatten");
+      layer.cpp << "Flatten";
       layer.keras = &keras;
       return layer;
     }

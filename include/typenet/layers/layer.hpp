@@ -12,8 +12,8 @@
 //   static constexpr size_t scratch_floats; // shared per-call scratch (e.g. one image's im2col)
 //   static constexpr size_t cache_words;  // per-image training memory (dropout mask, pool argmax)
 //   static constexpr size_t flops;        // forward multiply-adds x 2, per image
-//   static constexpr LayerInfo info();    // its description: type, arguments, Keras class and
-//                                         // mapping (offsets filled in by the Net)
+//   static constexpr LayerInfo info();    // its description: type, arguments, C++ spelling,
+//                                         // Keras class and mapping (offsets filled in by the Net)
 //   static void init(float* params, Rng&);
 //   static void forward(const float* params, const float* in, float* out, size_t n, const Context&);
 //   static void backward(const float* params, const float* in, float* dout, float* din,

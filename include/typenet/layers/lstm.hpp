@@ -31,8 +31,12 @@
 namespace typenet {
 
 // LSTM options.
-struct ReturnSequences {};
-struct HardSigmoid {};
+struct ReturnSequences {
+  static constexpr void write_cpp(FixedText& text) { text << "ReturnSequences"; }
+};
+struct HardSigmoid {
+  static constexpr void write_cpp(FixedText& text) { text << "HardSigmoid"; }
+};
 
 namespace detail {
 // LSTM's settings that no LSTM can have, then whether its recurrent activation is Keras 2's
@@ -131,6 +135,9 @@ struct LSTM {
       if (return_sequences) layer.arguments << ",sequences";
       if (hard_sigmoid) layer.arguments << ",hard_sigmoid";
       layer.arguments << ")";
+      layer.cpp << "LSTM<" << Units;
+      write_cpp_options<Opts...>(layer.cpp);
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }

@@ -109,6 +109,9 @@ struct MaxPool {
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("MaxPool", "MaxPooling2D");
       layer.arguments << "(" << Size << ",s" << stride << ")";
+      layer.cpp << "MaxPool<" << Size;
+      write_cpp_options<Opts...>(layer.cpp);
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }
@@ -176,6 +179,9 @@ struct AvgPool {
       LayerInfo layer = layer_info<bind>("AvgPool", "AveragePooling2D");
       layer.arguments << "(" << Size << ",s" << window::stride << "," << to_string(window::padding)
                       << ")";
+      layer.cpp << "AvgPool<" << Size;
+      write_cpp_options<Opts...>(layer.cpp);
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }
@@ -221,6 +227,7 @@ struct GlobalAvgPool {
         detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("GlobalAvgPool", "GlobalAveragePooling2D");
+      layer.cpp << "GlobalAvgPool";
       layer.keras = &keras;
       return layer;
     }

@@ -73,9 +73,13 @@ struct Rescaling {
     }
     static constexpr KerasMapping keras{rescaling_keras_classes, check_keras,
                                         detail::no_keras_weights};
+    static constexpr void write_signed(FixedText& text, std::int64_t value) {
+      if (value < 0) text << "-";
+      text << (value < 0 ? std::size_t(0) - std::size_t(value) : std::size_t(value));
+    }
     static constexpr void write_ratio(FixedText& text, std::int64_t num, std::size_t den) {
-      if (num < 0) text << "-";
-      text << std::size_t(num < 0 ? -num : num) << "/" << den;
+      write_signed(text, num);
+      text << "/" << den;
     }
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Rescaling", "Rescaling");
@@ -84,6 +88,16 @@ struct Rescaling {
       layer.arguments << ",";
       write_ratio(layer.arguments, OffsetNum, OffsetDen);
       layer.arguments << ")";
+      // Defaulted arguments left out: Rescaling<1, 255>, Rescaling<2, 255, -1>.
+      layer.cpp << "Rescaling<";
+      write_signed(layer.cpp, ScaleNum);
+      layer.cpp << ", " << ScaleDen;
+      if constexpr (OffsetNum != 0 || OffsetDen != 1) {
+        layer.cpp << ", ";
+        write_signed(layer.cpp, OffsetNum);
+      }
+      if constexpr (OffsetDen != 1) layer.cpp << ", " << OffsetDen;
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }

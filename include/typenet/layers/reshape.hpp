@@ -88,6 +88,8 @@ struct Reshape {
                                         detail::no_keras_weights};
     static constexpr LayerInfo info() {
       LayerInfo layer = layer_info<bind>("Reshape", "Reshape");
+      write_cpp_extents(layer.cpp << "Reshape<", shape::dims);
+      layer.cpp << ">";
       layer.keras = &keras;
       return layer;
     }
