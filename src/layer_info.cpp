@@ -99,9 +99,9 @@ std::string unqualified_cpp(const LayerInfo& layer) {
   return residual_cpp_type(main, shortcut);
 }
 
-// Every name of a spelling qualified: "Conv<32, 3, Relu>" -> "typenet::Conv<32, 3,
-// typenet::Relu>". A name starts with a letter; numbers ("-1") stay as they are.
-std::string qualified(std::string_view spelling) {
+}  // namespace
+
+std::string qualified_cpp(std::string_view spelling) {
   const auto is_letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
   const auto in_name = [&](char c) { return is_letter(c) || (c >= '0' && c <= '9') || c == '_'; };
   std::string text;
@@ -111,14 +111,12 @@ std::string qualified(std::string_view spelling) {
   }
   return text;
 }
-}  // namespace
-
 std::string cpp_type(std::span<const LayerInfo> layers) {
   std::vector<std::string> spellings;
   if (!spell_branch(layers, spellings)) return {};
   std::string spelling = "Net<";
   for (std::size_t i = 0; i < spellings.size(); ++i) spelling += (i ? ", " : "") + spellings[i];
-  return qualified(spelling + ">");
+  return qualified_cpp(spelling + ">");
 }
 
 namespace {

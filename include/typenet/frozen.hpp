@@ -37,7 +37,7 @@ class Frozen {
   // a Net's own, alive and unchanged while the Frozen is used.
   constexpr explicit Frozen(const float* parameters) noexcept : parameters_(parameters) {}
 
-  std::span<const float, param_count> parameters() const noexcept {
+  constexpr std::span<const float, param_count> parameters() const noexcept {
     return std::span<const float, param_count>(parameters_, param_count);
   }
 

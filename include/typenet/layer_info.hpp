@@ -186,6 +186,10 @@ std::string keras_layer_name(std::span<const LayerInfo> layers, std::size_t inde
 // typenet::Conv<32, 3, typenet::Relu>, ...>" (a block as Residual<Main<...>, Shortcut<...>>).
 // Empty when a layer does not spell itself (LayerInfo::cpp).
 std::string cpp_type(std::span<const LayerInfo> layers);
+// Every name of a spelling qualified, for a header that uses it at global scope: "Conv<32, 3,
+// Relu>" -> "typenet::Conv<32, 3, typenet::Relu>". A name starts with a letter; numbers ("-1")
+// stay as they are.
+std::string qualified_cpp(std::string_view spelling);
 // The Keras model.summary() table of a Net's layers (Input first, not printed, as Keras; blocks
 // expanded as flat_layers does).
 std::string summary_table(std::span<const LayerInfo> layers);

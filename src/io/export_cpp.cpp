@@ -84,6 +84,10 @@ void check_cpp_identifier(std::string_view name) {
 std::string net_type_header(std::string_view name, std::string_view net_type,
                             std::string_view about) {
   check_cpp_identifier(name);
+  if (net_type.empty())
+    throw std::invalid_argument("export-cpp of " + std::string(name) +
+                                ": the Net has a layer that does not spell its C++ type "
+                                "(LayerInfo::cpp)");
   const std::string type_name(name);
   return "// " + type_name + ": " + std::string(about) +
          ".\n"

@@ -17,26 +17,6 @@ namespace typenet {
 namespace keras_detail {
 namespace {
 
-// A layer's spelling with every name qualified ("Conv<6, 3, Relu>" ->
-// "typenet::Conv<6, 3, typenet::Relu>"), for a header that uses it at global scope.
-std::string qualified(std::string_view spelling) {
-  std::string out;
-  for (std::size_t i = 0; i < spelling.size();) {
-    const char c = spelling[i];
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      const bool already = i >= 2 && spelling.substr(i - 2, 2) == "::";
-      if (!already) out += "typenet::";
-      while (i < spelling.size() && (std::isalnum(static_cast<unsigned char>(spelling[i])) ||
-                                     spelling[i] == '_' || spelling.substr(i, 2) == "::"))
-        out += spelling[i++];
-    } else {
-      out += c;
-      ++i;
-    }
-  }
-  return out;
-}
-
 std::string extents_text(const std::vector<std::size_t>& extents) {
   std::string text;
   for (std::size_t extent : extents) text += (text.empty() ? "" : ", ") + std::to_string(extent);
@@ -141,7 +121,7 @@ std::string export_cpp_header(const std::filesystem::path& keras_file, std::stri
   std::string layers = "typenet::" + input.type;
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const KerasLayer& layer = model.layers[i];
-    layers += ", " + qualified(spell_layer(
+    layers += ", " + qualified_cpp(spell_layer(
                          layer, "layer " + std::to_string(i + 1) + " (" + layer.name + ")",
                          file.source(), channels_first));
   }
