@@ -48,33 +48,23 @@ inline std::vector<std::string> model_names() {
       [](auto... tags) { return std::vector<std::string>{std::string(tags.name)...}; }, models);
 }
 
-// "mlp, dense, cnn, cnn-gap or keras-cnn".
-inline std::string model_names_text() {
-  const std::vector<std::string> names = model_names();
-  std::string text = names.front();
-  for (std::size_t i = 1; i < names.size(); ++i)
-    text += (i + 1 < names.size() ? ", " : " or ") + names[i];
-  return text;
-}
-
 // Calls f(tag) with the Tag of the architecture called `name`.
 template <class F>
 void with_model(const std::string& name, F&& f) {
   const bool found = std::apply(
       [&](auto... tags) { return ((tags.name == name && (f(tags), true)) || ...); }, models);
-  if (!found)
-    throw std::invalid_argument("unknown model \"" + name + "\": choose " + model_names_text());
+  if (!found) throw std::invalid_argument("unknown model \"" + name + "\"");
 }
 
-// Calls f(net), a std::unique_ptr to the built-in architecture that the Keras file at `path`
-// loads into, with its weights; false when the file's architecture is none of them.
+// Calls f(tag) with the Tag of the first built-in architecture that the Keras file at `path`
+// loads into; false when it is none of them.
 template <class F>
-bool with_architecture_of(const std::filesystem::path& path, const KerasOptions& options, F&& f) {
+bool with_keras_architecture(const std::filesystem::path& path, const KerasOptions& options,
+                             F&& f) {
   return std::apply(
       [&](auto... tags) {
         return ([&](auto tag) {
-          using NetT = typename decltype(tag)::type;
-          auto net = std::make_unique<NetT>();
+          auto net = std::make_unique<typename decltype(tag)::type>();
           try {
             load_keras(*net, path, options);
           } catch (const KerasError& error) {
@@ -83,9 +73,22 @@ bool with_architecture_of(const std::filesystem::path& path, const KerasOptions&
               return false;
             throw;
           }
-          f(std::move(net));
+          f(tag);
           return true;
         }(tags) ||
+                ...);
+      },
+      models);
+}
+
+// Calls f(tag) with the Tag of the built-in architecture whose layers are those that a typenet
+// model file records; false when it is none of them.
+template <class F>
+bool with_recorded_architecture(const std::vector<std::string>& architecture, F&& f) {
+  return std::apply(
+      [&](auto... tags) {
+        return ((io::describe_architecture(decltype(tags)::type::layer_infos) == architecture &&
+                 (f(tags), true)) ||
                 ...);
       },
       models);

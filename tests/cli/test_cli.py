@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 binary, case = sys.argv[1], sys.argv[2]
@@ -133,6 +134,39 @@ elif case == "export_cpp":
                 result.stderr
             assert header.read_text() == text, "a failed export must leave --out as it was"
         assert "--name" in run("export-cpp", "--help").stdout
+elif case == "any_model":
+    # Model files of architectures that are not built in: the tool compiles a predictor once
+    # (cached), then runs it; evaluate gives Keras' own accuracy (counted by the fixtures'
+    # generator, tests/golden/gen/make_mnist_model_fixtures.py).
+    need_shared()
+    golden = Path(__file__).resolve().parent.parent / "golden"
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TYPENET_CACHE"] = str(Path(tmp) / "cache")
+        for name, suffix in [("mnist_rescaling_cnn", ".keras"), ("mnist_lenet_padded", ".h5")]:
+            model = str(golden / (name + suffix))
+            keras_correct = int((golden / (name + ".keras_correct.txt")).read_text())
+            result = run("evaluate", "--keras", model, "--out", tmp)
+            assert "compiling a predictor" in result.stderr and "compiled in" in result.stderr, \
+                result.stderr
+            assert f"correct={keras_correct} " in result.stdout, (keras_correct, result.stdout)
+            photo = str(shared / "keras" / "photos" / "my_3.jpg")
+            start = time.monotonic()
+            result = run("predict", "--keras", model, photo)
+            seconds = time.monotonic() - start
+            assert "compiling" not in result.stderr and seconds < 1.0, (seconds, result.stderr)
+            assert result.stdout.startswith(photo + " "), result.stdout
+        # The built-in architectures need no compiler: the shared Keras CNN without --model.
+        result = run("evaluate", "--keras", str(shared / "keras" / "keras224_mnist_cnn.h5"),
+                     "--out", tmp)
+        assert "compiling" not in result.stderr and "correct=9902 " in result.stdout, result
+        # No compiler: a clear error, no crash.
+        os.environ["TYPENET_CACHE"] = str(Path(tmp) / "empty_cache")
+        os.environ["CXX"] = "no-such-compiler"
+        result = run("evaluate", "--keras", str(golden / "mnist_rescaling_cnn.keras"),
+                     expect_ok=False)
+        assert "needs a C++20 compiler: 'no-such-compiler' was not found" in result.stderr, \
+            result.stderr
+        del os.environ["CXX"]
 else:
     sys.exit(f"unknown case {case}")
 print(f"{case}: ok")
