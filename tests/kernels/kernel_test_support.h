@@ -69,14 +69,10 @@ inline void check_close(std::span<const float> actual, std::span<const float> ex
 template <class Body>
 void for_each_target(const Body& body) {
   struct RestoreDispatch {
-    ~RestoreDispatch() {
-      hwy::SetSupportedTargetsForTest(0);
-      hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    }
+    ~RestoreDispatch() { hwy::GetChosenTarget().Update(hwy::SupportedTargets()); }
   } restore;
   for (const std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    hwy::GetChosenTarget().Update(target);
     INFO("Highway target " << hwy::TargetName(target));
     REQUIRE(std::string(simd_target_name()) == hwy::TargetName(target));
     body();
