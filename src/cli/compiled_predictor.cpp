@@ -173,6 +173,7 @@ void compile_predictor(const std::string& type_header, const fs::path& tool,
                                    "-o",
                                    executable.string() + ".tmp." + std::to_string(getpid()),
                                    (work / "main.cpp").string()};
+  for (std::string& flag : split_words(TYPENET_PREDICTOR_FLAGS)) args.push_back(std::move(flag));
   for (std::string& flag : typenet_flags(tool, work)) args.push_back(std::move(flag));
   const fs::path log = work / "compile.log";
   fs::remove(log);
