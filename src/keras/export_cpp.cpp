@@ -108,7 +108,6 @@ std::string export_cpp_header(const std::filesystem::path& keras_file, std::stri
                               const KerasOptions& options) {
   using namespace keras_detail;
   check_cpp_identifier(name);
-  const Hdf5Quiet quiet;
   const KerasFile file = KerasFile::open(keras_file, options);
   if (!file.model())
     fail(KerasProblem::Unsupported, file.source(),

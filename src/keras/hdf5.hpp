@@ -49,45 +49,18 @@ class Hdf5Quiet {
   void* saved_data_ = nullptr;
 };
 
+// `what` followed by the innermost message on the calling thread's HDF5 error stack, in
+// parentheses ("cannot open 'x' (truncated file: eof = ...)"); clears the stack.
+std::string with_reason(const std::string& what);
+
+// A name for an in-memory HDF5 file. HDF5's core driver insists that it is not an existing
+// file, and treats two open in-memory files of the same name as one: a numbered name below the
+// source file (which cannot be a directory) is neither.
+std::string in_memory_name(const std::string& source);
+
 // Where the superblock of an HDF5 file image starts: at 0, or after a user block of 512, 1024,
 // 2048, ... bytes; none when the image is not HDF5.
 std::optional<std::size_t> find_superblock(std::span<const std::byte> image);
-
-// A read-only HDF5 file from memory: a whole .h5 file, or the weights inside a .keras zip.
-class Hdf5Reader {
- public:
-  static Hdf5Reader open_image(std::span<const std::byte> image, std::string source,
-                               std::uint64_t max_bytes);
-
-  const std::string& source() const { return source_; }
-  hid_t root() const { return file_.get(); }
-
-  // Whether every component of the '/'-separated `path` below `base` exists.
-  bool exists(hid_t base, const std::string& path) const;
-  Hdf5Id open_group(hid_t base, const std::string& path) const;
-  // The names of a group's members, in HDF5's (alphabetical) order.
-  std::vector<std::string> member_names(hid_t group) const;
-
-  bool has_attribute(hid_t object, const std::string& name) const;
-  // A scalar string attribute (fixed-length or variable-length), or nullopt when absent.
-  std::optional<std::string> string_attribute(hid_t object, const std::string& name) const;
-  // A 1-D string array attribute, or nullopt when absent. Reads attributes that Keras split
-  // (name0, name1, ...) as one list, and an empty numeric array (Keras' empty weight_names) as {}.
-  std::optional<std::vector<std::string>> string_list_attribute(hid_t object,
-                                                                const std::string& name) const;
-  // The float dataset at `path` below `base`, after checking that it is a dataset of floats with
-  // exactly `shape`; `what` names it in messages ("layer 1 (conv2d) kernel").
-  std::vector<float> read_floats(hid_t base, const std::string& path,
-                                 std::span<const std::size_t> shape, const std::string& what) const;
-
- private:
-  Hdf5Reader(Hdf5Id file, std::string source, std::uint64_t max_bytes);
-  std::vector<std::string> read_strings(hid_t attribute, const std::string& name) const;
-
-  Hdf5Id file_;
-  std::string source_;
-  std::uint64_t max_bytes_;
-};
 
 // An HDF5 file built in memory (HDF5's core driver without a backing file) so that the caller
 // can write its bytes atomically.

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "hdf5.hpp"
+#include "hdf5_snapshot.hpp"
 #include "typenet/io/atomic_write.hpp"
 #include "zip_archive.hpp"
 
@@ -61,6 +64,12 @@ void check_origin(const std::optional<std::string>& keras_version,
          "JAX and PyTorch backend files");
 }
 
+// The file's HDF5 image parsed by libhdf5 (hdf5_snapshot.hpp), as a tree at a stable address.
+std::unique_ptr<Hdf5Tree> parse_hdf5(std::span<const std::byte> image, const std::string& source,
+                                     const KerasOptions& options) {
+  return std::make_unique<Hdf5Tree>(snapshot_hdf5_image(image, source, options.max_bytes), source);
+}
+
 std::string as_text(const std::vector<std::byte>& bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
@@ -77,23 +86,21 @@ KerasFile KerasFile::open(const std::filesystem::path& path, const KerasOptions&
 KerasFile KerasFile::open_hdf5(std::span<const std::byte> image, std::string source,
                                const KerasOptions& options) {
   KerasFile file(source, Layout::Keras2);
-  file.reader_.emplace(Hdf5Reader::open_image(image, source, options.max_bytes));
-  const Hdf5Reader& reader = *file.reader_;
-  Hdf5Id root(H5Gopen2(reader.root(), "/", H5P_DEFAULT), H5Gclose);
-  if (!root.valid()) fail(KerasProblem::Corrupted, source, "cannot open the root group");
+  file.tree_ = parse_hdf5(image, source, options);
+  const Hdf5Tree& tree = *file.tree_;
+  const Hdf5Node& root = tree.root();
 
-  check_origin(reader.string_attribute(root.get(), "keras_version"),
-               reader.string_attribute(root.get(), "backend"), source);
-  if (const auto config = reader.string_attribute(root.get(), "model_config")) {
+  check_origin(tree.string_attribute(root, "keras_version"), tree.string_attribute(root, "backend"),
+               source);
+  if (const auto config = tree.string_attribute(root, "model_config")) {
     file.model_ = parse_model_config(*config, source);
-    if (!reader.exists(root.get(), "model_weights"))
+    if (!root.find("model_weights"))
       fail(KerasProblem::NotKerasFile, source,
            "has a model_config but no model_weights group: a model saved without weights");
-    file.weights_root_ = reader.open_group(root.get(), "model_weights");
-  } else if (reader.has_attribute(root.get(), "layer_names") ||
-             reader.has_attribute(root.get(), "layer_names0")) {
-    file.weights_root_ = std::move(root);
-  } else if (reader.exists(root.get(), "layers")) {
+    file.weights_root_ = &tree.group(root, "model_weights");
+  } else if (root.attribute("layer_names") || root.attribute("layer_names0")) {
+    file.weights_root_ = &root;
+  } else if (root.find("layers")) {
     fail(KerasProblem::Unsupported, source,
          "is a Keras 3 weights file (layers/<name>/vars), which does not record the layer "
          "order; load the .keras file it came with");
@@ -102,7 +109,7 @@ KerasFile KerasFile::open_hdf5(std::span<const std::byte> image, std::string sou
          "is an HDF5 file but not a Keras one: expected a model_config or layer_names "
          "attribute on the root group");
   }
-  const auto names = reader.string_list_attribute(file.weights_root_.get(), "layer_names");
+  const auto names = tree.string_list_attribute(*file.weights_root_, "layer_names");
   if (!names)
     fail(KerasProblem::Corrupted, source,
          "expected a layer_names attribute on the weights group, there is none");
@@ -128,11 +135,9 @@ KerasFile KerasFile::open_zip(std::span<const std::byte> image, std::string sour
   }
   file.model_ = parse_model_config(as_text(archive.read("config.json", options.max_bytes)),
                                    source + " (config.json)");
-  file.reader_.emplace(Hdf5Reader::open_image(archive.read("model.weights.h5", options.max_bytes),
-                                              source + " (model.weights.h5)", options.max_bytes));
-  Hdf5Id root(H5Gopen2(file.reader_->root(), "/", H5P_DEFAULT), H5Gclose);
-  if (!root.valid()) fail(KerasProblem::Corrupted, source, "cannot open the weights' root group");
-  file.weights_root_ = file.reader_->open_group(root.get(), "layers");
+  file.tree_ = parse_hdf5(archive.read("model.weights.h5", options.max_bytes),
+                          source + " (model.weights.h5)", options);
+  file.weights_root_ = &file.tree_->group(file.tree_->root(), "layers");
   return file;
 }
 
@@ -154,17 +159,16 @@ LayerWeights KerasFile::weights_of(const KerasLayer& layer, const std::string& w
 }
 
 LayerWeights KerasFile::weights_of(const std::string& name, const std::string& where) const {
-  const Hdf5Reader& reader = *reader_;
+  const Hdf5Tree& tree = *tree_;
   LayerWeights weights;
   if (layout_ == Layout::Keras2) {
     // Layer order and membership come from layer_names, never from the groups present (later
     // Keras versions add groups that are not layers).
-    if (std::ranges::find(layer_names_, name) == layer_names_.end() ||
-        !reader.exists(weights_root_.get(), name))
+    if (std::ranges::find(layer_names_, name) == layer_names_.end() || !weights_root_->find(name))
       fail(KerasProblem::Corrupted, source_,
            where + ": the weights have no layer '" + name + "' (not in layer_names)");
-    weights.group = reader.open_group(weights_root_.get(), name);
-    const auto paths = reader.string_list_attribute(weights.group.get(), "weight_names");
+    weights.group = &tree.group(*weights_root_, name);
+    const auto paths = tree.string_list_attribute(*weights.group, "weight_names");
     if (!paths)
       fail(KerasProblem::Corrupted, source_,
            where + ": the layer's group has no weight_names attribute");
@@ -176,17 +180,16 @@ LayerWeights KerasFile::weights_of(const std::string& name, const std::string& w
   // A recurrent layer (LSTM) keeps its variables in its cell: layers/lstm/cell/vars, beside an
   // empty layers/lstm/vars.
   if (const std::string cell_vars = name + "/cell/vars";
-      reader.exists(weights_root_.get(), cell_vars) &&
-      (!reader.exists(weights_root_.get(), vars) ||
-       reader.member_names(reader.open_group(weights_root_.get(), vars).get()).empty()))
+      weights_root_->find(cell_vars) &&
+      (!weights_root_->find(vars) || tree.group(*weights_root_, vars).members.empty()))
     vars = cell_vars;
-  if (!reader.exists(weights_root_.get(), vars))
+  if (!weights_root_->find(vars))
     fail(KerasProblem::Corrupted, source_,
          where + ": expected its weights at layers/" + vars + ", the file has none");
-  weights.group = reader.open_group(weights_root_.get(), vars);
+  weights.group = &tree.group(*weights_root_, vars);
   // Variables are named 0, 1, ...: sort them as numbers ("10" after "9").
   std::vector<std::pair<std::size_t, std::string>> numbered;
-  for (std::string& member : reader.member_names(weights.group.get())) {
+  for (std::string& member : tree.member_names(*weights.group)) {
     std::size_t number = 0;
     const auto [end, error] = std::from_chars(member.data(), member.data() + member.size(), number);
     if (error != std::errc() || end != member.data() + member.size())

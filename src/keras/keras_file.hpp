@@ -11,19 +11,21 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "hdf5.hpp"
+#include "hdf5_tree.hpp"
+#include "keras_error.hpp"
 #include "keras_model.hpp"
 
 namespace typenet::keras_detail {
 
 // The datasets of one layer: paths relative to `group`, in Keras' order (kernel, then bias).
 struct LayerWeights {
-  Hdf5Id group;
+  const Hdf5Node* group = nullptr;
   std::vector<std::string> paths;
 };
 
@@ -33,7 +35,7 @@ class KerasFile {
   static KerasFile open(const std::filesystem::path& path, const KerasOptions& options);
 
   const std::string& source() const { return source_; }
-  const Hdf5Reader& reader() const { return *reader_; }
+  const Hdf5Tree& tree() const { return *tree_; }
   // The model config, when the file has one (not in weights-only files).
   const std::optional<KerasModel>& model() const { return model_; }
   // Keras 2 files: the names of all the model's layers, weightless ones too, in order.
@@ -55,10 +57,10 @@ class KerasFile {
 
   std::string source_;
   Layout layout_;
-  std::optional<Hdf5Reader> reader_;
+  std::unique_ptr<Hdf5Tree> tree_;  // at a stable address: weights_root_ points into it
   std::optional<KerasModel> model_;
-  Hdf5Id weights_root_;                   // Keras 2: /model_weights or /; Keras 3: /layers
-  std::vector<std::string> layer_names_;  // Keras 2 only
+  const Hdf5Node* weights_root_ = nullptr;  // Keras 2: /model_weights or /; Keras 3: /layers
+  std::vector<std::string> layer_names_;    // Keras 2 only
 };
 
 }  // namespace typenet::keras_detail

@@ -130,8 +130,8 @@ void load_layer(const KerasFile& file, const LayerSource& source, const LayerInf
   for (std::size_t k = 0; k < found; ++k) {
     const KerasWeight& weight = expected[k];
     const std::string what = where + " " + std::string(weight.name);
-    std::vector<float> values = file.reader().read_floats(
-        weights.group.get(), weights.paths[k], std::span(weight.shape).first(weight.rank), what);
+    std::vector<float> values = file.tree().read_floats(
+        *weights.group, weights.paths[k], std::span(weight.shape).first(weight.rank), what);
     check_finite(file, values, what);
     if (k == 0 && source.channels_first_rows)
       values = rows_from_channels_first(values, *source.channels_first_rows);
@@ -146,7 +146,6 @@ void load_keras_into(std::span<const LayerInfo> layers, std::span<float> params,
                      const std::filesystem::path& path, const KerasOptions& options) {
   using namespace keras_detail;
   check_net_layout(layers, params.size(), "load_keras_into");
-  const Hdf5Quiet quiet;
   const KerasFile file = KerasFile::open(path, options);
   // The file's data format decides; the option speaks for files that do not say.
   KerasOptions resolved = options;
