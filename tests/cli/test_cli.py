@@ -159,6 +159,23 @@ elif case == "any_model":
         result = run("evaluate", "--keras", str(shared / "keras" / "keras224_mnist_cnn.h5"),
                      "--out", tmp)
         assert "compiling" not in result.stderr and "correct=9902 " in result.stdout, result
+        # A typenet model file of a custom architecture records its Net's C++ type: evaluate
+        # compiles a predictor for it (logits out: the loss takes softmax), export-cpp spells it,
+        # and --embed-weights writes the header and the parameters.
+        custom = str(Path(tmp) / "custom.tnet")
+        subprocess.run([sys.argv[3], custom], check=True)
+        result = run("evaluate", "--weights", custom, "--out", tmp)
+        assert "compiling a predictor" in result.stderr and "test_accuracy=" in result.stdout, \
+            result
+        header = run("export-cpp", custom, "--name", "Custom").stdout
+        assert ("using Custom = typenet::Net<typenet::Input<28, 28, 1>, typenet::Conv<4, 3, "
+                "typenet::Relu>, typenet::MaxPool<2>, typenet::Flatten, typenet::Dense<10>>;"
+                in header), header
+        run("export-cpp", custom, "--name", "Custom", "--embed-weights", "--out",
+            str(Path(tmp) / "Custom.hpp"))
+        parameters = (Path(tmp) / "Custom_parameters.cpp").read_text()
+        assert parameters.count("f,") + parameters.count("f\n") >= 4 * 9 + 4 + 676 * 10 + 10, \
+            parameters[:200]
         # No compiler: a clear error, no crash.
         os.environ["TYPENET_CACHE"] = str(Path(tmp) / "empty_cache")
         os.environ["CXX"] = "no-such-compiler"
