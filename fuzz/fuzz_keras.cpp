@@ -1,8 +1,8 @@
 // libFuzzer target: arbitrary bytes as a Keras file (HDF5 model or weights, or .keras zip) through
 // load_keras_into, for each architecture of the seed files until one is not a mismatch, so that
 // mutated seeds get past the architecture check into the weights. See keras_nets.hpp for the
-// contract checked. HDF5 itself is a trusted parser that is not hardened against malformed files:
-// run.sh lists crashes inside libhdf5 as third-party findings.
+// contract checked. HDF5 images are parsed in typenet's helper program (hdf5_isolation.hpp), as
+// for any caller: a crash of libhdf5 there must reach this process as a KerasError.
 #include <cstdint>
 #include <span>
 

@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include "hdf5.hpp"
-#include "hdf5_snapshot.hpp"
+#include "hdf5_isolation.hpp"
 #include "typenet/io/atomic_write.hpp"
 #include "zip_archive.hpp"
 
@@ -64,10 +64,11 @@ void check_origin(const std::optional<std::string>& keras_version,
          "JAX and PyTorch backend files");
 }
 
-// The file's HDF5 image parsed by libhdf5 (hdf5_snapshot.hpp), as a tree at a stable address.
+// The file's HDF5 image parsed by libhdf5 in the isolated reader (hdf5_isolation.hpp), as a tree
+// at a stable address.
 std::unique_ptr<Hdf5Tree> parse_hdf5(std::span<const std::byte> image, const std::string& source,
                                      const KerasOptions& options) {
-  return std::make_unique<Hdf5Tree>(snapshot_hdf5_image(image, source, options.max_bytes), source);
+  return std::make_unique<Hdf5Tree>(read_hdf5_tree(image, source, options), source);
 }
 
 std::string as_text(const std::vector<std::byte>& bytes) {

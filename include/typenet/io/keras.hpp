@@ -41,6 +41,15 @@ struct KerasOptions {
   // Larger files (and larger zip entries, JSON configs, HDF5 attributes) are refused before
   // anything is read from them.
   std::uint64_t max_bytes = std::uint64_t{1} << 30;
+  // libhdf5, which is not hardened against damaged or hostile files, parses every HDF5 image
+  // (a .h5 file, the weights inside a .keras archive) in a helper program of its own,
+  // typenet-hdf5-reader, under memory, CPU time and system-call limits: a crash, a hang or a
+  // runaway allocation there becomes a KerasError, never a signal or an exhausted process here.
+  // True parses in this process instead, a few milliseconds quicker a load: for trusted files
+  // only, since a hostile one can then crash or exhaust the caller.
+  bool parse_in_process = false;
+  // The helper is killed, and the load fails, when its parse takes longer than this.
+  std::uint32_t parse_timeout_seconds = 60;
 };
 
 // Why a Keras file was rejected, so that callers and tests can react without parsing messages.
