@@ -63,20 +63,23 @@ std::string python_repr(double value) {
   digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
   const int exponent = std::stoi(scientific.substr(e + 1));
   const int point = exponent + 1;  // digits before the decimal point
-  std::string text;
+  std::string text = negative ? "-" : "";
+  const auto integer_digits = std::size_t(point);
   if (point <= -4 || point > 16) {
-    char exponent_text[8];
+    text += digits[0];
+    if (digits.size() > 1) text.append(".").append(digits, 1);
+    char exponent_text[16];
     std::snprintf(exponent_text, sizeof exponent_text, "e%c%02d", exponent < 0 ? '-' : '+',
                   std::abs(exponent));
-    text = digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "") + exponent_text;
+    text += exponent_text;
   } else if (point <= 0) {
-    text = "0." + std::string(std::size_t(-point), '0') + digits;
-  } else if (std::size_t(point) >= digits.size()) {
-    text = digits + std::string(std::size_t(point) - digits.size(), '0') + ".0";
+    text.append("0.").append(std::size_t(-point), '0').append(digits);
+  } else if (integer_digits >= digits.size()) {
+    text.append(digits).append(integer_digits - digits.size(), '0').append(".0");
   } else {
-    text = digits.substr(0, std::size_t(point)) + "." + digits.substr(std::size_t(point));
+    text.append(digits, 0, integer_digits).append(".").append(digits, integer_digits);
   }
-  return (negative ? "-" : "") + text;
+  return text;
 }
 
 }  // namespace
