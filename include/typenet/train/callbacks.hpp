@@ -135,9 +135,9 @@ class EarlyStopping : public Callback {
 // As Keras' LearningRateScheduler: at the start of each epoch, sets the learning rate to
 // schedule(epoch, current rate) (epoch from 0). verbose 1 prints Keras' message for each epoch.
 //
-//   LearningRateScheduler halve({[](std::size_t epoch, double rate) {
-//     return epoch > 0 && epoch % 10 == 0 ? rate / 2 : rate;
-//   }});
+//   LearningRateScheduler halve([](std::size_t epoch, double rate) {
+//     return epoch > 0 && epoch % 10 == 0 ? rate / 2 : rate;  // halved every 10 epochs
+//   });
 class LearningRateScheduler : public Callback {
  public:
   using Schedule = std::function<double(std::size_t epoch, double learning_rate)>;
