@@ -17,6 +17,8 @@ constexpr std::string_view slot_prefix = "optimizer/";
 constexpr std::string_view step_section = "optimizer/step";
 constexpr std::string_view epoch_section = "epoch";
 constexpr std::string_view text_section = "text";
+// Outside "optimizer/", so that loaders before it ignore it rather than take it for a slot.
+constexpr std::string_view learning_rate_section = "learning_rate";
 
 std::string slot_section(const OptimizerSlot& slot) { return std::string(slot_prefix) + slot.name; }
 
@@ -186,6 +188,9 @@ void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   file.sections.push_back({std::string(step_section), extras.step});
   file.sections.push_back({std::string(epoch_section), extras.epoch});
   file.sections.push_back({std::string(text_section), extras.text});
+  if (extras.learning_rate)
+    file.sections.push_back(
+        {std::string(learning_rate_section), std::vector<float>{*extras.learning_rate}});
   write_model_file(path, file);
 }
 
@@ -219,6 +224,9 @@ void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   const std::uint64_t step = section<std::uint64_t>(file, step_section, source);
   const std::uint64_t epoch = section<std::uint64_t>(file, epoch_section, source);
   std::string text = section<std::string>(file, text_section, source);
+  std::optional<float> learning_rate;
+  if (file.find(learning_rate_section) != nullptr)
+    learning_rate = floats(file, learning_rate_section, 1, source)[0];
 
   // Nothing below can throw.
   std::ranges::copy(saved_parameters, parameters.begin());
@@ -228,6 +236,7 @@ void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   extras.step = step;
   extras.epoch = epoch;
   extras.text.swap(text);
+  extras.learning_rate = learning_rate;
 }
 
 }  // namespace typenet::io

@@ -1,7 +1,10 @@
 #include "typenet/train/callbacks.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 #include <stdexcept>
 
 namespace typenet {
@@ -17,6 +20,7 @@ Monitor::Monitor(std::string metric, MonitorMode mode, double min_delta)
 void Monitor::reset() {
   best_ = maximize_ ? -std::numeric_limits<double>::infinity()
                     : std::numeric_limits<double>::infinity();
+  has_best_ = false;
 }
 
 double Monitor::current(const History& history) const {
@@ -32,10 +36,53 @@ double Monitor::current(const History& history) const {
 }
 
 bool Monitor::improve(double value) {
-  const bool better = maximize_ ? value - min_delta_ > best_ : value + min_delta_ < best_;
-  if (better) best_ = value;
+  // Keras 3's _is_improvement: monitor_op(value - signed min_delta, best) on float32 tensors.
+  const bool better = !has_best_ || (maximize_ ? float(value - min_delta_) > float(best_)
+                                               : float(value + min_delta_) < float(best_));
+  if (better) {
+    best_ = value;
+    has_best_ = true;
+  }
   return better;
 }
+
+namespace {
+
+// Python's repr of a float (shortest round trip; exponent form below 1e-4 and from 1e16), so
+// that the verbose messages read as Keras prints them.
+std::string python_repr(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[64];
+  const auto end =
+      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific).ptr;
+  const std::string scientific(buffer, end);  // [-]d[.ddd]e[+-]xx
+  const std::size_t e = scientific.find('e');
+  const bool negative = scientific[0] == '-';
+  std::string digits = scientific.substr(negative, e - negative);
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  const int exponent = std::stoi(scientific.substr(e + 1));
+  const int point = exponent + 1;  // digits before the decimal point
+  std::string text = negative ? "-" : "";
+  const auto integer_digits = std::size_t(point);
+  if (point <= -4 || point > 16) {
+    text += digits[0];
+    if (digits.size() > 1) text.append(".").append(digits, 1);
+    char exponent_text[16];
+    std::snprintf(exponent_text, sizeof exponent_text, "e%c%02d", exponent < 0 ? '-' : '+',
+                  std::abs(exponent));
+    text += exponent_text;
+  } else if (point <= 0) {
+    text.append("0.").append(std::size_t(-point), '0').append(digits);
+  } else if (integer_digits >= digits.size()) {
+    text.append(digits).append(integer_digits - digits.size(), '0').append(".0");
+  } else {
+    text.append(digits, 0, integer_digits).append(".").append(digits, integer_digits);
+  }
+  return text;
+}
+
+}  // namespace
 
 ModelCheckpoint::ModelCheckpoint(std::filesystem::path path, ModelCheckpointOptions options)
     : path_(std::move(path)), options_(std::move(options)),
@@ -84,6 +131,60 @@ void EarlyStopping::on_epoch_end(std::size_t epoch, const History& history,
   stopped_epoch_ = epoch;
   model.stop_training();
   if (options_.restore_best_weights && !best_weights_.empty()) model.set_weights(best_weights_);
+}
+
+LearningRateScheduler::LearningRateScheduler(Schedule schedule, int verbose)
+    : schedule_(std::move(schedule)), verbose_(verbose) {
+  if (!schedule_) throw std::invalid_argument("typenet: LearningRateScheduler needs a schedule");
+}
+
+void LearningRateScheduler::on_epoch_begin(std::size_t epoch, TrainingControl& model) {
+  const double rate = schedule_(epoch, double(model.learning_rate()));
+  model.set_learning_rate(float(rate));
+  if (verbose_ > 0)
+    model.out() << "\nEpoch " << epoch + 1 << ": LearningRateScheduler setting learning rate to "
+                << python_repr(rate) << ".\n"
+                << std::flush;
+}
+
+ReduceLROnPlateau::ReduceLROnPlateau(ReduceLROnPlateauOptions options)
+    : options_(std::move(options)), monitor_(options_.monitor, options_.mode, options_.min_delta) {
+  if (!(options_.factor < 1.0))
+    throw std::invalid_argument(
+        "typenet: ReduceLROnPlateau does not support a factor >= 1.0, got factor " +
+        python_repr(options_.factor));
+}
+
+void ReduceLROnPlateau::on_train_begin(TrainingControl&) {
+  monitor_.reset();
+  wait_ = cooldown_counter_ = 0;
+}
+
+// Keras 3's on_epoch_end, step by step: a cooldown epoch counts down and clears the wait; an
+// improvement clears it; otherwise, out of cooldown, the wait grows and at `patience` the rate is
+// reduced, unless it is already at min_lr (the wait then stays, and each further epoch tries).
+void ReduceLROnPlateau::on_epoch_end(std::size_t epoch, const History& history,
+                                     TrainingControl& model) {
+  const double current = monitor_.current(history);
+  if (cooldown_counter_ > 0) {
+    --cooldown_counter_;
+    wait_ = 0;
+  }
+  if (monitor_.improve(current)) {
+    wait_ = 0;
+    return;
+  }
+  if (cooldown_counter_ > 0 || ++wait_ < options_.patience) return;
+  const double old_rate = double(model.learning_rate());
+  if (!(old_rate > double(float(options_.min_lr)))) return;
+  const double new_rate = std::max(old_rate * options_.factor, options_.min_lr);
+  model.set_learning_rate(float(new_rate));
+  if (options_.verbose > 0)
+    model.out() << "\nEpoch " << epoch + 1 << ": ReduceLROnPlateau reducing learning rate to "
+                << python_repr(new_rate) << ".\n"
+                << std::flush;
+  cooldown_counter_ = options_.cooldown;
+  wait_ = 0;
 }
 
 }  // namespace typenet

@@ -66,8 +66,13 @@ void Progress::epoch_end(const History& history) {
                                std::string(30, '=') + "]"
                          : std::to_string(steps_) + "/" + std::to_string(steps_);
   line += " - " + duration(elapsed) + format(" - %.0fms/step", elapsed * 1000 / double(steps_));
-  for (const auto& [name, values] : history.metrics())
-    line += " - " + name + ": " + format("%.4f", values.back());
+  // Keras' progress bar: 4 decimals, or 4 significant digits for small values (a learning rate);
+  // its verbose-2 line compares the value itself, not its magnitude, with 1e-3.
+  for (const auto& [name, values] : history.metrics()) {
+    const double value = values.back();
+    const bool fixed = (verbose_ == 1 ? std::abs(value) : value) > 1e-3;
+    line += " - " + name + ": " + format(fixed ? "%.4f" : "%.4e", value);
+  }
   out_ << line << "\n" << std::flush;
 }
 

@@ -44,6 +44,9 @@ struct CheckpointExtras {
   std::uint64_t step = 0;   // optimizer updates done (Adam's bias correction); set by loading
   std::uint64_t epoch = 0;  // epochs completed; set by loading
   std::string text{};       // opaque to typenet, e.g. the History as JSON; set by loading
+  // The optimizer's learning rate when it is a constant (callbacks may change it); nullopt for a
+  // schedule. Set by loading: nullopt for files without it (before typenet stored it).
+  std::optional<float> learning_rate{};
 };
 
 namespace io {

@@ -9,11 +9,12 @@
 #include <string_view>
 
 #include "typenet/kernels/kernels.hpp"
+#include "typenet/optim/learning_rate.hpp"
 
 namespace typenet {
 
 struct Adam {
-  float learning_rate = 1e-3f;
+  LearningRate learning_rate = 1e-3f;
   float beta_1 = 0.9f;
   float beta_2 = 0.999f;
   float epsilon = 1e-7f;
@@ -21,7 +22,8 @@ struct Adam {
   static constexpr std::string_view name = "adam";
   static constexpr std::array<std::string_view, 2> slot_names{"m", "v"};
 
-  // One update of `count` parameters at step t (counted from 1): reads params, grads and the
+  // One update of `count` parameters at step t (counted from 1, so that it uses the learning
+  // rate of Keras' iteration t - 1): reads params, grads and the
   // slots (slots[k]: slot k's slice) and writes the updated parameters and slots to new_params
   // and new_slots, which may be the same arrays (in place). Returns the index of the first
   // non-finite updated parameter (count if none).
@@ -29,7 +31,8 @@ struct Adam {
                      float* new_params, std::span<float* const> new_slots, std::size_t count,
                      std::uint64_t step) const noexcept {
     const double t = double(step);
-    const double alpha = double(learning_rate) * std::sqrt(1.0 - std::pow(double(beta_2), t)) /
+    const double alpha = double(learning_rate.at(step - 1)) *
+                         std::sqrt(1.0 - std::pow(double(beta_2), t)) /
                          (1.0 - std::pow(double(beta_1), t));
     return kernels::adam_update(params, grads, slots[0], slots[1], new_params, new_slots[0],
                                 new_slots[1], count, float(alpha), beta_1, beta_2, epsilon);

@@ -8,11 +8,12 @@
 #include <string_view>
 
 #include "typenet/kernels/kernels.hpp"
+#include "typenet/optim/learning_rate.hpp"
 
 namespace typenet {
 
 struct RMSprop {
-  float learning_rate = 1e-3f;
+  LearningRate learning_rate = 1e-3f;
   float rho = 0.9f;
   float epsilon = 1e-7f;
 
@@ -22,9 +23,9 @@ struct RMSprop {
   // As Adam::update (optim/adam.hpp): in place or into other arrays.
   std::size_t update(const float* params, const float* grads, std::span<float* const> slots,
                      float* new_params, std::span<float* const> new_slots, std::size_t count,
-                     std::uint64_t) const noexcept {
+                     std::uint64_t step) const noexcept {
     return kernels::rmsprop_update(params, grads, slots[0], new_params, new_slots[0], count,
-                                   learning_rate, rho, epsilon);
+                                   learning_rate.at(step - 1), rho, epsilon);
   }
 };
 

@@ -8,11 +8,12 @@
 #include <string_view>
 
 #include "typenet/kernels/kernels.hpp"
+#include "typenet/optim/learning_rate.hpp"
 
 namespace typenet {
 
 struct SGD {
-  float learning_rate = 1e-2f;
+  LearningRate learning_rate = 1e-2f;
   float momentum = 0.0f;
   bool nesterov = false;
 
@@ -22,9 +23,9 @@ struct SGD {
   // As Adam::update (optim/adam.hpp): in place or into other arrays.
   std::size_t update(const float* params, const float* grads, std::span<float* const> slots,
                      float* new_params, std::span<float* const> new_slots, std::size_t count,
-                     std::uint64_t) const noexcept {
+                     std::uint64_t step) const noexcept {
     return kernels::sgd_update(params, grads, slots[0], new_params, new_slots[0], count,
-                               learning_rate, momentum, nesterov);
+                               learning_rate.at(step - 1), momentum, nesterov);
   }
 };
 

@@ -1,8 +1,11 @@
-// Keras-style callbacks: ModelCheckpoint and EarlyStopping, and the interface to write others.
+// Keras-style callbacks: ModelCheckpoint, EarlyStopping, LearningRateScheduler and
+// ReduceLROnPlateau, and the interface to write others.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <limits>
 #include <span>
 #include <string>
@@ -23,6 +26,16 @@ class TrainingControl {
   void stop_training() { stop_requested_ = true; }
   bool stop_requested() const { return stop_requested_; }
   void reset_stop() { stop_requested_ = false; }
+  // The rate the optimizer's next update uses (a schedule's value at the current step).
+  virtual float learning_rate() const = 0;
+  // As Keras' `optimizer.learning_rate = rate`: throws std::logic_error when the optimizer's
+  // rate is a schedule, std::invalid_argument when `rate` is not finite.
+  virtual void set_learning_rate(float rate) = 0;
+  // Where callbacks print their messages: the output of the fit that runs them.
+  std::ostream& out() const { return *out_; }
+
+ protected:
+  std::ostream* out_ = &std::cout;
 
  private:
   bool stop_requested_ = false;
@@ -32,15 +45,21 @@ class Callback {
  public:
   virtual ~Callback() = default;
   virtual void on_train_begin(TrainingControl&) {}
-  // `epoch` counts from 0; the history already holds this epoch's metrics.
+  // `epoch` counts from 0.
+  virtual void on_epoch_begin(std::size_t /*epoch*/, TrainingControl&) {}
+  // The history already holds this epoch's metrics.
   virtual void on_epoch_end(std::size_t /*epoch*/, const History&, TrainingControl&) {}
   virtual void on_train_end(TrainingControl&) {}
+  // Whether the callback may change the learning rate: fit then records the rate of every epoch
+  // in the history ("learning_rate"), as Keras' LearningRateScheduler and ReduceLROnPlateau log.
+  virtual bool changes_learning_rate() const { return false; }
 };
 
 enum class MonitorMode { Auto, Min, Max };
 
 // Tracks the best value of a monitored metric ("val_loss", "accuracy", ...). Auto mode maximises
-// metrics whose name contains "acc", minimises the others, as Keras.
+// metrics whose name contains "acc", minimises the others. As Keras 3, the first value is always
+// an improvement and values compare in float32.
 class Monitor {
  public:
   Monitor(std::string metric, MonitorMode mode, double min_delta = 0);
@@ -51,6 +70,7 @@ class Monitor {
   bool improve(double value);
   void reset();
   const std::string& metric() const { return metric_; }
+  // The best value so far; +-infinity before the first.
   double best() const { return best_; }
 
  private:
@@ -58,6 +78,7 @@ class Monitor {
   bool maximize_;
   double min_delta_;
   double best_;
+  bool has_best_ = false;
 };
 
 struct ModelCheckpointOptions {
@@ -109,6 +130,52 @@ class EarlyStopping : public Callback {
   std::size_t wait_ = 0;
   std::size_t stopped_epoch_ = none, best_epoch_ = none;
   std::vector<float> best_weights_;
+};
+
+// As Keras' LearningRateScheduler: at the start of each epoch, sets the learning rate to
+// schedule(epoch, current rate) (epoch from 0). verbose 1 prints Keras' message for each epoch.
+//
+//   LearningRateScheduler halve([](std::size_t epoch, double rate) {
+//     return epoch > 0 && epoch % 10 == 0 ? rate / 2 : rate;  // halved every 10 epochs
+//   });
+class LearningRateScheduler : public Callback {
+ public:
+  using Schedule = std::function<double(std::size_t epoch, double learning_rate)>;
+  explicit LearningRateScheduler(Schedule schedule, int verbose = 0);
+  void on_epoch_begin(std::size_t epoch, TrainingControl& model) override;
+  bool changes_learning_rate() const override { return true; }
+
+ private:
+  Schedule schedule_;
+  int verbose_;
+};
+
+struct ReduceLROnPlateauOptions {
+  std::string monitor = "val_loss";
+  double factor = 0.1;  // new rate = rate * factor; below 1
+  std::size_t patience = 10;
+  int verbose = 0;
+  MonitorMode mode = MonitorMode::Auto;
+  double min_delta = 1e-4;
+  std::size_t cooldown = 0;  // epochs after a reduction during which no epoch counts as waiting
+  double min_lr = 0;
+};
+
+// As Keras 3's ReduceLROnPlateau: multiplies the learning rate by `factor` (not below min_lr)
+// once the monitored metric has not improved by min_delta for `patience` epochs, then waits
+// `cooldown` epochs before counting again. verbose 1 prints Keras' message at each reduction.
+class ReduceLROnPlateau : public Callback {
+ public:
+  // Throws std::invalid_argument for a factor of 1 or more, as Keras.
+  explicit ReduceLROnPlateau(ReduceLROnPlateauOptions options = {});
+  void on_train_begin(TrainingControl&) override;
+  void on_epoch_end(std::size_t epoch, const History& history, TrainingControl& model) override;
+  bool changes_learning_rate() const override { return true; }
+
+ private:
+  ReduceLROnPlateauOptions options_;
+  Monitor monitor_;
+  std::size_t wait_ = 0, cooldown_counter_ = 0;
 };
 
 }  // namespace typenet

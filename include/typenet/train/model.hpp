@@ -69,7 +69,8 @@ class Model final : public TrainingControl {
   // Optimizer state, for checkpoints: one span per slot ("m", "v", ...). Allocates the state.
   CheckpointExtras checkpoint_extras() { return optimizer_state_.checkpoint_extras(); }
 
-  // A training checkpoint: parameters, optimizer state and step, epochs done, the history.
+  // A training checkpoint: parameters, optimizer state, step and learning rate, epochs done, the
+  // history.
   void save_checkpoint(const std::filesystem::path& path, std::uint64_t epochs_done,
                        const History& history = {}) {
     CheckpointExtras extras = checkpoint_extras();
@@ -86,7 +87,7 @@ class Model final : public TrainingControl {
       CheckpointExtras extras = checkpoint_extras();
       typenet::load_checkpoint(path, net_, extras);
       History history = History::from_csv(extras.text, path.string());
-      optimizer_state_.resume_after(extras.step);
+      optimizer_state_.resume_after(extras);
       return {extras.epoch, std::move(history)};
     } catch (...) {
       std::copy(params_before.begin(), params_before.end(), net_.parameters().begin());
@@ -147,8 +148,16 @@ class Model final : public TrainingControl {
                      << epochs_done << "\n";
     }
     reset_stop();
+    out_ = options.out;
+    // As Keras, the history and the progress line show the rate when it may change.
+    const bool record_learning_rate =
+        optimizer_state_.learning_rate_scheduled() || history.has("learning_rate") ||
+        std::ranges::any_of(options.callbacks, [](const Callback* callback) {
+          return callback->changes_learning_rate();
+        });
     for (Callback* callback : options.callbacks) callback->on_train_begin(*this);
     for (std::size_t epoch = first_epoch; epoch < options.epochs && !stop_requested(); ++epoch) {
+      for (Callback* callback : options.callbacks) callback->on_epoch_begin(epoch, *this);
       // The order of an epoch depends on the seed and the epoch's number alone, so a resumed
       // run sees the same batches as an unbroken one.
       if (options.shuffle) {
@@ -174,6 +183,7 @@ class Model final : public TrainingControl {
         history.record("val_loss", result.loss);
         history.record("val_accuracy", result.accuracy);
       }
+      if (record_learning_rate) history.record("learning_rate", learning_rate());
       progress.epoch_end(history);
       for (Callback* callback : options.callbacks) callback->on_epoch_end(epoch, history, *this);
       if (!options.backup.empty()) save_checkpoint(options.backup, epoch + 1, history);
@@ -233,6 +243,8 @@ class Model final : public TrainingControl {
                                   std::to_string(weights.size()));
     std::copy(weights.begin(), weights.end(), net_.parameters().begin());
   }
+  float learning_rate() const override { return optimizer_state_.learning_rate(); }
+  void set_learning_rate(float rate) override { optimizer_state_.set_learning_rate(rate); }
 
  private:
   static NetT& not_null(const std::unique_ptr<NetT>& net) {

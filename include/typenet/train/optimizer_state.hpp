@@ -22,7 +22,9 @@ class OptimizerState {
  public:
   static constexpr std::size_t slot_count = Optimizer::slot_names.size();
 
-  explicit OptimizerState(Optimizer optimizer) : optimizer_(optimizer) {}
+  explicit OptimizerState(Optimizer optimizer) : optimizer_(optimizer) {
+    optimizer_.learning_rate.check();
+  }
 
   bool allocated() const { return !staged_params_.empty(); }
   // Zero slots, as a fresh optimizer has; does nothing once allocated.
@@ -33,6 +35,10 @@ class OptimizerState {
   }
 
   std::uint64_t steps() const { return steps_; }
+  // The rate of the next step; a constant rate can be set (LearningRate::set).
+  float learning_rate() const { return optimizer_.learning_rate.at(steps_); }
+  void set_learning_rate(float rate) { optimizer_.learning_rate.set(rate); }
+  bool learning_rate_scheduled() const { return optimizer_.learning_rate.scheduled(); }
 
   // Stages the next step of parameters [begin, begin + length) from their gradients (`gradients`
   // points to the gradient of parameter `begin`). Returns the offset from `begin` of the first
@@ -56,7 +62,8 @@ class OptimizerState {
   }
 
   // The state as a checkpoint holds it: one span per slot ("m", "v", ...) into the current half,
-  // which loading a checkpoint fills, and the steps done. Allocates the state.
+  // which loading a checkpoint fills, the steps done and a constant learning rate (a callback may
+  // have changed it). Allocates the state.
   CheckpointExtras checkpoint_extras() {
     allocate();
     CheckpointExtras extras;
@@ -66,10 +73,17 @@ class OptimizerState {
       extras.slots.push_back(
           {std::string(Optimizer::slot_names[k]), std::span(slots[k], NetT::param_count)});
     extras.step = steps_;
+    if (!learning_rate_scheduled()) extras.learning_rate = learning_rate();
     return extras;
   }
-  // After a checkpoint was loaded into checkpoint_extras()' spans.
-  void resume_after(std::uint64_t steps) { steps_ = steps; }
+  // After a checkpoint was loaded into checkpoint_extras()' spans. A schedule's rate follows from
+  // the steps; a constant one is the checkpoint's, when it has one (files before typenet stored
+  // it have none).
+  void resume_after(const CheckpointExtras& loaded) {
+    steps_ = loaded.step;
+    if (loaded.learning_rate && !learning_rate_scheduled())
+      set_learning_rate(*loaded.learning_rate);
+  }
 
  private:
   // The slots' slices from parameter `begin` on, in one half of the state.

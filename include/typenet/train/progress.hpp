@@ -1,6 +1,7 @@
 // Keras' fit output. verbose 1: a live progress bar (step/total, ETA, running loss and accuracy)
 // on a terminal, plain lines when the output is not a terminal; verbose 2: one line per epoch;
-// verbose 0: silent.
+// verbose 0: silent. The epoch's line shows every metric of the history ("learning_rate" too, when
+// fit records it).
 #pragma once
 
 #include <chrono>
