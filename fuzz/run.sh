@@ -42,7 +42,7 @@ jobs="${FUZZ_BUILD_JOBS:-2}"
 
 # src/keras but the HDF5 reader's main(), linked on its own (reader_sources).
 keras_sources="$(cd "$root" && find src/keras -name '*.cpp' ! -name hdf5_reader_main.cpp | sort | tr '\n' ' ')
-               src/layer_info.cpp src/keras_mapping.cpp src/io/atomic_write.cpp"
+               src/layer_info.cpp src/keras_mapping.cpp src/io/atomic_write.cpp src/io/export_cpp.cpp"
 reader_sources="src/keras/hdf5_reader_main.cpp src/keras/hdf5.cpp src/keras/hdf5_snapshot.cpp
                 src/keras/hdf5_tree.cpp src/keras/hdf5_tree_codec.cpp src/keras/keras_error.cpp"
 # What each target compiles (paths from the repository root) and links (pkg-config names).
