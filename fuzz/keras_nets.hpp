@@ -45,8 +45,13 @@ bool load_mismatched(const std::filesystem::path& path, const KerasOptions& opti
 
 // Fuzzing options: the default limits, except max_bytes, lowered so that a file that declares a
 // huge zip entry is refused rather than slowly allocated.
+// TYPENET_FUZZ_HDF5_IN_PROCESS=1 parses in the fuzzing process, as typenet did before the HDF5
+// reader was isolated: how the regression inputs of tests/golden/hdf5_crashers were found.
 inline KerasOptions fuzz_options(bool channels_first = false) {
-  return {.channels_first = channels_first, .max_bytes = std::uint64_t{16} << 20};
+  static const bool in_process = std::getenv("TYPENET_FUZZ_HDF5_IN_PROCESS") != nullptr;
+  return {.channels_first = channels_first,
+          .max_bytes = std::uint64_t{16} << 20,
+          .parse_in_process = in_process};
 }
 
 }  // namespace typenet_fuzz

@@ -249,7 +249,8 @@ class Snapshot {
     if (count > budget_ / sizeof(float))
       fail(KerasProblem::TooLarge, source_,
            "dataset '" + name + "' holds " + std::to_string(count) + " values, over the limit of " +
-               std::to_string(max_bytes_) + " bytes (KerasOptions::max_bytes)");
+               std::to_string(max_bytes_) +
+               " bytes (twice the file's size and 16 MiB, at most KerasOptions::max_bytes)");
     budget_ -= count * sizeof(float);
   }
 
@@ -281,7 +282,11 @@ Hdf5Node snapshot_hdf5_image(std::span<const std::byte> image, const std::string
   const Hdf5Id root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
   if (!root.valid())
     fail(KerasProblem::Corrupted, source, with_reason("HDF5 cannot open its root group"));
-  return Snapshot(source, max_bytes).group(root.get(), "/", 0);
+  // Values and strings come from the file's bytes: a tree much larger than the file is a
+  // decompression bomb (HDF5 inflates compressed datasets), refused before it is built.
+  const std::uint64_t tree_limit =
+      std::min<std::uint64_t>(max_bytes, 2 * image.size() + (16 << 20));
+  return Snapshot(source, tree_limit).group(root.get(), "/", 0);
 }
 
 }  // namespace typenet::keras_detail

@@ -15,7 +15,8 @@ namespace typenet::keras_detail {
 // Every group, attribute and dataset reachable by hard links from the root, floating-point
 // datasets with their values as float32. What cannot be read is kept with its damage (see
 // Hdf5Node). Throws KerasError: NotKerasFile (no HDF5 signature), Corrupted (HDF5 cannot open
-// it, a damaged global heap), TooLarge (values and strings over `max_bytes` in all).
+// it, a damaged global heap), TooLarge (values and strings over twice the image's size and 16 MiB, or
+// over `max_bytes`, in all: a compressed dataset cannot inflate without bound).
 Hdf5Node snapshot_hdf5_image(std::span<const std::byte> image, const std::string& source,
                              std::uint64_t max_bytes);
 

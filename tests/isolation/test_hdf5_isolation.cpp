@@ -293,6 +293,23 @@ TEST_CASE("damaged images end in a KerasError in the caller, with bounded memory
   CHECK(after.ru_maxrss - before.ru_maxrss < 64 * 1024);
 }
 
+TEST_CASE("a dataset that inflates far beyond its file is refused before it is built") {
+  // 50 million gzip'd zeros in a 200 KB file (tests/golden/gen/make_hdf5_damaged.py).
+  const std::vector<std::byte> image =
+      read_bytes(golden_dir / "hdf5_damaged" / "inflating_dataset.h5");
+  for (const bool in_process : {false, true}) {
+    KerasOptions options;
+    options.parse_in_process = in_process;
+    try {
+      read_hdf5_tree(image, "bomb.h5", options);
+      FAIL("a 200 MB tree from a 200 KB file was accepted");
+    } catch (const KerasError& error) {
+      CHECK(error.problem() == KerasProblem::TooLarge);
+      CHECK(std::string(error.what()).find("twice the file's size") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("a helper that crashes, hangs or talks nonsense is a clear KerasError") {
   const std::vector<std::byte> image = read_bytes(golden_dir / "dense_only.h5");
   const ScopedVariable reader("TYPENET_HDF5_READER", FAKE_HDF5_READER_PATH);
