@@ -135,3 +135,28 @@ TEST_CASE("a compiled model allocates training memory at its first training step
   // Adam's two slots in two halves, the staged parameters and two gradient blocks at least.
   CHECK(allocated_bytes - start - inference >= (2 * 2 + 1 + 2) * Cnn::param_bytes);
 }
+
+// fit's steps with augmentation (each worker's scratch image is allocated by the first):
+// a fit of three times as many steps allocates as often.
+TEST_CASE("fit with augmentation allocates nothing per step") {
+  using Small = Net<Input<12, 12, 1>, Conv<4, 3, Relu>, Flatten, Dense<10, Softmax>>;
+  std::vector<float> x(96 * Small::input_size);
+  std::vector<std::uint8_t> y(96);
+  Rng rng(6);
+  for (float& v : x) v = rng.uniform();
+  for (auto& label : y) label = std::uint8_t(rng.below(10));
+  const std::vector<Augmentation> augment{
+      RandomRotation{.factor = 0.1}, RandomZoom{.height_factor = 0.1},
+      RandomTranslation{.height_factor = 0.1, .width_factor = 0.1}};
+  for (std::size_t threads : {1, 2}) {
+    auto model = compile<Small>(Adam{}, SparseCategoricalCrossentropy{}, {.threads = threads});
+    auto allocations_of_fit = [&](std::size_t samples) {
+      const std::size_t before = allocations;
+      model.fit({std::span(x).first(samples * Small::input_size), std::span(y).first(samples)},
+                {.batch_size = 8, .verbose = 0, .augment = augment});
+      return allocations - before;
+    };
+    allocations_of_fit(32);  // warm-up
+    CHECK(allocations_of_fit(96) == allocations_of_fit(32));
+  }
+}

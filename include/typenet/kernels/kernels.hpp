@@ -177,6 +177,31 @@ constexpr std::uint32_t dropout_bits(std::uint64_t seed, std::uint32_t i) noexce
                      std::uint32_t(seed >> 32));
 }
 
+// How affine_transform reads between pixels and beyond the image's edges (Keras' and
+// TensorFlow's `interpolation` and `fill_mode`).
+enum class Interpolation : std::uint8_t { Bilinear, Nearest };
+enum class FillMode : std::uint8_t {
+  Reflect,   // (d c b a | a b c d | d c b a): about the edge of the last pixel
+  Wrap,      // (a b c d | a b c d | a b c d)
+  Constant,  // (k k k k | a b c d | k k k k), k the fill value
+  Nearest,   // (a a a a | a b c d | d d d d)
+};
+
+// One channels-last image (h, w, c) resampled through a projective transform, as TensorFlow's
+// ImageProjectiveTransformV3 (what Keras 3's affine_transform and its RandomTranslation,
+// RandomRotation and RandomZoom layers run): the output pixel at column x, row y (integers: the
+// pixel centres) reads the input at
+//   x' = (t[0] x + t[1] y + t[2]) / k,  y' = (t[3] x + t[4] y + t[5]) / k,  k = t[6] x + t[7] y + 1,
+// each coordinate first mapped into [0, extent - 1] by the fill mode (Constant leaves it), then
+// interpolated, pixels outside the image reading fill_value (bilinear: a point half a pixel
+// beyond the edge is half the edge pixel, half fill_value; nearest: rounded half away from zero). k == 0, or a coordinate beyond
+// +-2^40 (no image reaches it), gives fill_value. out must not overlap in.
+// Scalar only (no SIMD twin): an augmentation costs a few operations a pixel, next to the
+// thousands a training pass spends on it; the tests compare it with TensorFlow's outputs.
+void affine_transform(const float* in, std::size_t h, std::size_t w, std::size_t c,
+                      const float* transform, Interpolation interpolation, FillMode fill_mode,
+                      float fill_value, float* out) noexcept;
+
 // Name of the Highway target the dispatched kernels run on here, e.g. "AVX3".
 const char* simd_target_name() noexcept;
 

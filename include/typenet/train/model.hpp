@@ -99,13 +99,7 @@ class Model final : public TrainingControl {
   // One optimizer step on `count` samples picked by `indices` from data (mean loss gradient).
   // Returns the batch's loss and accuracy.
   Evaluation train_on_batch(const samples& data, std::span<const std::uint32_t> indices) {
-    static_assert(NetT::trains,
-                  "typenet: this Net has a layer that cannot train yet (an inference-only layer "
-                  "such as BatchNorm, LSTM or Residual): load trained weights with load_keras and "
-                  "use predict or evaluate");
-    check_batch(data, indices);
-    const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, optimizer_state_.steps()).next();
-    return engine_.step(net_, optimizer_state_, data, indices, step_seed);
+    return train_on_batch(data, indices, nullptr);
   }
 
   History fit(const samples& data, const FitOptions<target_type>& options = {}) {
@@ -132,6 +126,13 @@ class Model final : public TrainingControl {
     }
     const std::size_t count = count_of(train);
     if (count == 0) throw std::invalid_argument("typenet: fit needs at least one training sample");
+    if (!options.augment.empty()) {
+      if (NetT::input_shape_type::rank != 3)
+        throw std::invalid_argument("typenet: fit: augment needs an image input (height, width, "
+                                    "channels); this Net's input is (" +
+                                    to_string(NetT::input_shape_type::dims) + ")");
+      check_augmentations(options.augment);
+    }
     std::vector<std::uint32_t> order(count);
     std::iota(order.begin(), order.end(), 0u);
     const std::size_t steps = (count + options.batch_size - 1) / options.batch_size;
@@ -165,12 +166,15 @@ class Model final : public TrainingControl {
         shuffle(order, Rng::stream(seed_, 0x5f01e, epoch));
       }
       progress.epoch_begin(epoch, options.epochs, steps);
+      BatchAugmentation augmentation{options.augment, Rng::stream(seed_, 0xa09e, epoch).next()};
       double loss_sum = 0;
       std::size_t correct = 0;
       for (std::size_t step = 0; step < steps; ++step) {
         const std::size_t first = step * options.batch_size;
         const std::size_t n = std::min(options.batch_size, count - first);
-        const Evaluation batch = train_on_batch(train, std::span(order).subspan(first, n));
+        augmentation.first = first;
+        const Evaluation batch = train_on_batch(train, std::span(order).subspan(first, n),
+                                                options.augment.empty() ? nullptr : &augmentation);
         loss_sum += batch.loss * double(n);
         correct += batch.correct;
         progress.step_end(step + 1, loss_sum / double(first + n),
@@ -247,6 +251,16 @@ class Model final : public TrainingControl {
   void set_learning_rate(float rate) override { optimizer_state_.set_learning_rate(rate); }
 
  private:
+  Evaluation train_on_batch(const samples& data, std::span<const std::uint32_t> indices,
+                            const BatchAugmentation* augmentation) {
+    static_assert(NetT::trains,
+                  "typenet: this Net has a layer that cannot train yet (an inference-only layer "
+                  "such as BatchNorm, LSTM or Residual): load trained weights with load_keras and "
+                  "use predict or evaluate");
+    check_batch(data, indices);
+    const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, optimizer_state_.steps()).next();
+    return engine_.step(net_, optimizer_state_, data, indices, step_seed, augmentation);
+  }
   static NetT& not_null(const std::unique_ptr<NetT>& net) {
     if (!net) throw std::invalid_argument("typenet: a Model needs a Net, got a null pointer");
     return *net;

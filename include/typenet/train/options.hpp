@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "typenet/train/augmentation.hpp"
 #include "typenet/train/callbacks.hpp"
 
 namespace typenet {
@@ -43,6 +44,11 @@ struct FitOptions {
   // resumes from it and gives the same weights as a run that never stopped. Removed when fit
   // completes.
   std::filesystem::path backup{};
+  // Applied in order to every training image as it joins a batch (never to validation data),
+  // as Keras' RandomTranslation, RandomRotation and RandomZoom layers in training, e.g.
+  // {RandomRotation{.factor = 0.05}, RandomZoom{.height_factor = 0.1}}. An image's factors
+  // depend on the seed, the epoch and its position in the epoch (train/augmentation.hpp).
+  std::vector<Augmentation> augment{};
   std::vector<Callback*> callbacks{};
   std::ostream* out = &std::cout;
 };

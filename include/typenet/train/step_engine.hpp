@@ -28,8 +28,10 @@
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/net.hpp"
+#include "typenet/random.hpp"
 #include "typenet/share.hpp"
 #include "typenet/thread_pool.hpp"
+#include "typenet/train/augmentation.hpp"
 #include "typenet/train/losses.hpp"
 #include "typenet/train/optimizer_state.hpp"
 #include "typenet/train/options.hpp"
@@ -63,16 +65,20 @@ class StepEngine {
   std::size_t threads() const { return pool_.size(); }
 
   // One optimizer step of `net` on the samples picked by indices (the mean loss's gradient; the
-  // caller checked the indices), `step_seed` seeding its dropout. Returns the batch's loss and
-  // accuracy. When the loss or a weight would become non-finite, throws std::runtime_error and
-  // leaves the weights and the optimizer state as they were.
+  // caller checked the indices), `step_seed` seeding its dropout, the images augmented as
+  // `augmentation` says when there is one (an image input, checked by the caller). Returns the
+  // batch's loss and accuracy. When the loss or a weight would become non-finite, throws
+  // std::runtime_error and leaves the weights and the optimizer state as they were.
   template <class Optimizer>
   Evaluation step(NetT& net, OptimizerState<NetT, Optimizer>& state, const samples& data,
-                  std::span<const std::uint32_t> indices, std::uint64_t step_seed) {
+                  std::span<const std::uint32_t> indices, std::uint64_t step_seed,
+                  const BatchAugmentation* augmentation = nullptr) {
     prepare_training();
+    if (augmentation) prepare_augmentation();
     state.allocate();
     const std::uint64_t step = state.steps() + 1;  // counted from 1, as the messages say
-    const Evaluation result = compute_gradients(net.parameters().data(), data, indices, step_seed);
+    const Evaluation result =
+        compute_gradients(net.parameters().data(), data, indices, step_seed, augmentation);
     if (!std::isfinite(result.loss))
       throw std::runtime_error("typenet: the loss became " + std::to_string(result.loss) +
                                " at optimizer step " + std::to_string(step) + kDiverged);
@@ -142,7 +148,8 @@ class StepEngine {
   struct alignas(64) Worker {
     std::unique_ptr<Buffers<NetT, Chunk, false>> inference;  // until it has training rows
     std::unique_ptr<TrainingRows> training;
-    std::size_t first_non_finite = 0;  // parameter index, param_count if none
+    std::vector<float> augmentation_scratch;  // an image, once a step augments
+    std::size_t first_non_finite = 0;         // parameter index, param_count if none
     double loss = 0;
     std::size_t correct = 0;
   };
@@ -157,6 +164,10 @@ class StepEngine {
       workers_[w].training = std::make_unique<TrainingRows>();
       workers_[w].inference.reset();
     }
+  }
+  // Every worker augments the images it gathers (a team member too), in a scratch of its own.
+  void prepare_augmentation() {
+    for (Worker& worker : workers_) worker.augmentation_scratch.resize(NetT::input_size);
   }
   void prepare_inference() {
     for (Worker& worker : workers_)
@@ -175,7 +186,8 @@ class StepEngine {
   // gradient scaled by 1 / count: the gradient of the mean loss, in the workers' gradient blocks
   // (a team's in worker 0's). Returns the samples' loss and accuracy.
   Evaluation compute_gradients(const float* params, const samples& data,
-                               std::span<const std::uint32_t> indices, std::uint64_t step_seed) {
+                               std::span<const std::uint32_t> indices, std::uint64_t step_seed,
+                               const BatchAugmentation* augmentation) {
     const std::size_t count = indices.size();
     const float loss_scale = 1.0f / float(count);
     auto context = [&](std::size_t first, bool assign_gradients, Team team) {
@@ -195,7 +207,8 @@ class StepEngine {
         std::fill(worker.training->gradients.begin(), worker.training->gradients.end(), 0.0f);
       for (std::size_t first = begin; first < end; first += Chunk) {
         const std::size_t n = std::min(Chunk, end - first);
-        gather(data, indices.subspan(first, n), *worker.training);
+        gather(data, indices.subspan(first, n), *worker.training, 0, augmentation, first,
+               worker.augmentation_scratch.data());
         pass_chunk(worker, params, n, context(first, first == begin, Team{}), loss_scale);
       }
     };
@@ -209,7 +222,8 @@ class StepEngine {
       for (std::size_t first = 0; first < count; first += Chunk) {
         const std::size_t n = std::min(Chunk, count - first);
         const auto [begin, end] = team.part(n);
-        gather(data, indices.subspan(first + begin, end - begin), *shared.training, begin);
+        gather(data, indices.subspan(first + begin, end - begin), *shared.training, begin,
+               augmentation, first + begin, workers_[member].augmentation_scratch.data());
         team.sync();
         pass_chunk(shared, params, n, context(first, first == 0, team), loss_scale);
       }
@@ -235,12 +249,22 @@ class StepEngine {
                     .head_gradient_is_pre_activation = softmax_head && !loss_.from_logits},
                    rows.buffers, ctx);
   }
-  // Copies the samples picked by indices into the rows from `row` on.
+  // Copies the samples picked by indices, from position `position` of the batch on, into the
+  // rows from `row` on; with an augmentation, augments each image on the way.
   static void gather(const samples& data, std::span<const std::uint32_t> indices,
-                     TrainingRows& rows, std::size_t row = 0) {
+                     TrainingRows& rows, std::size_t row, const BatchAugmentation* augmentation,
+                     std::size_t position, float* scratch) {
+    using Image = typename NetT::input_shape_type;
     for (std::size_t i = 0; i < indices.size(); ++i) {
-      std::copy_n(data.x.data() + std::size_t(indices[i]) * NetT::input_size, NetT::input_size,
-                  rows.input.data() + (row + i) * NetT::input_size);
+      const float* image = data.x.data() + std::size_t(indices[i]) * NetT::input_size;
+      float* input = rows.input.data() + (row + i) * NetT::input_size;
+      if (augmentation) {
+        Rng rng = Rng::stream(augmentation->seed, augmentation->first + position + i);
+        augment_image(augmentation->augmentations, rng, image, Image::height, Image::width,
+                      Image::channels, input, scratch);
+      } else {
+        std::copy_n(image, NetT::input_size, input);
+      }
       std::copy_n(data.y.data() + std::size_t(indices[i]) * target_width, target_width,
                   rows.targets.data() + (row + i) * target_width);
     }
