@@ -9,6 +9,11 @@
 #include "keras_nets.hpp"
 #include "memory_file.hpp"
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  typenet_fuzz::require_working_loader();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace typenet_fuzz;
   static MemoryFile file;

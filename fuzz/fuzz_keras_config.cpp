@@ -96,6 +96,11 @@ constexpr std::array<Loader, kKerasBaseNames.size()> kLoaders = {
 
 }  // namespace
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  typenet_fuzz::require_working_loader();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::vector<KerasBase> bases = read_keras_bases();
   static MemoryFile file;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "keras_nets.hpp"
+
 namespace typenet_fuzz {
 
 // A fuzz input's first byte picks one of these (modulo their count).
@@ -23,12 +25,6 @@ struct KerasBase {
   std::string config;                                       // config.json
   std::vector<std::pair<std::string, std::string>> others;  // the other entries, name and bytes
 };
-
-// tests/golden, found from this file's own path unless $TYPENET_FUZZ_GOLDEN says otherwise.
-inline std::filesystem::path golden_dir() {
-  if (const char* dir = std::getenv("TYPENET_FUZZ_GOLDEN")) return dir;
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "tests" / "golden";
-}
 
 // The bases in kKerasBaseNames' order. Throws std::runtime_error when a fixture is missing.
 inline std::vector<KerasBase> read_keras_bases() {

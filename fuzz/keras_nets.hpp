@@ -4,8 +4,10 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,12 @@ bool load_mismatched(const std::filesystem::path& path, const KerasOptions& opti
   }
 }
 
+// tests/golden, found from this file's own path unless $TYPENET_FUZZ_GOLDEN says otherwise.
+inline std::filesystem::path golden_dir() {
+  if (const char* dir = std::getenv("TYPENET_FUZZ_GOLDEN")) return dir;
+  return std::filesystem::path(__FILE__).parent_path().parent_path() / "tests" / "golden";
+}
+
 // Fuzzing options: the default limits, except max_bytes, lowered so that a file that declares a
 // huge zip entry is refused rather than slowly allocated.
 // TYPENET_FUZZ_HDF5_IN_PROCESS=1 parses in the fuzzing process, as typenet did before the HDF5
@@ -52,6 +60,20 @@ inline KerasOptions fuzz_options(bool channels_first = false) {
   return {.channels_first = channels_first,
           .max_bytes = std::uint64_t{16} << 20,
           .parse_in_process = in_process};
+}
+
+// Aborts unless a good file loads: a broken HDF5 reader (which runs in its own process) would end
+// every input in the same KerasError, and the run would fuzz nothing while reporting no failure.
+inline void require_working_loader() {
+  try {
+    auto net = std::make_unique<DenseOnly>();
+    load_keras(*net, golden_dir() / "dense_only.h5", fuzz_options());
+    load_keras(*net, golden_dir() / "dense_only.keras", fuzz_options());
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "fuzz: a good Keras file does not load, nothing would be fuzzed: %s\n",
+                 error.what());
+    std::abort();
+  }
 }
 
 }  // namespace typenet_fuzz

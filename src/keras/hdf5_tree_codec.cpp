@@ -142,7 +142,8 @@ class Reader {
     const auto value_count = get<std::uint64_t>("dataset value count");
     if (value_count > left() / sizeof(float)) malformed("impossible dataset value count");
     node.values.resize(value_count);
-    std::memcpy(node.values.data(), bytes_.data() + offset_, value_count * sizeof(float));
+    if (value_count != 0)
+      std::memcpy(node.values.data(), bytes_.data() + offset_, value_count * sizeof(float));
     offset_ += value_count * sizeof(float);
     node.damage = get_string("node damage");
     if (node.kind != Hdf5Node::Kind::Dataset && (node.floating || !node.shape.empty()))
