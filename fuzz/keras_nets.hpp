@@ -55,11 +55,14 @@ inline std::filesystem::path golden_dir() {
 // huge zip entry is refused rather than slowly allocated.
 // TYPENET_FUZZ_HDF5_IN_PROCESS=1 parses in the fuzzing process, as typenet did before the HDF5
 // reader was isolated: how the regression inputs of tests/golden/hdf5_crashers were found.
+// The HDF5 reader gets 3 s (an input that keeps it busy longer is a hostile file it is killed
+// for), well within libFuzzer's 10 s for an input.
 inline KerasOptions fuzz_options(bool channels_first = false) {
   static const bool in_process = std::getenv("TYPENET_FUZZ_HDF5_IN_PROCESS") != nullptr;
   return {.channels_first = channels_first,
           .max_bytes = std::uint64_t{16} << 20,
-          .parse_in_process = in_process};
+          .parse_in_process = in_process,
+          .parse_timeout_seconds = 3};
 }
 
 // Aborts unless a good file loads: a broken HDF5 reader (which runs in its own process) would end
