@@ -176,6 +176,11 @@ elif case == "any_model":
         parameters = (Path(tmp) / "Custom_parameters.cpp").read_text()
         assert parameters.count("f,") + parameters.count("f\n") >= 4 * 9 + 4 + 676 * 10 + 10, \
             parameters[:200]
+        # A file whose config spells a huge architecture: refused before the Net is allocated.
+        huge = str(golden / "hdf5_damaged" / "huge_architecture.h5")
+        result = run("predict", "--keras", huge, photo, expect_ok=False)
+        assert "over the tool's 1024 MiB: the file is damaged or hostile" in result.stderr, \
+            result.stderr
         # No compiler: a clear error, no crash.
         os.environ["TYPENET_CACHE"] = str(Path(tmp) / "empty_cache")
         os.environ["CXX"] = "no-such-compiler"

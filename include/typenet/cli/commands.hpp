@@ -80,8 +80,30 @@ inline MnistData load_data(const Options& options) {
   return load_mnist(load);
 }
 
+// Before a Net of a model file's architecture is allocated: a damaged or hostile file can spell
+// a huge one. The tool runs models whose parameters and a batch of 128 images' activations fit
+// in 1 GiB, and whose file can hold their parameters (4 bytes each, or 16 times less where
+// compressed).
+template <class NetT>
+void check_model_size(const fs::path& file) {
+  constexpr std::uint64_t limit = std::uint64_t{1} << 30;
+  constexpr std::uint64_t need = sizeof(NetT) + 128 * std::uint64_t{NetT::activation_bytes};
+  if (need > limit)
+    throw std::invalid_argument(file.string() + ": its architecture needs " +
+                                std::to_string(need >> 20) +
+                                " MiB for its parameters and a batch of activations, over the "
+                                "tool's 1024 MiB: the file is damaged or hostile");
+  std::error_code error;
+  const std::uint64_t size = fs::file_size(file, error);
+  if (!error && NetT::param_bytes > 16 * size)
+    throw std::invalid_argument(file.string() + " (" + std::to_string(size) +
+                                " bytes) cannot hold the " + std::to_string(NetT::param_count) +
+                                " parameters of its architecture: the file is damaged or hostile");
+}
+
 template <class NetT>
 std::unique_ptr<NetT> load_net(const Options& options) {
+  check_model_size<NetT>(options.weights.empty() ? options.keras : options.weights);
   auto net = std::make_unique<NetT>(options.seed);
   if (!options.weights.empty() && !options.keras.empty())
     throw std::invalid_argument("give --weights or --keras, not both");
