@@ -59,6 +59,10 @@ declare -A packages=(
   [keras_config]="hdf5 libzip zlib"
 )
 # The programs that write the generated seeds (none for keras: its seeds are real files).
+# Seconds an input may take: the keras targets load a file into up to seven Nets, each load
+# parsing it in the HDF5 reader, which fuzz_options gives 3 s before it is killed.
+declare -A timeout=([keras]=30 [keras_config]=30)
+
 declare -A seed_sources=(
   [model_file]="fuzz/make_model_file_seeds.cpp src/io/model_file.cpp src/io/atomic_write.cpp
                 src/io/save_load.cpp src/layer_info.cpp"
@@ -174,7 +178,7 @@ classify() {
 fuzz() {
   local target=$1 deadline=$((SECONDS + seconds)) round=0 executions=0 third_party=0
   local log status artifact report
-  local options=(-max_len="${max_len[$target]}" -timeout=10 -rss_limit_mb=2048)
+  local options=(-max_len="${max_len[$target]}" -timeout="${timeout[$target]:-10}" -rss_limit_mb=2048)
   [[ -z "${dictionaries[$target]:-}" ]] || options+=(-dict="$root/fuzz/${dictionaries[$target]}")
   target_result=""
   while ((SECONDS < deadline)); do
