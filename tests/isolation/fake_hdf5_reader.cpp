@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -21,6 +22,14 @@ void write_bytes(const void* data, std::size_t size) {
   if (write(STDOUT_FILENO, data, size) != ssize_t(size)) std::exit(9);
 }
 
+// Dies of SIGSEGV as a crashing libhdf5 would, even in a sanitizer build (whose handler would
+// report it and exit with status 1 instead).
+[[noreturn]] void crash() {
+  std::signal(SIGSEGV, SIG_DFL);
+  raise(SIGSEGV);
+  std::abort();
+}
+
 }  // namespace
 
 int main() {
@@ -28,9 +37,9 @@ int main() {
   const std::string_view mode = mode_text ? mode_text : "";
   if (mode == "crash") {
     read_request();
-    raise(SIGSEGV);
+    crash();
   } else if (mode == "crash-early") {  // before reading anything: the caller's writes fail
-    raise(SIGSEGV);
+    crash();
   } else if (mode == "hang") {  // never reads, never answers
     for (;;) pause();
   } else if (mode == "garbage") {
