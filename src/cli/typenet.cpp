@@ -12,19 +12,27 @@ using namespace typenet::cli;
 
 namespace {
 
-// The type header of a typenet model file's architecture; a file saved before files recorded
-// their Net's type (or damaged) is refused with the reason.
-std::string typenet_file_type_header(const Options& options, const io::ModelFile& file) {
-  const std::optional<std::string> type = io::net_type(file, options.trained_file());
+// The Net type a typenet model file at `path` records; a file saved before files recorded it is
+// refused, `more` saying what else was tried.
+std::string recorded_net_type(const std::string& path, const io::ModelFile& file,
+                              std::string_view more) {
+  std::optional<std::string> type = io::net_type(file, path);
   if (!type)
-    throw std::runtime_error(
-        options.trained_file() +
-        ": the file does not record its Net's C++ type (saved by an older "
-        "typenet) and its architecture is none of the built-in ones (--model)");
+    throw std::runtime_error(path +
+                             ": the file does not record its Net's C++ type (saved by an older "
+                             "typenet)" +
+                             std::string(more));
+  return std::move(*type);
+}
+
+// The type header of a typenet model file's architecture, for a compiled predictor.
+std::string typenet_file_type_header(const Options& options, const io::ModelFile& file) {
   Options header = options;
   header.model_file = options.trained_file();
   header.type_name = "Model";
-  return model_type_header(header, *type);
+  return model_type_header(
+      header, recorded_net_type(header.model_file, file,
+                                " and its architecture is none of the built-in ones (--model)"));
 }
 
 // A command on a model file: on the built-in architecture --model names, or the file's own.
@@ -52,12 +60,7 @@ void export_type(const Options& options) {
   std::string header;
   if (is_typenet_file(options.model_file)) {
     const io::ModelFile file = io::read_model_file(options.model_file);
-    const std::optional<std::string> type = io::net_type(file, options.model_file);
-    if (!type)
-      throw std::runtime_error(options.model_file +
-                               ": the file does not record its Net's C++ type (saved by an "
-                               "older typenet)");
-    header = model_type_header(options, *type);
+    header = model_type_header(options, recorded_net_type(options.model_file, file, ""));
   } else {
     header = model_type_header(options, {});
   }
