@@ -69,6 +69,7 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> param_counts{Bound::param_count...};
   static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
   static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
+  static constexpr std::array<std::size_t, layer_count> saved_sizes{layer_saved_floats<Bound>()...};
   // What the Net keeps of each layer's output before an activation that needs its input.
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
       (Bound::activation::needs_input ? Bound::output_shape::size : 0)...};
@@ -81,11 +82,13 @@ struct PlanOf {
   static constexpr auto param_offsets = exclusive_sums(param_counts);
   static constexpr auto output_offsets = exclusive_sums(output_sizes);
   static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
+  static constexpr auto saved_offsets = exclusive_sums(saved_sizes);
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
 
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
   static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
+  static constexpr std::size_t saved_floats = saved_offsets[layer_count];  // per image, training
   static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
   static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
   static constexpr std::size_t scratch_floats =
@@ -170,7 +173,89 @@ struct Chain {
     }
   }
 
+  // Training. The chain keeps, for n images, every layer's output (activated), the
+  // pre-activations of the layers whose activation needs them and the layers' own saved
+  // floats: training_floats per image, in `kept`; `cache` holds plan::cache_words per image.
+  static constexpr std::size_t training_floats = plan::activation_floats +
+                                                 plan::pre_activation_floats + plan::saved_floats;
+
+  // n images through the chain in training mode, layer by layer (so that a layer sees the whole
+  // call's images, as the Net's own layers do). Inner layer I runs with ctx.layer_index = stream
+  // + I (its dropout stream). Returns the chain's output (in kept), or `in` for an empty chain.
+  static const float* forward_training(const float* params, const float* in, std::size_t n,
+                                       float* kept, std::uint32_t* cache, float* scratch,
+                                       Context ctx, std::size_t stream) noexcept {
+    const float* x = in;
+    for_each_layer([&](auto i) {
+      using L = layer<i>;
+      float* y = output_in(kept, n, i);
+      L::forward(params + plan::param_offsets[i], x, y, n,
+                 inner_context<i>(ctx, n, kept, cache, scratch, stream));
+      if constexpr (L::activation::needs_input)
+        std::copy_n(y, n * L::output_shape::size, pre_activation_in(kept, n, i));
+      L::activation::forward(y, n * L::output_shape::size, L::output_shape::last_extent);
+      x = y;
+    });
+    return x;
+  }
+
+  // Backward after forward_training over the same n images: dout holds the gradient w.r.t. the
+  // chain's output and spare as many floats; both n * largest_tensor floats, overwritten.
+  // Assigns din (the gradient w.r.t. `in`; skipped when null) and accumulates into dparams (or
+  // assigns them, ctx.assign_grads).
+  static void backward_training(const float* params, const float* in, std::size_t n, float* kept,
+                                std::uint32_t* cache, float* scratch, float* dout, float* spare,
+                                float* din, float* dparams, Context ctx,
+                                std::size_t stream) noexcept {
+    for_each_layer_reversed([&](auto i) {
+      using L = layer<i>;
+      constexpr std::size_t size = L::output_shape::size;
+      const float* x = in;
+      if constexpr (i > 0) x = output_in(kept, n, i - 1);
+      const float* activation_from = L::activation::needs_input ? pre_activation_in(kept, n, i)
+                                                                : output_in(kept, n, i);
+      L::activation::backward(activation_from, dout, n * size, L::output_shape::last_extent);
+      L::backward(params + plan::param_offsets[i], x, dout, i == 0 ? din : spare,
+                  dparams + plan::param_offsets[i], n,
+                  inner_context<i>(ctx, n, kept, cache, scratch, stream));
+      std::swap(dout, spare);
+    });
+  }
+
  private:
+  template <class F>
+  static void for_each_layer(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f(std::integral_constant<std::size_t, I>{}), ...);
+    }
+    (std::make_index_sequence<layer_count>{});
+  }
+  template <class F>
+  static void for_each_layer_reversed(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f(std::integral_constant<std::size_t, layer_count - 1 - I>{}), ...);
+    }
+    (std::make_index_sequence<layer_count>{});
+  }
+  // Where forward_training keeps layer i's output, pre-activation and saved floats, n images.
+  static float* output_in(float* kept, std::size_t n, std::size_t i) noexcept {
+    return kept + n * plan::output_offsets[i];
+  }
+  static float* pre_activation_in(float* kept, std::size_t n, std::size_t i) noexcept {
+    return kept + n * (plan::activation_floats + plan::pre_activation_offsets[i]);
+  }
+  template <std::size_t I>
+  static Context inner_context(Context ctx, std::size_t n, float* kept, std::uint32_t* cache,
+                               float* scratch, std::size_t stream) noexcept {
+    ctx.cache = cache + n * plan::cache_offsets[I];
+    ctx.saved =
+        kept + n * (plan::activation_floats + plan::pre_activation_floats + plan::saved_offsets[I]);
+    ctx.scratch = scratch;
+    ctx.layer_index = stream + I;
+    ctx.team = Team{};
+    return ctx;
+  }
+
   template <std::size_t I>
   static void forward_layer(const float* params, const float* in, float* out, float* hidden,
                             std::uint32_t* cache, float* scratch) noexcept {

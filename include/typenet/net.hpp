@@ -51,6 +51,8 @@ struct Buffers {
   // Swish), for backward.
   alignas(
       64) std::array<float, Training ? Chunk * plan::pre_activation_floats : 0> pre_activations{};
+  // What layers keep from forward to backward besides their outputs (layers/layer.hpp).
+  alignas(64) std::array<float, Training ? Chunk * plan::saved_floats : 0> saved{};
 
   float* output_of(std::size_t layer) {
     return activations.data() + Chunk * plan::output_offsets[layer];
@@ -60,6 +62,10 @@ struct Buffers {
   }
   float* pre_activation_of(std::size_t layer) {
     return pre_activations.data() + Chunk * plan::pre_activation_offsets[layer];
+  }
+  float* saved_of(std::size_t layer) {
+    if constexpr (Training) return saved.data() + Chunk * plan::saved_offsets[layer];
+    else return nullptr;
   }
 };
 
@@ -203,6 +209,7 @@ class Net<Input<InputExtents...>, Layers...> {
       constexpr std::size_t channels = L::output_shape::last_extent;
       float* out = buffers.output_of(i);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
+      ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
       auto activate = [&](std::size_t first, std::size_t count) {
@@ -253,6 +260,7 @@ class Net<Input<InputExtents...>, Layers...> {
       float* din = i == 0 ? args.input_grad : spare;
       float* dparams = args.dparams + plan::param_offsets[i];
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
+      ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
       const bool activation_applies =

@@ -59,3 +59,17 @@ TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, soft
                     Dropout<25>, Flatten, Dense<6, Relu>, Dense<4, Softmax>>;
   check_gradients<Small>(15, 2);
 }
+
+TEST_CASE("residual blocks: identity and projection shortcuts, dropout and gelu inside, nested") {
+  check_gradients<Net<Input<6, 6, 2>, Residual<Main<Conv<2, 3, Tanh, Same>, Conv<2, 3, Same>>>,
+                      Tanh, Flatten, Dense<3>>>(40);
+  check_gradients<Net<Input<7, 6, 2>, Conv<3, 3, Same, Tanh>,
+                      Residual<Main<Conv<4, 3, Tanh, Same, Stride<2>>, Conv<4, 3, Same>>,
+                               Shortcut<Conv<4, 1, Stride<2>>>>,
+                      Sigmoid, Flatten, Dense<3>>>(41);
+  check_gradients<Net<Input<6>, Dense<6, Tanh>,
+                      Residual<Main<Dense<6, Gelu>, Dropout<30>, Dense<6>>>, Dense<3>>>(42);
+  check_gradients<Net<Input<5>, Residual<Main<Dense<4, Swish>, Dense<5>>, Shortcut<Dense<5>>>,
+                      Residual<Main<Residual<Main<Dense<5, Tanh>>>, Dense<5, Tanh>>>, Dense<2>>>(
+      43);
+}

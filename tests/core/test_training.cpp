@@ -369,3 +369,36 @@ TEST_CASE("a run resumed from its backup gives the weights of an unbroken run") 
   REQUIRE(std::filesystem::exists(backup));  // written after epochs 1 and 2
   CHECK(fit(nullptr) == unbroken);
 }
+
+// A residual MLP (projection and identity blocks, dropout inside a branch): it learns, and its
+// training-mode forward (layer by layer over the batch) computes what predict (image by image)
+// does.
+using ResidualMlp =
+    Net<Input<6>, Residual<Main<Dense<16, Relu>, Dropout<10>, Dense<16>>, Shortcut<Dense<16>>>,
+        Relu, Residual<Main<Dense<16, Tanh>, Dense<16>>>, Relu, Dense<3, Softmax>>;
+static_assert(ResidualMlp::trains);
+
+TEST_CASE("residual blocks train; two runs on two threads agree bit for bit") {
+  const Blobs train = make_blobs(1000, 1), test = make_blobs(300, 2);
+  auto run = [&] {
+    auto net = std::make_unique<ResidualMlp>(3);
+    auto model = compile(*net, Adam{.learning_rate = 0.01f}, SparseCategoricalCrossentropy{},
+                         {.threads = 2, .seed = 5});
+    const History history = model.fit(
+        {train.x, train.y},
+        {.batch_size = 32, .epochs = 4, .verbose = 0, .validation_data = {test.x, test.y}});
+    CHECK(history["loss"].back() < history["loss"].front());
+    CHECK(history["val_accuracy"].back() > 0.9);
+    // Inference through training buffers (layer by layer) against predict (image by image).
+    auto buffers = std::make_unique<Buffers<ResidualMlp, 4, true>>();
+    const float* batch =
+        ResidualMlp::forward(net->parameters().data(), test.x.data(), 4, *buffers, Context{});
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto one = net->predict(std::span(test.x).subspan(i * 6, 6));
+      for (std::size_t j = 0; j < 3; ++j)
+        CHECK(one[j] == doctest::Approx(batch[i * 3 + j]).epsilon(1e-6));
+    }
+    return std::vector<float>(net->parameters().begin(), net->parameters().end());
+  };
+  CHECK(run() == run());
+}

@@ -26,6 +26,11 @@
 // images of a step: the trainer then needs no pass zeroing the gradients). All of them are
 // noexcept and allocate nothing.
 //
+// Saved floats: a layer that keeps floats from a training forward pass for its backward pass
+// (a residual block its inner layers' outputs) says `static constexpr std::size_t saved_floats`
+// (per image); the Net then gives it ctx.saved, that many floats per image for the n images of
+// the call, in training passes only.
+//
 // Inference-only layers: a layer whose backward is not written yet says `static constexpr bool
 // trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
 // with such a layer fail to compile, saying so.
@@ -83,6 +88,7 @@ struct Context {
   bool training = false;
   float* scratch = nullptr;        // Net::scratch_floats floats, shared by all layers
   std::uint32_t* cache = nullptr;  // this layer's cache_words per image, for the n images
+  float* saved = nullptr;          // training: this layer's saved_floats per image, n images
   std::uint64_t seed = 0;          // stream seed for this step (dropout)
   std::size_t first_image = 0;     // global index of image 0 of this call within the step
   std::size_t layer_index = 0;
@@ -211,6 +217,14 @@ template <class L>
 constexpr bool layer_trains() {
   if constexpr (requires { L::trains; }) return bool(L::trains);
   else return true;
+}
+
+// The floats a bound layer keeps per image from a training forward pass to its backward pass
+// (see "Saved floats" above).
+template <class L>
+constexpr std::size_t layer_saved_floats() {
+  if constexpr (requires { L::saved_floats; }) return std::size_t(L::saved_floats);
+  else return 0;
 }
 
 // Glorot-uniform kernel and zero bias, as Keras initialises Dense and Conv2D.

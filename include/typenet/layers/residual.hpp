@@ -100,17 +100,15 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
     using input_shape = In;
     using output_shape = typename main_chain::output_shape;
     using activation = detail::Activation<ActivationKind::Linear>;
-    static constexpr bool trains = false;
+    static constexpr bool trains = main_chain::plan::trains && shortcut_chain::plan::trains;
     static constexpr std::size_t param_count = main_params + shortcut_chain::plan::param_count;
     static constexpr std::size_t cache_words = main_chain::plan::cache_words +
                                                shortcut_chain::plan::cache_words;
     static constexpr std::size_t flops = main_chain::plan::flops + shortcut_chain::plan::flops +
                                          output_shape::size;
-    // The block runs image by image, and one image's inner outputs live in the scratch (the
-    // main branch's last layer writes the block's output directly): the scratch is per call,
-    // and they are dead once the image is added up, so per-image cache would only waste memory
-    // for a batch. The cache keeps the inner layers' own per-image words. Training (later)
-    // will need the inner outputs kept per image for backward, in the cache.
+    // Inference runs image by image, one image's inner outputs in the scratch (the main
+    // branch's last layer writes the block's output directly): they are dead once the image is
+    // added up.
     //   scratch: [main hidden | shortcut hidden | shortcut output | inner layers' scratch]
     static constexpr std::size_t shortcut_hidden_at = main_chain::hidden_floats;
     static constexpr std::size_t shortcut_output_at = shortcut_hidden_at +
@@ -120,6 +118,15 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
     static constexpr std::size_t scratch_floats =
         inner_scratch_at +
         std::max(main_chain::plan::scratch_floats, shortcut_chain::plan::scratch_floats);
+    // Training runs layer by layer over the call's images (a BatchNorm inside sees them all) and
+    // keeps, per image, what backward reads: each branch's outputs (Chain::training_floats),
+    // two gradients of the branches' largest tensor, and the shortcut's input gradient.
+    //   saved: [main kept | shortcut kept | gradient | spare | shortcut input gradient]
+    static constexpr std::size_t largest_tensor = std::max(
+        {In::size, main_chain::plan::largest_tensor, shortcut_chain::plan::largest_tensor});
+    static constexpr std::size_t saved_floats =
+        main_chain::training_floats + shortcut_chain::training_floats + 2 * largest_tensor +
+        (identity_shortcut ? 0 : In::size);
 
     static constexpr auto main_infos = detail::branch_infos<main_chain, 0>();
     static constexpr auto shortcut_infos = detail::branch_infos<shortcut_chain, main_params>();
@@ -140,6 +147,7 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
     }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
+      if (ctx.saved) return forward_training(params, in, out, n, ctx);
       float* scratch = ctx.scratch;
       for (std::size_t i = 0; i < n; ++i) {
         const float* x = in + i * In::size;
@@ -152,10 +160,57 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
         kernels::add_to(y, shortcut, output_shape::size);
       }
     }
-    // Never called: trains = false keeps Model::fit and train_on_batch from compiling (the
-    // block's backward pass is not written yet).
-    static void backward(const float*, const float*, float*, float*, float*, std::size_t,
-                         const Context&) noexcept {}
+    // d(main + shortcut) = d main + d shortcut: each branch's backward from the block's output
+    // gradient, the two input gradients added.
+    static void backward(const float* params, const float* in, float* dout, float* din,
+                         float* dparams, std::size_t n, const Context& ctx) noexcept {
+      const Places places(n, ctx);
+      constexpr std::size_t out_size = output_shape::size;
+      std::copy_n(dout, n * out_size, places.gradient);
+      main_chain::backward_training(params, in, n, places.main_kept, places.main_cache,
+                                    places.scratch, places.gradient, places.spare, din, dparams,
+                                    ctx, places.main_stream);
+      if constexpr (identity_shortcut) {
+        if (din) kernels::add_to(din, dout, n * In::size);
+      } else {
+        std::copy_n(dout, n * out_size, places.gradient);
+        float* shortcut_din = din ? places.shortcut_din : nullptr;
+        shortcut_chain::backward_training(params + main_params, in, n, places.shortcut_kept,
+                                          places.shortcut_cache, places.scratch, places.gradient,
+                                          places.spare, shortcut_din, dparams + main_params, ctx,
+                                          places.shortcut_stream);
+        if (din) kernels::add_to(din, shortcut_din, n * In::size);
+      }
+    }
+
+   private:
+    // Where the training pass of n images keeps what (see saved_floats), and the inner layers'
+    // dropout streams: distinct from the Net's layers and from the other branch's.
+    struct Places {
+      Places(std::size_t n, const Context& ctx) noexcept
+          : main_kept(ctx.saved), shortcut_kept(main_kept + n * main_chain::training_floats),
+            gradient(shortcut_kept + n * shortcut_chain::training_floats),
+            spare(gradient + n * largest_tensor), shortcut_din(spare + n * largest_tensor),
+            main_cache(ctx.cache), shortcut_cache(ctx.cache + n * main_chain::plan::cache_words),
+            scratch(ctx.scratch + inner_scratch_at), main_stream((ctx.layer_index + 1) << 16),
+            shortcut_stream(main_stream + (std::size_t{1} << 15)) {}
+      float *main_kept, *shortcut_kept, *gradient, *spare, *shortcut_din;
+      std::uint32_t *main_cache, *shortcut_cache;
+      float* scratch;
+      std::size_t main_stream, shortcut_stream;
+    };
+    static void forward_training(const float* params, const float* in, float* out, std::size_t n,
+                                 const Context& ctx) noexcept {
+      const Places places(n, ctx);
+      const float* main = main_chain::forward_training(params, in, n, places.main_kept,
+                                                       places.main_cache, places.scratch, ctx,
+                                                       places.main_stream);
+      const float* shortcut = shortcut_chain::forward_training(
+          params + main_params, in, n, places.shortcut_kept, places.shortcut_cache, places.scratch,
+          ctx, places.shortcut_stream);
+      std::copy_n(main, n * output_shape::size, out);
+      kernels::add_to(out, shortcut, n * output_shape::size);
+    }
   };
 };
 

@@ -46,7 +46,7 @@ template <class NetT>
 inline constexpr std::size_t default_chunk = std::clamp<std::size_t>(
     std::bit_floor((std::size_t{1} << 21) /
                    (NetT::activation_floats + 2 * NetT::plan::largest_tensor + NetT::input_size +
-                    NetT::plan::cache_words + 1)),
+                    NetT::plan::cache_words + NetT::plan::saved_floats + 1)),
     64, 256);
 
 template <class NetT, CrossEntropyLoss Loss, std::size_t Chunk = default_chunk<NetT>>
