@@ -67,6 +67,8 @@ using ResNet = Net<Input<8, 8, 2>, Conv<4, 3, Relu, Same>,
                             Shortcut<Conv<6, 1, Stride<2>>>>,
                    Relu, GlobalAvgPool, Dense<3, Softmax>>;
 
+using StackedLstm = Net<Input<7, 4>, LSTM<6, ReturnSequences>, LSTM<5>, Dense<3, Softmax>>;
+
 TEST_CASE("predict through residual blocks allocates nothing") {
   auto net = std::make_unique<ResNet>(1);
   std::vector<float> image(ResNet::input_size, 0.25f), batch(3 * ResNet::input_size, 0.5f),
@@ -95,7 +97,7 @@ using WideMlp = Net<Input<256>, Dense<256, Relu>, Dropout<10>, Dense<10, Softmax
 static_assert(WideMlp::trains_in_team && !Cnn::trains_in_team);
 
 TEST_CASE_TEMPLATE("a training step (forward, backward, reduction, Adam) allocates nothing", NetT,
-                   Cnn, WideMlp, ResNet) {
+                   Cnn, WideMlp, ResNet, StackedLstm) {
   auto net = std::make_unique<NetT>(1);
   std::vector<float> x(64 * NetT::input_size);
   std::vector<std::uint8_t> y(64);

@@ -73,3 +73,12 @@ TEST_CASE("residual blocks: identity and projection shortcuts, dropout and gelu 
                       Residual<Main<Residual<Main<Dense<5, Tanh>>>, Dense<5, Tanh>>>, Dense<2>>>(
       43);
 }
+
+TEST_CASE("LSTM backpropagation through time: last state and sequences, stacked, hard sigmoid") {
+  check_gradients<Net<Input<5, 3>, LSTM<4>, Dense<2>>>(50);
+  check_gradients<Net<Input<4, 3>, LSTM<3, ReturnSequences>, LSTM<2>, Dense<3, Softmax>>>(51);
+  check_gradients<Net<Input<6, 2>, LSTM<3, ReturnSequences>, Flatten, Dense<2, Tanh>>>(52);
+  check_gradients<Net<Input<1, 4>, LSTM<3>, Dense<2>>>(53);  // one step: no recurrence
+  // Keras 2's hard sigmoid, whose slope jumps where it saturates.
+  check_gradients<Net<Input<5, 3>, LSTM<4, HardSigmoid>, Dense<2>>>(54, 3);
+}

@@ -402,3 +402,17 @@ TEST_CASE("residual blocks train; two runs on two threads agree bit for bit") {
   };
   CHECK(run() == run());
 }
+
+// The blobs' six features as a sequence of two steps of three.
+TEST_CASE("an LSTM learns by backpropagation through time") {
+  const Blobs train = make_blobs(1000, 1), test = make_blobs(300, 2);
+  auto net =
+      std::make_unique<Net<Input<2, 3>, LSTM<8, ReturnSequences>, LSTM<8>, Dense<3, Softmax>>>(3);
+  auto model = compile(*net, Adam{.learning_rate = 0.01f}, SparseCategoricalCrossentropy{},
+                       {.threads = 2, .seed = 5});
+  const History history =
+      model.fit({train.x, train.y},
+                {.batch_size = 32, .epochs = 5, .verbose = 0, .validation_data = {test.x, test.y}});
+  CHECK(history["loss"].back() < history["loss"].front());
+  CHECK(history["val_accuracy"].back() > 0.9);
+}

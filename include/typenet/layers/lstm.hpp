@@ -6,13 +6,15 @@
 // bias (4U; absent when use_bias = False).
 // Forward, for a few sequences at a time: the input projection of all their steps is one GEMM
 // (x W + b), then per step the recurrent GEMM (h U, added in place) and the cell's gates
-// (kernels::lstm_cell). The hidden state lives in the output itself.
+// (kernels::lstm_cell). The hidden state lives in the output itself. Training keeps every step's
+// activated gates, cell state, its tanh and hidden state (saved_floats) and backpropagates
+// through time: per step, from the last, the gates' gradients and the recurrent product that
+// carries the hidden state's gradient back; then the kernel, recurrent kernel, bias and input
+// gradients over all steps as GEMMs.
 // Keras: LSTM (units, return_sequences, activation tanh, recurrent_activation sigmoid or Keras 2's
 // hard_sigmoid, use_bias; dropout and recurrent_dropout do nothing at inference; unroll changes
 // nothing; go_backwards, stateful, time_major and return_state are refused).
 //
-// Inference only (trains = false): Model::fit cannot compile with it, so backward is never called
-// (it only has to exist for the layer contract) and computes nothing.
 #pragma once
 
 #include <algorithm>
@@ -97,12 +99,18 @@ struct LSTM {
     static constexpr std::size_t recurrent_count = Units * gates;
     static constexpr std::size_t param_count = kernel_count + recurrent_count + gates;
     // Sequences computed together: their steps' recurrent products are one GEMM of this many
-    // rows. The scratch holds their gates for every step, then their cell states.
+    // rows. The scratch holds their gates for every step (backward: the gates' gradients), then
+    // their cell states (backward: the hidden and cell states' gradients carried back a step).
     static constexpr std::size_t sequences_at_once = 4;
-    static constexpr std::size_t scratch_floats = sequences_at_once * (steps * gates + Units);
+    static constexpr std::size_t scratch_floats = sequences_at_once * (steps * gates + 2 * Units);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * steps * (features + Units) * gates;
-    static constexpr bool trains = false;
+    // Training keeps per step: the activated gates i, f, g, o, the cell state c, tanh(c) and the
+    // hidden state h.
+    static constexpr std::size_t kept_per_step = gates + 3 * Units;
+    static constexpr std::size_t cell_at = gates, tanh_cell_at = gates + Units,
+                                 hidden_at = gates + 2 * Units;
+    static constexpr std::size_t saved_floats = steps * kept_per_step;
 
     static void check_keras(const KerasConfig& config) {
       const bool file_hard_sigmoid = detail::lstm_hard_sigmoid(config);
@@ -180,6 +188,10 @@ struct LSTM {
         float* hidden = out + first * hidden_stride;
         kernels::gemm(Trans::No, Trans::No, count * steps, gates, features, in + first * In::size,
                       features, kernel, gates, 0.0f, z, gates, bias);
+        if (ctx.saved) {
+          forward_training(recurrent, z, count, ctx.saved + first * saved_floats, hidden);
+          continue;
+        }
         std::fill(cell, cell + count * Units, 0.0f);
         for (std::size_t t = 0; t < steps; ++t) {
           float* z_t = z + t * gates;
@@ -192,10 +204,120 @@ struct LSTM {
         }
       }
     }
-    // Never called: Model::fit and train_on_batch do not compile with this layer (trains =
-    // false). Backpropagation through time is not written yet.
-    static void backward(const float*, const float*, float*, float*, float*, std::size_t,
-                         const Context&) noexcept {}
+
+    // With c_t = f c_{t-1} + i g and h_t = o tanh(c_t), from the last step back: dh = the
+    // output's gradient at t + the carried dz_{t+1} U^T; dc = the carried dc_{t+1} f_{t+1} +
+    // dh o (1 - tanh^2 c_t); then dz of each gate through its activation.
+    static void backward(const float* params, const float* in, float* dout, float* din,
+                         float* dparams, std::size_t n, const Context& ctx) noexcept {
+      using kernels::Trans;
+      const float* kernel = params;
+      const float* recurrent = params + kernel_count;
+      float* kernel_grad = dparams;
+      float* recurrent_grad = dparams + kernel_count;
+      float* bias_grad = recurrent_grad + recurrent_count;
+      if (ctx.assign_grads) std::fill(dparams, dparams + param_count, 0.0f);
+      float* dz = ctx.scratch;
+      float* carried_hidden = dz + sequences_at_once * steps * gates;
+      float* carried_cell = carried_hidden + sequences_at_once * Units;
+      for (std::size_t first = 0; first < n; first += sequences_at_once) {
+        const std::size_t count = std::min(sequences_at_once, n - first);
+        const float* kept = ctx.saved + first * saved_floats;
+        std::fill(carried_hidden, carried_hidden + count * Units, 0.0f);
+        std::fill(carried_cell, carried_cell + count * Units, 0.0f);
+        for (std::size_t t = steps; t-- > 0;) {
+          for (std::size_t r = 0; r < count; ++r) {
+            const float* step = kept + r * saved_floats + t * kept_per_step;
+            const float* previous_cell = t > 0 ? step - kept_per_step + cell_at : nullptr;
+            const float* output_grad = nullptr;
+            if (return_sequences) output_grad = dout + (first + r) * output_shape::size + t * Units;
+            else if (t + 1 == steps) output_grad = dout + (first + r) * output_shape::size;
+            step_backward(step, previous_cell, output_grad, carried_hidden + r * Units,
+                          carried_cell + r * Units, dz + (r * steps + t) * gates);
+          }
+          if (t > 0)  // dh_{t-1} = dz_t U^T
+            kernels::gemm(Trans::No, Trans::Yes, count, Units, gates, dz + t * gates, steps * gates,
+                          recurrent, gates, 0.0f, carried_hidden, Units, nullptr);
+        }
+        const std::size_t rows = count * steps;
+        kernels::gemm(Trans::Yes, Trans::No, features, gates, rows, in + first * In::size, features,
+                      dz, gates, 1.0f, kernel_grad, gates, nullptr);
+        kernels::add_column_sums(dz, rows, gates, gates, bias_grad);
+        for (std::size_t r = 0; r < count && steps > 1; ++r)  // dU += h_{t-1}^T dz_t, t >= 1
+          kernels::gemm(Trans::Yes, Trans::No, Units, gates, steps - 1,
+                        kept + r * saved_floats + hidden_at, kept_per_step,
+                        dz + (r * steps + 1) * gates, gates, 1.0f, recurrent_grad, gates, nullptr);
+        if (din)
+          kernels::gemm(Trans::No, Trans::Yes, rows, features, gates, dz, gates, kernel, gates,
+                        0.0f, din + first * In::size, features, nullptr);
+      }
+    }
+
+   private:
+    static float recurrent_activation(float x) noexcept {
+      if constexpr (hard_sigmoid) return std::clamp(0.2f * x + 0.5f, 0.0f, 1.0f);
+      else return 1.0f / (1.0f + std::exp(-x));
+    }
+    // Its slope, from its output a.
+    static float recurrent_slope(float a) noexcept {
+      if constexpr (hard_sigmoid) return a > 0.0f && a < 1.0f ? 0.2f : 0.0f;
+      else return a * (1.0f - a);
+    }
+    // The training forward of `count` sequences whose input projections z holds (row r of step
+    // t at z + (r * steps + t) * gates): keeps each step (kept + r * saved_floats + t *
+    // kept_per_step) and writes the hidden states to the output.
+    static void forward_training(const float* recurrent, float* z, std::size_t count, float* kept,
+                                 float* hidden) noexcept {
+      using kernels::Trans;
+      constexpr std::size_t hidden_stride = output_shape::size;
+      for (std::size_t t = 0; t < steps; ++t) {
+        float* z_t = z + t * gates;
+        if (t > 0)
+          kernels::gemm(Trans::No, Trans::No, count, gates, Units,
+                        kept + (t - 1) * kept_per_step + hidden_at, saved_floats, recurrent, gates,
+                        1.0f, z_t, steps * gates, nullptr);
+        for (std::size_t r = 0; r < count; ++r) {
+          const float* z_r = z_t + r * steps * gates;
+          float* step = kept + r * saved_floats + t * kept_per_step;
+          const float* previous_cell = t > 0 ? step - kept_per_step + cell_at : nullptr;
+          for (std::size_t u = 0; u < Units; ++u) {
+            const float i = recurrent_activation(z_r[u]);
+            const float f = recurrent_activation(z_r[Units + u]);
+            const float g = std::tanh(z_r[2 * Units + u]);
+            const float o = recurrent_activation(z_r[3 * Units + u]);
+            const float c = (previous_cell ? f * previous_cell[u] : 0.0f) + i * g;
+            const float tanh_c = std::tanh(c);
+            step[u] = i;
+            step[Units + u] = f;
+            step[2 * Units + u] = g;
+            step[3 * Units + u] = o;
+            step[cell_at + u] = c;
+            step[tanh_cell_at + u] = tanh_c;
+            step[hidden_at + u] = o * tanh_c;
+          }
+          if (return_sequences || t + 1 == steps)
+            std::copy_n(step + hidden_at, Units,
+                        hidden + r * hidden_stride + (return_sequences ? t * Units : 0));
+        }
+      }
+    }
+    // One sequence's step t backward: carried_hidden holds dz_{t+1} U^T (zeros at the last
+    // step) and carried_cell dc_{t+1} f_{t+1}, which it replaces by dc_t f_t; writes dz_t.
+    static void step_backward(const float* step, const float* previous_cell,
+                              const float* output_grad, const float* carried_hidden,
+                              float* carried_cell, float* dz) noexcept {
+      for (std::size_t u = 0; u < Units; ++u) {
+        const float i = step[u], f = step[Units + u], g = step[2 * Units + u],
+                    o = step[3 * Units + u], tanh_c = step[tanh_cell_at + u];
+        const float dh = carried_hidden[u] + (output_grad ? output_grad[u] : 0.0f);
+        const float dc = carried_cell[u] + dh * o * (1.0f - tanh_c * tanh_c);
+        dz[u] = dc * g * recurrent_slope(i);
+        dz[Units + u] = previous_cell ? dc * previous_cell[u] * recurrent_slope(f) : 0.0f;
+        dz[2 * Units + u] = dc * i * (1.0f - g * g);
+        dz[3 * Units + u] = dh * tanh_c * recurrent_slope(o);
+        carried_cell[u] = dc * f;
+      }
+    }
   };
 };
 
