@@ -10,7 +10,7 @@
 // shortcut's. Keras: the two paths of a functional model from a tensor to the Add that joins
 // them (the main branch is the longer one); its info() lists the inner layers' records per
 // branch (LayerInfo::main, shortcut) and maps itself to the Add.
-// Inference only for now (trains = false): the team splits no block (member 0 runs it).
+// It trains when its branches do. The team splits no block (member 0 runs it).
 #pragma once
 
 #include <algorithm>
