@@ -62,6 +62,20 @@ concept TrainsInTeam = !SplitsInTeam<Bound> ||
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 
+// A bound layer's optional members for batch statistics and state kept for after_step (see
+// layers/layer.hpp); 0 when it has none.
+template <class Bound>
+constexpr std::size_t batch_statistics_doubles_of() {
+  if constexpr (requires { Bound::batch_statistics_doubles; })
+    return Bound::batch_statistics_doubles;
+  else return 0;
+}
+template <class Bound>
+constexpr std::size_t step_state_floats_of() {
+  if constexpr (requires { Bound::step_state_floats; }) return Bound::step_state_floats;
+  else return 0;
+}
+
 // The compile-time plan of a layer list.
 template <class In, class... Bound>
 struct PlanOf {
@@ -69,6 +83,8 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> param_counts{Bound::param_count...};
   static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
   static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
+  static constexpr std::array<std::size_t, layer_count> step_state_sizes{
+      step_state_floats_of<Bound>()...};
   // What the Net keeps of each layer's output before an activation that needs its input.
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
       (Bound::activation::needs_input ? Bound::output_shape::size : 0)...};
@@ -82,11 +98,16 @@ struct PlanOf {
   static constexpr auto output_offsets = exclusive_sums(output_sizes);
   static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
+  static constexpr auto step_state_offsets = exclusive_sums(step_state_sizes);
 
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
   static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
   static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
+  static constexpr std::size_t step_state_floats = step_state_offsets[layer_count];
+  // The largest partial statistics a layer exchanges; 0 when no layer needs batch statistics.
+  static constexpr std::size_t batch_statistics_doubles =
+      std::max({std::size_t{0}, batch_statistics_doubles_of<Bound>()...});
   static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
   static constexpr std::size_t scratch_floats =
       std::max({std::size_t{1}, Bound::scratch_floats...});
