@@ -98,4 +98,12 @@ void Team::sync() const noexcept {
   if (pool) pool->barrier(size);
 }
 
+const double* BatchPeers::all_gather(const double* partial, std::size_t count) const noexcept {
+  if (!pool) return partial;
+  double* round = slots + (*exchanges)++ % 2 * workers * stride;
+  std::copy_n(partial, count, round + worker * stride);
+  pool->barrier(workers);
+  return round;
+}
+
 }  // namespace typenet

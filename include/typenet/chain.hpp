@@ -62,6 +62,20 @@ concept TrainsInTeam = !SplitsInTeam<Bound> ||
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 
+// A bound layer's optional members for batch statistics and state kept for after_step (see
+// layers/layer.hpp); 0 when it has none.
+template <class Bound>
+constexpr std::size_t batch_statistics_doubles_of() {
+  if constexpr (requires { Bound::batch_statistics_doubles; })
+    return Bound::batch_statistics_doubles;
+  else return 0;
+}
+template <class Bound>
+constexpr std::size_t step_state_floats_of() {
+  if constexpr (requires { Bound::step_state_floats; }) return Bound::step_state_floats;
+  else return 0;
+}
+
 // The compile-time plan of a layer list.
 template <class In, class... Bound>
 struct PlanOf {
@@ -70,6 +84,8 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> output_sizes{Bound::output_shape::size...};
   static constexpr std::array<std::size_t, layer_count> cache_sizes{Bound::cache_words...};
   static constexpr std::array<std::size_t, layer_count> saved_sizes{layer_saved_floats<Bound>()...};
+  static constexpr std::array<std::size_t, layer_count> step_state_sizes{
+      step_state_floats_of<Bound>()...};
   // What the Net keeps of each layer's output before an activation that needs its input.
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
       (Bound::activation::needs_input ? Bound::output_shape::size : 0)...};
@@ -84,12 +100,17 @@ struct PlanOf {
   static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
   static constexpr auto saved_offsets = exclusive_sums(saved_sizes);
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
+  static constexpr auto step_state_offsets = exclusive_sums(step_state_sizes);
 
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
   static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
   static constexpr std::size_t saved_floats = saved_offsets[layer_count];  // per image, training
   static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
+  static constexpr std::size_t step_state_floats = step_state_offsets[layer_count];
+  // The largest partial statistics a layer exchanges; 0 when no layer needs batch statistics.
+  static constexpr std::size_t batch_statistics_doubles =
+      std::max({std::size_t{0}, batch_statistics_doubles_of<Bound>()...});
   static constexpr std::size_t largest_tensor = std::max({In::size, Bound::output_shape::size...});
   static constexpr std::size_t scratch_floats =
       std::max({std::size_t{1}, Bound::scratch_floats...});
@@ -180,8 +201,10 @@ struct Chain {
                                                  plan::pre_activation_floats + plan::saved_floats;
 
   // n images through the chain in training mode, layer by layer (so that a layer sees the whole
-  // call's images, as the Net's own layers do). Inner layer I runs with ctx.layer_index = stream
-  // + I (its dropout stream). Returns the chain's output (in kept), or `in` for an empty chain.
+  // call's images, as the Net's own layers do: a BatchNorm's batch statistics). Inner layer I runs
+  // with ctx.layer_index = stream + I (its dropout stream) and its part of ctx.step_state (the
+  // chain's plan::step_state_floats). Returns the chain's output (in kept), or `in` for an empty
+  // chain.
   static const float* forward_training(const float* params, const float* in, std::size_t n,
                                        float* kept, std::uint32_t* cache, float* scratch,
                                        Context ctx, std::size_t stream) noexcept {
@@ -197,6 +220,14 @@ struct Chain {
       x = y;
     });
     return x;
+  }
+
+  // Each layer's after_step (layers/layer.hpp), the chain's step state at `state`.
+  static void after_step(float* params, const float* state) noexcept {
+    for_each_layer([&](auto i) {
+      if constexpr (plan::step_state_sizes[i] > 0)
+        layer<i>::after_step(params + plan::param_offsets[i], state + plan::step_state_offsets[i]);
+    });
   }
 
   // Backward after forward_training over the same n images: dout holds the gradient w.r.t. the
@@ -253,6 +284,7 @@ struct Chain {
     ctx.scratch = scratch;
     ctx.layer_index = stream + I;
     ctx.team = Team{};
+    if constexpr (plan::step_state_floats > 0) ctx.step_state += plan::step_state_offsets[I];
     return ctx;
   }
 

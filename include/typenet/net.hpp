@@ -45,6 +45,8 @@ struct Buffers {
   alignas(64) std::array<float, Chunk * plan::activation_floats> activations{};
   alignas(64) std::array<std::uint32_t, Chunk * plan::cache_words> cache{};
   alignas(64) std::array<float, plan::scratch_floats> scratch{};
+  // What the last training forward kept for backward and after_step (batch statistics).
+  std::array<float, plan::step_state_floats> step_state{};
   // Gradients w.r.t. layer outputs, ping-ponged from the head down to the input.
   alignas(64) std::array<float, Training ? Chunk * plan::largest_tensor : 0> grad_a{}, grad_b{};
   // The outputs before the activation of the layers whose activation needs its input (Gelu,
@@ -66,6 +68,9 @@ struct Buffers {
   float* saved_of(std::size_t layer) {
     if constexpr (Training) return saved.data() + Chunk * plan::saved_offsets[layer];
     else return nullptr;
+  }
+  float* step_state_of(std::size_t layer) {
+    return step_state.data() + plan::step_state_offsets[layer];
   }
 };
 
@@ -107,6 +112,11 @@ class Net<Input<InputExtents...>, Layers...> {
   static constexpr bool trains_in_team = plan::trains_in_team;
   // Whether every layer can train (some are inference-only: layers/layer.hpp).
   static constexpr bool trains = plan::trains;
+  // Whether a layer normalises over the whole batch in training (BatchNorm): a data-parallel
+  // step then exchanges statistics between its workers (layers/layer.hpp).
+  static constexpr bool needs_batch_statistics = plan::batch_statistics_doubles > 0;
+  // Whether a layer updates parameters after each optimizer step (after_step: layers/layer.hpp).
+  static constexpr bool updates_after_step = plan::step_state_floats > 0;
   // Input first, then one record per layer.
   static constexpr std::array<LayerInfo, layer_count + 1> layer_infos = plan::layer_infos();
   template <std::size_t I>
@@ -212,6 +222,7 @@ class Net<Input<InputExtents...>, Layers...> {
       ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
+      if constexpr (updates_after_step) ctx.step_state = buffers.step_state_of(i);
       auto activate = [&](std::size_t first, std::size_t count) {
         if constexpr (Training && L::activation::needs_input)
           std::copy_n(out + first, count, buffers.pre_activation_of(i) + first);
@@ -263,6 +274,7 @@ class Net<Input<InputExtents...>, Layers...> {
       ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
+      if constexpr (updates_after_step) ctx.step_state = buffers.step_state_of(i);
       const bool activation_applies =
           !(i == layer_count - 1 && args.head_gradient_is_pre_activation);
       // From the activation's output, or from its input where it needs that.
@@ -283,6 +295,17 @@ class Net<Input<InputExtents...>, Layers...> {
       }
       team.sync();
       std::swap(dout, spare);
+    });
+  }
+
+  // After an optimizer step that was given the batch of the last training forward through
+  // `buffers`: each layer's after_step on its committed parameters (layers/layer.hpp).
+  template <std::size_t Chunk, bool Training>
+  static void after_step(float* params, const Buffers<Net, Chunk, Training>& buffers) noexcept {
+    for_each_layer([&](auto i) {
+      if constexpr (plan::step_state_sizes[i] > 0)
+        layer<i>::after_step(params + plan::param_offsets[i],
+                             buffers.step_state.data() + plan::step_state_offsets[i]);
     });
   }
 

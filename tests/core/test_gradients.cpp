@@ -72,6 +72,11 @@ TEST_CASE("residual blocks: identity and projection shortcuts, dropout and gelu 
   check_gradients<Net<Input<5>, Residual<Main<Dense<4, Swish>, Dense<5>>, Shortcut<Dense<5>>>,
                       Residual<Main<Residual<Main<Dense<5, Tanh>>>, Dense<5, Tanh>>>, Dense<2>>>(
       43);
+  // Batch normalisation inside the branches: statistics over the call's images.
+  check_gradients<Net<Input<6, 6, 2>, Conv<3, 3, Same, Tanh>,
+                      Residual<Main<Conv<3, 3, Same>, BatchNorm<>, Tanh, Conv<3, 3, Same>>,
+                               Shortcut<Conv<3, 1>, BatchNorm<>>>,
+                      Tanh, Flatten, Dense<2>>>(44);
 }
 
 TEST_CASE("LSTM backpropagation through time: last state and sequences, stacked, hard sigmoid") {

@@ -1,6 +1,8 @@
-// BatchNorm<Epsilon<N, D>?>: Keras' BatchNormalization at inference, per channel of the last axis
-// (an image's channels, a flat input's features, a sequence's features):
-//   y = gamma (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
+// BatchNorm<Epsilon<N, D>?>: Keras' BatchNormalization, per channel of the last axis (an
+// image's channels, a flat input's features, a sequence's features):
+//   y = gamma (x - mean) / sqrt(variance + epsilon) + beta,
+// with the moving statistics at inference (predict, evaluate, validation) and, in training, the
+// mean and biased variance of the whole batch (over images x pixels), as Keras' training mode.
 // Parameters in Keras' order: gamma, beta, moving_mean, moving_variance (C floats each).
 // Keras: BatchNormalization (axis the channel axis, epsilon; center/scale False: beta/gamma absent
 // from the file, then 0/1).
@@ -9,8 +11,14 @@
 // setting of the architecture, not a learned value, and Keras' weight layout has no room for it.
 // The ratio is computed in double and rounded to float, as Keras adds float32(epsilon).
 //
-// Inference only (trains = false): Model::fit cannot compile with it, so backward is never called
-// (it only has to exist for the layer contract) and computes nothing.
+// Training: the batch statistics are exact over the whole batch however the trainer splits it
+// (layers/layer.hpp, "Batch statistics"): each worker's count, mean and M2 (two passes in
+// double), merged with Chan's formula in worker order. Backward goes through the statistics:
+// dx = gamma / sqrt(var + eps) (dy - mean(dy) - xhat mean(dy xhat)), the means over the whole
+// batch again; dgamma = sum(dy xhat), dbeta = sum(dy). The moving statistics are not trained
+// (their gradients stay 0): after each optimizer step, moving = momentum moving + (1 - momentum)
+// batch statistic, Keras' update with its default momentum 0.99 (a file's other momentum is not
+// kept: typenet trains with 0.99).
 #pragma once
 
 #include <array>
@@ -110,7 +118,13 @@ struct BatchNorm {
     static constexpr std::size_t scratch_floats = 2 * channels;
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * In::size;
-    static constexpr bool trains = false;
+    // A worker's row count and, per channel, two sums (layers/layer.hpp).
+    static constexpr std::size_t batch_statistics_doubles = 1 + 2 * channels;
+    // The batch's mean and variance, for backward and after_step.
+    static constexpr std::size_t step_state_floats = 2 * channels;
+    // Keras' default momentum; its complement rounded from double, as Keras computes it.
+    static constexpr float momentum = 0.99f;
+    static constexpr float momentum_complement = float(1.0 - 0.99);
 
     static void check_keras(const KerasConfig& config) {
       detail::refuse_batch_norm_extras(config, In::rank);
@@ -165,25 +179,128 @@ struct BatchNorm {
       }
     }
     // scale = gamma / sqrt(variance + epsilon) and shift = beta - mean scale (C values, computed
-    // per call), then one pass of y = x scale + shift.
+    // per call), then one pass of y = x scale + shift; in training, with the batch's mean and
+    // variance, kept in ctx.step_state.
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
       const float* gamma = params;
       const float* beta = params + channels;
       const float* mean = params + 2 * channels;
       const float* variance = params + 3 * channels;
+      if (ctx.training) {
+        batch_moments(in, n, ctx, ctx.step_state, ctx.step_state + channels);
+        mean = ctx.step_state;
+        variance = ctx.step_state + channels;
+      }
       float* scale = ctx.scratch;
       float* shift = ctx.scratch + channels;
       for (std::size_t c = 0; c < channels; ++c) {
         scale[c] = gamma[c] / std::sqrt(variance[c] + epsilon);
         shift[c] = beta[c] - mean[c] * scale[c];
       }
-      kernels::scale_shift_channels(in, n * In::size / channels, channels, scale, shift, out);
+      kernels::scale_shift_channels(in, rows_of(n), channels, scale, shift, out);
     }
-    // Never called: Model::fit and train_on_batch do not compile with this layer (trains =
-    // false). Training BatchNorm (batch statistics, moving averages) is not written yet.
-    static void backward(const float*, const float*, float*, float*, float*, std::size_t,
-                         const Context&) noexcept {}
+    // After a training forward over the same images: the sums of dy and dy xhat over the whole
+    // batch, then dx; this worker's sums are its dbeta and dgamma.
+    static void backward(const float* params, const float* in, float* dout, float* din,
+                         float* dparams, std::size_t n, const Context& ctx) noexcept {
+      const float* gamma = params;
+      const float* mean = ctx.step_state;
+      const float* variance = ctx.step_state + channels;
+      const std::size_t rows = rows_of(n);
+      std::array<float, channels> inv_std;
+      for (std::size_t c = 0; c < channels; ++c)
+        inv_std[c] = 1.0f / std::sqrt(variance[c] + epsilon);
+      // This worker's rows, then per channel the sums of dy and of dy xhat.
+      std::array<double, batch_statistics_doubles> part{};
+      double* dy_sum = part.data() + 1;
+      double* dy_xhat_sum = dy_sum + channels;
+      part[0] = double(rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        const float* x = in + r * channels;
+        const float* dy = dout + r * channels;
+        for (std::size_t c = 0; c < channels; ++c) {
+          dy_sum[c] += dy[c];
+          dy_xhat_sum[c] += double(dy[c]) * ((x[c] - mean[c]) * inv_std[c]);
+        }
+      }
+      float* dgamma = dparams;
+      float* dbeta = dparams + channels;
+      // The moving statistics' gradients stay 0.
+      if (ctx.assign_grads) std::fill_n(dparams, param_count, 0.0f);
+      for (std::size_t c = 0; c < channels; ++c) {
+        dgamma[c] += float(dy_xhat_sum[c]);
+        dbeta[c] += float(dy_sum[c]);
+      }
+      if (!din) return;
+      const double* all = ctx.batch_peers.all_gather(part.data(), part.size());
+      std::array<double, batch_statistics_doubles> total{};
+      for (std::size_t w = 0; w < ctx.batch_peers.workers; ++w)
+        for (std::size_t k = 0; k < total.size(); ++k)
+          total[k] += all[w * ctx.batch_peers.stride + k];
+      // dx = k (dy - a - xhat b), k = gamma / sqrt(var + eps), a = mean(dy), b = mean(dy xhat).
+      std::array<float, channels> k, a, b;
+      for (std::size_t c = 0; c < channels; ++c) {
+        k[c] = gamma[c] * inv_std[c];
+        a[c] = float(total[1 + c] / total[0]);
+        b[c] = float(total[1 + channels + c] / total[0]);
+      }
+      for (std::size_t r = 0; r < rows; ++r) {
+        const float* x = in + r * channels;
+        const float* dy = dout + r * channels;
+        float* dx = din + r * channels;
+        for (std::size_t c = 0; c < channels; ++c)
+          dx[c] = k[c] * (dy[c] - a[c] - (x[c] - mean[c]) * inv_std[c] * b[c]);
+      }
+    }
+    // moving = momentum moving + (1 - momentum) batch statistic, in float as Keras.
+    static void after_step(float* params, const float* step_state) noexcept {
+      float* moving = params + 2 * channels;  // moving_mean, then moving_variance
+      for (std::size_t i = 0; i < 2 * channels; ++i)
+        moving[i] = moving[i] * momentum + step_state[i] * momentum_complement;
+    }
+
+   private:
+    // The rows of n images: one per pixel (or step), `channels` floats each.
+    static constexpr std::size_t rows_of(std::size_t n) { return n * In::size / channels; }
+    // The mean and biased variance of each channel over the whole batch: this worker's row
+    // count, means and M2 (sums of squared deviations from its means), in double, merged with
+    // every worker's in worker order (Chan et al.'s pairwise update).
+    static void batch_moments(const float* in, std::size_t n, const Context& ctx, float* mean,
+                              float* variance) noexcept {
+      const std::size_t rows = rows_of(n);
+      std::array<double, batch_statistics_doubles> part{};
+      double* part_mean = part.data() + 1;
+      double* part_m2 = part_mean + channels;
+      part[0] = double(rows);
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < channels; ++c) part_mean[c] += in[r * channels + c];
+      for (std::size_t c = 0; c < channels; ++c) part_mean[c] /= double(rows);
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < channels; ++c) {
+          const double deviation = in[r * channels + c] - part_mean[c];
+          part_m2[c] += deviation * deviation;
+        }
+      const double* all = ctx.batch_peers.all_gather(part.data(), part.size());
+      double count = 0;
+      std::array<double, channels> merged_mean{}, merged_m2{};
+      for (std::size_t w = 0; w < ctx.batch_peers.workers; ++w) {
+        const double* other = all + w * ctx.batch_peers.stride;
+        const double other_count = other[0];
+        const double total = count + other_count;
+        const double weight = other_count / total;
+        for (std::size_t c = 0; c < channels; ++c) {
+          const double delta = other[1 + c] - merged_mean[c];
+          merged_mean[c] += delta * weight;
+          merged_m2[c] += other[1 + channels + c] + delta * delta * count * weight;
+        }
+        count = total;
+      }
+      for (std::size_t c = 0; c < channels; ++c) {
+        mean[c] = float(merged_mean[c]);
+        variance[c] = float(merged_m2[c] / count);
+      }
+    }
   };
 };
 

@@ -35,6 +35,27 @@
 // trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
 // with such a layer fail to compile, saying so.
 //
+// Batch statistics (BatchNorm in training): a layer whose training forward needs statistics of
+// the whole batch says `static constexpr std::size_t batch_statistics_doubles;`, the size of its
+// partial statistics. A data-parallel step (train/step_engine.hpp) gives each worker its part of
+// the batch, in one pass (one chunk: the trainer refuses a batch whose parts do not fit): the
+// layer computes its partial statistics over its images and exchanges them through
+// ctx.batch_peers (BatchPeers below), which every worker of the step reaches the same number of
+// times; every worker merges all of them in worker order, so all get the same bits. Alone (one
+// thread, a team's member 0, a direct call) the call's n images are the whole batch. The
+// trainer builds no exchange for a Net without such a layer.
+//
+// State updated after each step (BatchNorm's moving statistics): a layer whose parameters
+// include values that are not trained but follow the batches says
+//   static constexpr std::size_t step_state_floats;  // what a training forward keeps for it
+//   static void after_step(float* params, const float* step_state) noexcept;
+// Its training forward writes ctx.step_state (step_state_floats floats, kept in the Buffers
+// until the next forward; its backward may read them). After each optimizer step the trainer
+// calls after_step once with the committed parameters and the step's state (worker 0's: every
+// worker computes the same). The gradients of those parameters must stay zero (assigned 0 when
+// ctx.assign_grads, otherwise left alone), so that the optimizers leave them exactly as they
+// are: Adam, RMSprop and SGD move no parameter whose gradient has always been 0.
+//
 // Teams: Net::predict(image, pool) runs one forward pass on several threads. A layer whose
 // bound type says `team_split = true` is then called on every member with ctx.team set and
 // computes the part team_share(member, size) of its output (a contiguous range of floats); it
@@ -83,6 +104,23 @@ struct Team {
   }
 };
 
+// The workers of a data-parallel training step as a layer that needs statistics of the whole
+// batch sees them (see "Batch statistics" above). The default is a worker alone: this call's
+// images are the whole batch.
+struct BatchPeers {
+  ThreadPool* pool = nullptr;  // null: alone
+  std::size_t worker = 0;
+  std::size_t workers = 1;
+  double* slots = nullptr;  // two rounds (alternating) of `workers` slots of `stride` doubles
+  std::size_t stride = 0;
+  std::uint32_t* exchanges = nullptr;  // this worker's exchanges so far in this step
+  // Publishes this worker's `count` <= stride doubles and waits until every worker has
+  // published its own at this exchange; returns them all, worker w's at w * stride (alone:
+  // `partial` itself). Alternating rounds let a worker publish the next exchange's partial while
+  // another still reads this one's.
+  const double* all_gather(const double* partial, std::size_t count) const noexcept;
+};
+
 // What a layer may use besides its parameters and its input/output buffers.
 struct Context {
   bool training = false;
@@ -94,6 +132,8 @@ struct Context {
   std::size_t layer_index = 0;
   bool assign_grads = false;  // backward assigns dparams instead of adding to them
   Team team{};
+  float* step_state = nullptr;  // this layer's step_state_floats (see above), set by the Net
+  BatchPeers batch_peers{};
 };
 
 // The record every bound layer L starts its info() from: its words and its shapes.

@@ -124,6 +124,11 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
     //   saved: [main kept | shortcut kept | gradient | spare | shortcut input gradient]
     static constexpr std::size_t largest_tensor = std::max(
         {In::size, main_chain::plan::largest_tensor, shortcut_chain::plan::largest_tensor});
+    // What the branches' layers exchange and keep for after_step (a BatchNorm's statistics).
+    static constexpr std::size_t batch_statistics_doubles = std::max(
+        main_chain::plan::batch_statistics_doubles, shortcut_chain::plan::batch_statistics_doubles);
+    static constexpr std::size_t step_state_floats = main_chain::plan::step_state_floats +
+                                                     shortcut_chain::plan::step_state_floats;
     static constexpr std::size_t saved_floats =
         main_chain::training_floats + shortcut_chain::training_floats + 2 * largest_tensor +
         (identity_shortcut ? 0 : In::size);
@@ -160,6 +165,10 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
         kernels::add_to(y, shortcut, output_shape::size);
       }
     }
+    static void after_step(float* params, const float* state) noexcept {
+      main_chain::after_step(params, state);
+      shortcut_chain::after_step(params + main_params, state + main_chain::plan::step_state_floats);
+    }
     // d(main + shortcut) = d main + d shortcut: each branch's backward from the block's output
     // gradient, the two input gradients added.
     static void backward(const float* params, const float* in, float* dout, float* din,
@@ -177,8 +186,8 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
         float* shortcut_din = din ? places.shortcut_din : nullptr;
         shortcut_chain::backward_training(params + main_params, in, n, places.shortcut_kept,
                                           places.shortcut_cache, places.scratch, places.gradient,
-                                          places.spare, shortcut_din, dparams + main_params, ctx,
-                                          places.shortcut_stream);
+                                          places.spare, shortcut_din, dparams + main_params,
+                                          shortcut_context(ctx), places.shortcut_stream);
         if (din) kernels::add_to(din, shortcut_din, n * In::size);
       }
     }
@@ -199,6 +208,11 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
       float* scratch;
       std::size_t main_stream, shortcut_stream;
     };
+    // The shortcut's layers keep their step state after the main branch's.
+    static Context shortcut_context(Context ctx) noexcept {
+      if constexpr (step_state_floats > 0) ctx.step_state += main_chain::plan::step_state_floats;
+      return ctx;
+    }
     static void forward_training(const float* params, const float* in, float* out, std::size_t n,
                                  const Context& ctx) noexcept {
       const Places places(n, ctx);
@@ -207,7 +221,7 @@ struct Residual<Main<MainLayers...>, Shortcut<ShortcutLayers...>> {
                                                        places.main_stream);
       const float* shortcut = shortcut_chain::forward_training(
           params + main_params, in, n, places.shortcut_kept, places.shortcut_cache, places.scratch,
-          ctx, places.shortcut_stream);
+          shortcut_context(ctx), places.shortcut_stream);
       std::copy_n(main, n * output_shape::size, out);
       kernels::add_to(out, shortcut, n * output_shape::size);
     }

@@ -105,8 +105,8 @@ class Model final : public TrainingControl {
   History fit(const samples& data, const FitOptions<target_type>& options = {}) {
     static_assert(NetT::trains,
                   "typenet: fit: this Net has a layer that cannot train yet (an inference-only "
-                  "layer such as BatchNorm, LSTM or Residual): load trained weights with "
-                  "load_keras and use predict or evaluate");
+                  "layer such as LSTM or Residual): load trained weights with load_keras and use "
+                  "predict or evaluate");
     check(data, "fit");
     if (options.batch_size == 0 || options.validation_split < 0 || options.validation_split >= 1)
       throw std::invalid_argument(
@@ -126,6 +126,7 @@ class Model final : public TrainingControl {
     }
     const std::size_t count = count_of(train);
     if (count == 0) throw std::invalid_argument("typenet: fit needs at least one training sample");
+    engine_.check_batch_fits(std::min(options.batch_size, count));
     if (!options.augment.empty()) {
       if (NetT::input_shape_type::rank != 3)
         throw std::invalid_argument("typenet: fit: augment needs an image input (height, width, "
@@ -255,8 +256,8 @@ class Model final : public TrainingControl {
                             const BatchAugmentation* augmentation) {
     static_assert(NetT::trains,
                   "typenet: this Net has a layer that cannot train yet (an inference-only layer "
-                  "such as BatchNorm, LSTM or Residual): load trained weights with load_keras and "
-                  "use predict or evaluate");
+                  "such as LSTM or Residual): load trained weights with load_keras and use "
+                  "predict or evaluate");
     check_batch(data, indices);
     const std::uint64_t step_seed = Rng::stream(seed_, 0x5eed, optimizer_state_.steps()).next();
     return engine_.step(net_, optimizer_state_, data, indices, step_seed, augmentation);

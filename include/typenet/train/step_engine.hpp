@@ -9,6 +9,14 @@
 // only, with no reduction. For a fixed seed and thread count every run gives bit-identical
 // weights.
 //
+// Nets with a layer that needs statistics of the whole batch (BatchNorm in training: Net::
+// needs_batch_statistics) pass each worker's part of a batch in one chunk, the workers
+// exchanging partial statistics in the middle of the passes (layers/layer.hpp); a batch whose
+// parts exceed the chunk is refused (check_batch_fits). A batch of fewer images than threads
+// goes to as many workers as it has images. After each optimizer step the layers that keep
+// state update it (Net::after_step: BatchNorm's moving statistics). Nets without such layers
+// compile none of this.
+//
 // Memory: a worker gets its training buffers and gradient block at the first step, and until
 // then (or when a team leaves it none) forward buffers alone, at the first evaluate or predict.
 // Nothing is allocated per step.
@@ -41,13 +49,15 @@ namespace typenet {
 // Images a worker passes through the Net at once: as many as keep the chunk's training buffers
 // within about 8 MB, from 64 to 256. The MLP's chunk is 256: each GEMM then packs the weights for
 // 256 rows of images, not 64, when a worker has that many (batch-1000 prediction, training on one
-// thread); the CNNs' buffers take 0.8 MB an image and stay at 64.
+// thread); the CNNs' buffers take 0.8 MB an image and stay at 64. A Net that needs batch
+// statistics passes a worker's whole part of a batch at once: at least 128 images, a batch of
+// 128 on one thread.
 template <class NetT>
 inline constexpr std::size_t default_chunk = std::clamp<std::size_t>(
     std::bit_floor((std::size_t{1} << 21) /
                    (NetT::activation_floats + 2 * NetT::plan::largest_tensor + NetT::input_size +
                     NetT::plan::cache_words + NetT::plan::saved_floats + 1)),
-    64, 256);
+    NetT::needs_batch_statistics ? 128 : 64, 256);
 
 template <class NetT, CrossEntropyLoss Loss, std::size_t Chunk = default_chunk<NetT>>
 class StepEngine {
@@ -73,6 +83,7 @@ class StepEngine {
   Evaluation step(NetT& net, OptimizerState<NetT, Optimizer>& state, const samples& data,
                   std::span<const std::uint32_t> indices, std::uint64_t step_seed,
                   const BatchAugmentation* augmentation = nullptr) {
+    check_batch_fits(indices.size());
     prepare_training();
     if (augmentation) prepare_augmentation();
     state.allocate();
@@ -96,8 +107,29 @@ class StepEngine {
       state.commit(net.parameters(), begin, end);
     };
     pool_.run(commit);
+    // Worker 0 passed images in every step (alone, in a team, or with the first part).
+    if constexpr (NetT::updates_after_step)
+      NetT::after_step(net.parameters().data(), workers_[0].training->buffers);
     state.finish_step();
     return result;
+  }
+
+  // Throws std::invalid_argument when the Net needs batch statistics and a worker's part of a
+  // batch of `count` images (a team's: the whole batch) does not fit in one chunk.
+  void check_batch_fits(std::size_t count) const {
+    if constexpr (NetT::needs_batch_statistics) {
+      const std::size_t parts = steps_in_team() ? 1 : batch_parts(count);
+      const std::size_t largest = (count + parts - 1) / parts;
+      if (largest <= Chunk) return;
+      throw std::invalid_argument(
+          "typenet: a batch of " + std::to_string(count) + " images on " +
+          std::to_string(pool_.size()) + " thread(s) gives a thread " + std::to_string(largest) +
+          " images, but this Net normalises over whole batches (BatchNorm) and passes a "
+          "thread's part in one chunk of at most " +
+          std::to_string(Chunk) + " images: use a batch_size of at most " +
+          std::to_string(Chunk * parts) + (steps_in_team() ? "" : ", more threads,") +
+          " or a Model with a larger Chunk");
+    }
   }
 
   // Mean loss and accuracy over data (checked by the caller), inference mode (no dropout).
@@ -150,11 +182,35 @@ class StepEngine {
     std::unique_ptr<TrainingRows> training;
     std::vector<float> augmentation_scratch;  // an image, once a step augments
     std::size_t first_non_finite = 0;         // parameter index, param_count if none
+    std::uint32_t exchanges = 0;              // of batch statistics, in this step
     double loss = 0;
     std::size_t correct = 0;
   };
 
   bool steps_in_team() const { return NetT::trains_in_team && pool_.size() > 1; }
+  // The workers that share a batch of `count` images in a data-parallel step: all of them, or
+  // for a Net that needs batch statistics, no more than the images (each exchange needs
+  // every worker's part).
+  std::size_t batch_parts(std::size_t count) const {
+    if constexpr (NetT::needs_batch_statistics) return std::min(pool_.size(), count);
+    else return pool_.size();
+  }
+  // Worker w's place among the `parts` workers of a data-parallel step (starting its step's
+  // exchanges); alone when it is the only one or the Net needs no batch statistics.
+  BatchPeers batch_peers(std::size_t w, std::size_t parts) {
+    if constexpr (NetT::needs_batch_statistics) {
+      if (parts == 1) return {};
+      workers_[w].exchanges = 0;
+      return {.pool = &pool_,
+              .worker = w,
+              .workers = parts,
+              .slots = batch_exchange_.data(),
+              .stride = NetT::plan::batch_statistics_doubles,
+              .exchanges = &workers_[w].exchanges};
+    } else {
+      return {};
+    }
+  }
   // Training rows for the workers that train (worker 0 alone for a team: its members share its
   // rows), whose buffers then serve inference too.
   void prepare_training() {
@@ -164,6 +220,8 @@ class StepEngine {
       workers_[w].training = std::make_unique<TrainingRows>();
       workers_[w].inference.reset();
     }
+    if (NetT::needs_batch_statistics && trainers > 1)
+      batch_exchange_.resize(2 * trainers * NetT::plan::batch_statistics_doubles);
   }
   // Every worker augments the images it gathers (a team member too), in a scratch of its own.
   void prepare_augmentation() {
@@ -190,18 +248,21 @@ class StepEngine {
                                const BatchAugmentation* augmentation) {
     const std::size_t count = indices.size();
     const float loss_scale = 1.0f / float(count);
-    auto context = [&](std::size_t first, bool assign_gradients, Team team) {
+    auto context = [&](std::size_t first, bool assign_gradients, Team team, BatchPeers peers) {
       return Context{.training = true,
                      .seed = step_seed,
                      .first_image = first,
                      .assign_grads = assign_gradients,
-                     .team = team};
+                     .team = team,
+                     .batch_peers = peers};
     };
+    const std::size_t parts = batch_parts(count);
     auto data_parallel = [&](std::size_t w) {
       Worker& worker = workers_[w];
       worker.loss = 0;
       worker.correct = 0;
-      const auto [begin, end] = share_of(count, w, pool_.size());
+      const auto [begin, end] = w < parts ? share_of(count, w, parts) : std::pair{count, count};
+      const BatchPeers peers = w < parts ? batch_peers(w, parts) : BatchPeers{};
       // The first chunk assigns the gradients; a worker without images zeroes them.
       if (begin == end)
         std::fill(worker.training->gradients.begin(), worker.training->gradients.end(), 0.0f);
@@ -209,7 +270,7 @@ class StepEngine {
         const std::size_t n = std::min(Chunk, end - first);
         gather(data, indices.subspan(first, n), *worker.training, 0, augmentation, first,
                worker.augmentation_scratch.data());
-        pass_chunk(worker, params, n, context(first, first == begin, Team{}), loss_scale);
+        pass_chunk(worker, params, n, context(first, first == begin, Team{}, peers), loss_scale);
       }
     };
     auto team_member = [&](std::size_t member) {
@@ -225,7 +286,7 @@ class StepEngine {
         gather(data, indices.subspan(first + begin, end - begin), *shared.training, begin,
                augmentation, first + begin, workers_[member].augmentation_scratch.data());
         team.sync();
-        pass_chunk(shared, params, n, context(first, first == 0, team), loss_scale);
+        pass_chunk(shared, params, n, context(first, first == 0, team, BatchPeers{}), loss_scale);
       }
     };
     if (steps_in_team()) pool_.run(team_member);
@@ -346,6 +407,8 @@ class StepEngine {
   Loss loss_;
   ThreadPool pool_;
   std::vector<Worker> workers_;
+  // Two rounds of the workers' partial batch statistics (BatchPeers), for Nets that need them.
+  std::vector<double> batch_exchange_;
 };
 
 }  // namespace typenet
