@@ -1,10 +1,10 @@
 // Scalar references of the 8-bit kernels (include/typenet/kernels/int8.hpp): the oracle the
 // dispatched versions must match bit for bit.
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "src/kernels/int8_scalar.h"
 #include "typenet/kernels/int8.hpp"
 
 namespace typenet::kernels {
@@ -35,13 +35,7 @@ std::int32_t dot(const std::uint8_t* a, const std::int8_t* packed_b, std::size_t
 }
 
 float epilogue_value(std::int32_t sum, const Int8Epilogue& epilogue, std::size_t j) {
-  return std::fma(float(sum), epilogue.scale[j], epilogue.offset[j]);
-}
-
-std::uint8_t to_code(float y, float inverse_scale, float zero_point, float low) {
-  if (std::isnan(y)) return std::uint8_t(zero_point);
-  const float code = std::nearbyint(std::fma(y, inverse_scale, zero_point));
-  return std::uint8_t(std::clamp(code, low, 255.0f));
+  return int8_scalar::epilogue_value(sum, epilogue.scale[j], epilogue.offset[j]);
 }
 
 }  // namespace
@@ -52,9 +46,9 @@ void int8_gemm_u8(std::size_t m, std::size_t n, std::size_t k, const std::uint8_
   const float low = epilogue.relu ? epilogue.output_zero_point : 0.0f;
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j)
-      c[i * ldc + j] =
-          to_code(epilogue_value(dot(a + i * lda, packed_b, packed_columns, j, k), epilogue, j),
-                  epilogue.output_inverse_scale, epilogue.output_zero_point, low);
+      c[i * ldc + j] = int8_scalar::to_code(
+          epilogue_value(dot(a + i * lda, packed_b, packed_columns, j, k), epilogue, j),
+          epilogue.output_inverse_scale, epilogue.output_zero_point, low);
 }
 
 void int8_gemm_f32(std::size_t m, std::size_t n, std::size_t k, const std::uint8_t* a,
@@ -104,7 +98,8 @@ void int8_maxpool(const std::uint8_t* in, std::size_t h, std::size_t w, std::siz
 
 void quantize_u8(const float* x, std::size_t count, float inverse_scale, float zero_point,
                  std::uint8_t* q) noexcept {
-  for (std::size_t i = 0; i < count; ++i) q[i] = to_code(x[i], inverse_scale, zero_point, 0.0f);
+  for (std::size_t i = 0; i < count; ++i)
+    q[i] = int8_scalar::to_code(x[i], inverse_scale, zero_point, 0.0f);
 }
 
 void dequantize_u8(const std::uint8_t* q, std::size_t count, float scale, float zero_point,
