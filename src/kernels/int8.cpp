@@ -68,13 +68,14 @@ HWY_INLINE void StoreFirst(D d, hn::Vec<D> v, size_t count, T* HWY_RESTRICT out)
   std::copy_n(lanes, count, out);
 }
 
-// Stores the first `count` lanes of `codes` (integers in [0, 255]) as bytes at out.
+// Stores the first `count` lanes of `codes` (at least 0) rounded to nearest as bytes at out,
+// saturated at 255.
 template <class DF>
 HWY_INLINE void StoreCodes(DF df, hn::Vec<DF> codes, size_t count, uint8_t* HWY_RESTRICT out) {
 #if HWY_TARGET == HWY_AVX3
   if constexpr (hn::MaxLanes(DF()) == 16) {
-    // One conversion and a masked narrowing store: Highway's conversions fix up overflows and
-    // its narrowing packs and permutes, which the codes' range makes needless.
+    // One conversion (an overflow gives 0x80000000, which saturates to 255 too) and a masked
+    // narrowing store: Highway's conversions fix up overflows, its narrowing packs and permutes.
     const __mmask16 lanes = _cvtu32_mask16((1u << count) - 1);
     _mm512_mask_cvtusepi32_storeu_epi8(out, lanes, _mm512_maskz_cvtps_epi32(lanes, codes.raw));
     return;
@@ -84,19 +85,23 @@ HWY_INLINE void StoreCodes(DF df, hn::Vec<DF> codes, size_t count, uint8_t* HWY_
   StoreFirst(du8, hn::DemoteTo(du8, hn::NearestInt(codes)), count, out);
 }
 
-// The float codes of outputs y: the reference's fma, then its clamp to [low, 255] before its
-// rounding (the same, the bounds being integers), and the zero point for a NaN (for which Min
-// and Max would pick an arbitrary operand).
+// The float codes of outputs y, which StoreCodes rounds to nearest (its conversion) and
+// narrows with saturation at 255: the reference's fma and clamp to [low, 255] (a clamp before
+// the rounding gives the same, the bounds being integers), and the zero point for a NaN (for
+// which Max would pick an arbitrary operand). Without NaNs in y (kMayBeNaN false), the test
+// for them is left out.
 template <class DF>
 struct OutputCodes {
   OutputCodes(DF df, float inverse_scale_, float zero_point_, bool relu)
       : inverse_scale(hn::Set(df, inverse_scale_)), zero_point(hn::Set(df, zero_point_)),
-        low(relu ? zero_point : hn::Zero(df)), high(hn::Set(df, 255.0f)) {}
-  hn::Vec<DF> inverse_scale, zero_point, low, high;
+        low(relu ? zero_point : hn::Zero(df)) {}
+  hn::Vec<DF> inverse_scale, zero_point, low;
 
-  hn::Vec<DF> operator()(hn::Vec<DF> y) const {
-    const auto code = hn::MulAdd(y, inverse_scale, zero_point);
-    return hn::IfThenElse(hn::IsNaN(y), zero_point, hn::Min(hn::Max(code, low), high));
+  template <bool kMayBeNaN>
+  hn::Vec<DF> Of(hn::Vec<DF> y) const {
+    const auto code = hn::Max(hn::MulAdd(y, inverse_scale, zero_point), low);
+    if constexpr (kMayBeNaN) return hn::IfThenElse(hn::IsNaN(y), zero_point, code);
+    return code;
   }
 };
 #endif
@@ -126,12 +131,20 @@ void WriteRows(const int32_t* HWY_RESTRICT sums, size_t sums_stride, size_t rows
       offset = offset_lanes;
     }
     const auto scale_vector = hn::LoadU(df, scale), offset_vector = hn::LoadU(df, offset);
-    for (size_t r = 0; r < rows; ++r) {
-      const auto sum = hn::ConvertTo(df, hn::LoadU(di, sums + r * sums_stride + j));
-      const auto y = hn::MulAdd(sum, scale_vector, offset_vector);
-      if constexpr (std::is_same_v<Out, float>) StoreFirst(df, y, count, out + r * ldc + j);
-      else StoreCodes(df, codes(y), count, out + r * ldc + j);
-    }
+    const auto write = [&](auto may_be_nan) {
+      for (size_t r = 0; r < rows; ++r) {
+        const auto sum = hn::ConvertTo(df, hn::LoadU(di, sums + r * sums_stride + j));
+        const auto y = hn::MulAdd(sum, scale_vector, offset_vector);
+        if constexpr (std::is_same_v<Out, float>) StoreFirst(df, y, count, out + r * ldc + j);
+        else
+          StoreCodes(df, codes.template Of<decltype(may_be_nan)::value>(y), count,
+                     out + r * ldc + j);
+      }
+    };
+    // Finite scales and offsets make finite or infinite outputs, never NaNs.
+    if (hn::AllTrue(df, hn::And(hn::IsFinite(scale_vector), hn::IsFinite(offset_vector))))
+      write(std::false_type());
+    else write(std::true_type());
   }
 #else
   const float low = epilogue.relu ? epilogue.output_zero_point : 0.0f;
@@ -572,7 +585,7 @@ void QuantizeU8(const float* x, size_t count, float inverse_scale, float zero_po
 #if HWY_NATIVE_FMA
   ForEachVector<float>(count, [&](auto df, size_t i) {
     const OutputCodes<decltype(df)> codes(df, inverse_scale, zero_point, false);
-    StoreCodes(df, codes(hn::LoadU(df, x + i)), hn::Lanes(df), q + i);
+    StoreCodes(df, codes.template Of<true>(hn::LoadU(df, x + i)), hn::Lanes(df), q + i);
   });
 #else
   for (size_t i = 0; i < count; ++i)
