@@ -208,7 +208,8 @@ void HighwayRows(size_t n, size_t groups, const uint8_t* a, size_t lda, const in
   const D16 d16;
   const hn::Rebind<int8_t, D16> d8;
   for (size_t j0 = 0; j0 < n; j0 += kInt8ColumnGroup) {
-    hn::Vec<D32> sum[R][kWeightVectors], odd_sum[R][kWeightVectors];  // odd_sum: EMU128 only
+    // odd_sum: where a target keeps the odd lanes' products apart (not x86: madd sums pairs).
+    hn::Vec<D32> sum[R][kWeightVectors], odd_sum[R][kWeightVectors];
     for (size_t r = 0; r < R; ++r)
       for (size_t t = 0; t < kWeightVectors; ++t) sum[r][t] = odd_sum[r][t] = hn::Zero(d32);
     const int8_t* b = packed_b + j0 * kInt8DepthGroup;
