@@ -1,7 +1,8 @@
 // Kernel benchmarks, single-threaded: gemm at the shapes the MNIST layers use (GFLOP/s), the
 // scalar reference gemm for scale, OpenBLAS sgemm at the same shapes and the machine's peak
 // (a large OpenBLAS sgemm on 1 and 2 threads; when built with OpenBLAS), im2col, maxpool and
-// softmax.
+// softmax; the 8-bit GEMM (GOP/s, 2 operations a multiply-add) on each instruction path this
+// machine has, beside the float gemm and OpenBLAS sgemm at its shapes (--benchmark_filter=int8).
 //
 // For a fair OpenBLAS peak on an AVX-512 machine, run with OPENBLAS_CORETYPE=SkylakeX (some
 // environments pin an older core type); on an AVX2-only machine use its own core type.
@@ -12,11 +13,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "typenet/kernels/int8.hpp"
+#include "typenet/kernels/int8_paths.hpp"
 #include "typenet/kernels/kernels.hpp"
 
 #ifdef TYPENET_BENCH_OPENBLAS
@@ -141,6 +146,72 @@ void BM_openblas_peak(benchmark::State& state) {
 }
 #endif
 
+// The 8-bit GEMM's shapes: the seed CNN's conv2 on one image, the MLP's layers at batch 1000
+// and its first at batch 1. The float rows at these shapes carry "int8_shapes" in their names.
+constexpr GemmShape kInt8Shapes[] = {
+    {"conv2_576x64x288", Trans::No, Trans::No, 576, 64, 288, 0.0f, true},
+    {"mlp784_1000x512x784", Trans::No, Trans::No, 1000, 512, 784, 0.0f, true},
+    {"mlp512_1000x512x512", Trans::No, Trans::No, 1000, 512, 512, 0.0f, true},
+    {"mlp784_1x512x784", Trans::No, Trans::No, 1, 512, 784, 0.0f, true},
+};
+
+struct Int8PathName {
+  kernels::detail::Int8Path path;
+  const char* name;
+};
+constexpr Int8PathName kInt8Paths[] = {{kernels::detail::Int8Path::highway, "highway"},
+                                       {kernels::detail::Int8Path::vnni, "vnni"},
+                                       {kernels::detail::Int8Path::amx, "amx"}};
+
+// Storage at a 64-byte boundary, as a net lays out its packed weights and activations: AMX's
+// tile rows are then whole cache lines (packed weights off the boundary halve its speed).
+template <typename T>
+class CacheLineArray {
+ public:
+  explicit CacheLineArray(std::size_t count)
+      : data_(static_cast<T*>(std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64))) {}
+  T* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> data_;
+};
+
+// int8_gemm_u8 with a ReLU epilogue (a hidden layer's) on one path; A's rows int8_depth(k)
+// bytes apart.
+void BM_int8_gemm(benchmark::State& state, const GemmShape& s, kernels::detail::Int8Path path) {
+  std::mt19937 rng(42);
+  const std::size_t lda = kernels::int8_depth(s.k);
+  const CacheLineArray<std::uint8_t> a(s.m * lda);
+  std::generate_n(a.data(), s.m * lda, [&] { return std::uint8_t(rng()); });
+  std::vector<std::int8_t> w(s.k * s.n);
+  for (auto& weight : w) weight = std::int8_t(rng());
+  const CacheLineArray<std::int8_t> packed(kernels::int8_packed_size(s.k, s.n));
+  kernels::pack_int8_weights(w.data(), s.k, s.n, packed.data());
+  const std::vector<float> scale(s.n, 1e-4f), offset(s.n, 0.5f);
+  const kernels::Int8Epilogue epilogue{scale.data(), offset.data(), 20.0f, 3.0f, true};
+  std::vector<std::uint8_t> c(s.m * s.n);
+  kernels::detail::force_int8_path(path);
+  state.SetLabel(kernels::int8_kernel_path());
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      kernels::int8_gemm_u8(s.m, s.n, s.k, a.data(), lda, packed.data(),
+                            kernels::int8_padded_columns(s.n), epilogue, c.data(), s.n);
+    });
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  kernels::detail::force_int8_path(kernels::detail::Int8Path::best);
+  const double ops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+  state.counters["GOP/s"] =
+      benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["best_GOP/s"] = ops / 1e9 / best.seconds();
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
 // conv1 (28x28x1) and conv2 (26x26x32) patches of a 3x3 valid convolution.
 void BM_im2col(benchmark::State& state) {
   const auto h = std::size_t(state.range(0)), c = std::size_t(state.range(1));
@@ -241,6 +312,22 @@ int main(int argc, char** argv) {
             ->Arg(1)
             ->Arg(2));
 #endif
+  for (const GemmShape& shape : kInt8Shapes) {
+    for (const auto& [path, name] : kInt8Paths)
+      // AMX takes products of at least 16 rows (VNNI does the others).
+      if (kernels::detail::int8_path_available(path) &&
+          (path != kernels::detail::Int8Path::amx || shape.m >= 16))
+        timed(benchmark::RegisterBenchmark(
+            (std::string("int8_gemm/") + name + "/" + shape.name).c_str(), BM_int8_gemm, shape,
+            path));
+    timed(benchmark::RegisterBenchmark((std::string("gemm/int8_shapes/") + shape.name).c_str(),
+                                       BM_gemm<kernels::gemm>, shape));
+#ifdef TYPENET_BENCH_OPENBLAS
+    timed(benchmark::RegisterBenchmark(
+        (std::string("openblas_sgemm/int8_shapes/") + shape.name).c_str(), BM_openblas_sgemm,
+        shape));
+#endif
+  }
   timed(benchmark::RegisterBenchmark("im2col/conv1_28x28x1", BM_im2col)->Args({28, 1}));
   timed(benchmark::RegisterBenchmark("im2col/conv2_26x26x32", BM_im2col)->Args({26, 32}));
   timed(benchmark::RegisterBenchmark("conv_forward/conv1_28x28x1_32", BM_conv_forward)

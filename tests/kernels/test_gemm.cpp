@@ -1,6 +1,6 @@
 // gemm against the reference: odd sizes, all transposes, beta 0 and 1, bias, padded leading
 // dimensions, products larger than one cache block, on every Highway target; and a check that
-// it never allocates.
+// it (and the 8-bit GEMMs, on every path) never allocates.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "kernel_test_support.h"
+#include "typenet/kernels/int8.hpp"
+#include "typenet/kernels/int8_paths.hpp"
 
 namespace {
 
@@ -379,6 +381,35 @@ TEST_CASE("gemm allocates no memory") {
   REQUIRE(allocations.load() > 0);
   allocations = 0;
 
+  counting_allocations = true;
+  run_all();
+  counting_allocations = false;
+  CHECK(allocations.load() == 0);
+}
+
+TEST_CASE("int8 GEMMs allocate no memory, on any path") {
+  using typenet::kernels::detail::Int8Path;
+  std::mt19937 rng(7);
+  const std::size_t m = 70, n = 100, k = 300;
+  std::vector<std::uint8_t> a(m * kernels::int8_depth(k));
+  for (auto& code : a) code = std::uint8_t(rng());
+  const std::vector<std::int8_t> packed(kernels::int8_packed_size(k, n), std::int8_t{3});
+  const std::vector<float> scale(n, 0.01f), offset(n, 0.5f);
+  const kernels::Int8Epilogue epilogue{scale.data(), offset.data(), 2.0f, 10.0f, true};
+  std::vector<std::uint8_t> codes(m * n);
+  std::vector<float> values(m * n);
+  const auto run_all = [&] {
+    for (const Int8Path path : {Int8Path::highway, Int8Path::vnni, Int8Path::amx, Int8Path::best})
+      if (kernels::detail::force_int8_path(path))
+        for (const std::size_t rows : {m, std::size_t{1}}) {
+          kernels::int8_gemm_u8(rows, n, k, a.data(), kernels::int8_depth(k), packed.data(),
+                                kernels::int8_padded_columns(n), epilogue, codes.data(), n);
+          kernels::int8_gemm_f32(rows, n, k, a.data(), kernels::int8_depth(k), packed.data(),
+                                 kernels::int8_padded_columns(n), epilogue, values.data(), n);
+        }
+  };
+  run_all();  // warm-up: CPU features detected, AMX permission asked
+  allocations = 0;
   counting_allocations = true;
   run_all();
   counting_allocations = false;
