@@ -475,6 +475,15 @@ class Quantized {
                               std::to_string(layer_count) + " layers");
     return path_texts()[layer];
   }
+  // The paths as words, "int8 int8 pass float", as files record them.
+  static std::string path_words() {
+    std::string words;
+    for (const Int8Path path : paths)
+      words += std::string(words.empty() ? "" : " ") + (path == Int8Path::Int8    ? "int8"
+                                                        : path == Int8Path::Float ? "float"
+                                                                                  : "pass");
+    return words;
+  }
   // The Keras-like table of the layers with their 8-bit paths.
   static void summary(std::ostream& out = std::cout) { out << summary_string(); }
   static std::string summary_string() {

@@ -1,8 +1,8 @@
 // Quantized nets (quantized.hpp): quantization round trips, outputs against the float net's
 // (derived bounds for one and two GEMM layers, stated tolerances for deeper nets), layers
 // without an 8-bit kernel, teams and batches bit-exact with one thread, no allocation in
-// predict, the summary, and the accuracy of the two Keras CNNs of ../shared/keras on the whole
-// MNIST test set.
+// predict, the summary, the accuracy of the two Keras CNNs of ../shared/keras on the whole MNIST
+// test set, and quantized nets' model files.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,13 +10,17 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <new>
 #include <numeric>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "typenet/data/mnist.hpp"
+#include "typenet/io/atomic_write.hpp"
+#include "typenet/io/model_file.hpp"
 #include "typenet/io/keras.hpp"
 #include "typenet/kernels/int8.hpp"
 #include "typenet/quantized.hpp"
@@ -446,4 +450,93 @@ TEST_CASE("the Keras CNNs of ../shared/keras: int8 within 0.1 points of float on
   if (!keras) return;
   check_keras_accuracy<golden::Keras224Cnn>(*keras / "keras224_mnist_cnn.h5", 9902);
   check_keras_accuracy<golden::Keras3Cnn>(*keras / "keras3_mnist_cnn.keras", 9918);
+}
+
+namespace {
+
+// A scratch folder, removed at the end of the test.
+struct TempDir {
+  fs::path path = fs::temp_directory_path() /
+                  ("typenet_quantized_test_" + std::to_string(std::random_device{}()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+ModelFileError load_error(const std::function<void()>& load) {
+  try {
+    load();
+  } catch (const ModelFileError& error) {
+    return error;
+  }
+  FAIL("the load should have failed");
+  throw std::logic_error("unreachable");
+}
+
+bool contains(const ModelFileError& error, const std::string& words) {
+  return std::string(error.what()).find(words) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a quantized net's file: round trip bit for bit, 4x smaller, clear errors") {
+  TempDir dir;
+  auto net = std::make_unique<SeedCnn>(31);
+  const std::vector<float> images = grid_images(3 * 784, 32);
+  auto q = quantize(*net, images);
+  save(*net, dir.path / "float.tnet");
+  save(q, dir.path / "int8.tnet");
+  const auto float_bytes = fs::file_size(dir.path / "float.tnet");
+  const auto int8_bytes = fs::file_size(dir.path / "int8.tnet");
+  CHECK(double(float_bytes) / double(int8_bytes) > 3.9);
+  CHECK(io::parameters_file_size(SeedCnn::layer_infos, net->parameters()) == float_bytes);
+
+  auto loaded = load_quantized<SeedCnn>(dir.path / "int8.tnet");
+  CHECK(std::ranges::equal(loaded.int8_weights(), q.int8_weights()));
+  CHECK(std::ranges::equal(loaded.quantizations(), q.quantizations()));
+  CHECK(int8_outputs(loaded, images) == int8_outputs(q, images));
+
+  const io::ModelFile file = io::read_model_file(dir.path / "int8.tnet");
+  CHECK(file.kind == io::FileKind::Quantized);
+  CHECK(io::net_type(file, "int8.tnet") == cpp_type(SeedCnn::layer_infos));
+  // Float files keep format version 1: typenet before quantized nets reads them.
+  CHECK(io::read_whole_file(dir.path / "float.tnet")[8] == std::byte{1});
+  CHECK(io::read_whole_file(dir.path / "int8.tnet")[8] == std::byte{2});
+
+  SUBCASE("a float loader meets a quantized file, and the reverse") {
+    const ModelFileError float_load = load_error([&] { load(*net, dir.path / "int8.tnet"); });
+    CHECK(float_load.problem() == ModelFileProblem::WrongKind);
+    CHECK(contains(float_load, "expected a parameters file, found a quantized net (load it with "
+                               "load_quantized)"));
+    const ModelFileError int8_load =
+        load_error([&] { load_quantized<SeedCnn>(dir.path / "float.tnet"); });
+    CHECK(int8_load.problem() == ModelFileProblem::WrongKind);
+    CHECK(contains(int8_load, "expected a quantized net, found a parameters file (a float net: "
+                              "quantize it with quantize() or `typenet quantize`)"));
+  }
+  SUBCASE("another architecture") {
+    const ModelFileError error = load_error([&] { load_quantized<Mlp>(dir.path / "int8.tnet"); });
+    CHECK(error.problem() == ModelFileProblem::ArchitectureMismatch);
+  }
+  SUBCASE("a file whose layers ran another way") {
+    io::ModelFile changed = file;
+    for (io::Section& section : changed.sections)
+      if (section.name == "int8/paths")
+        section.value = std::string("int8 int8 int8 pass pass "
+                                    "int8 pass float");
+    io::write_model_file(dir.path / "int8.tnet", changed);
+    const ModelFileError error =
+        load_error([&] { load_quantized<SeedCnn>(dir.path / "int8.tnet"); });
+    CHECK(error.problem() == ModelFileProblem::SectionMismatch);
+    CHECK(contains(error, "this build runs them as 'int8 int8 int8 pass pass int8 pass int8': "
+                          "quantize the float net again"));
+  }
+  SUBCASE("a net with float layers keeps their parameters") {
+    auto fallback = std::make_unique<FallbackCnn>(33);
+    const std::vector<float> small = grid_images(3 * FallbackCnn::input_size, 34);
+    auto qf = quantize(*fallback, small);
+    CHECK(Quantized<FallbackCnn>::float_param_count == 4 * 6);  // the BatchNorm's
+    save(qf, dir.path / "fallback.tnet");
+    auto back = load_quantized<FallbackCnn>(dir.path / "fallback.tnet");
+    CHECK(int8_outputs(back, small) == int8_outputs(qf, small));
+  }
 }
