@@ -82,6 +82,24 @@ struct Int8Member {
   static void quantize(const Int8Quantize&) {}
 };
 
+// How a GEMM layer's int8 member keeps its packed k x n weights in a model file: the k x n codes
+// without the packing's padding (Dense<10>'s columns are padded to 16), packed again on loading.
+template <std::size_t K, std::size_t N>
+struct Int8GemmWeights {
+  static constexpr std::size_t stored_weight_bytes = K * N;
+  static void store_weights(const std::int8_t* packed, std::int8_t* stored) noexcept {
+    using kernels::kInt8DepthGroup;
+    const std::size_t columns = kernels::int8_padded_columns(N);
+    for (std::size_t p = 0; p < K; ++p)
+      for (std::size_t j = 0; j < N; ++j)
+        stored[p * N + j] =
+            packed[((p / kInt8DepthGroup) * columns + j) * kInt8DepthGroup + p % kInt8DepthGroup];
+  }
+  static void restore_weights(const std::int8_t* stored, std::int8_t* packed) noexcept {
+    kernels::pack_int8_weights(stored, K, N, packed);
+  }
+};
+
 namespace detail {
 
 // A GEMM layer's int8 state: the k x n kernel (kernel[p * n + j], as Dense and Conv store

@@ -28,7 +28,8 @@
 // Like the Net, everything is sized at compile time from NetT's bound layers: packed weights,
 // per-channel scales and offsets, codes buffers (rows padded to kernels::int8_depth), im2col
 // scratch. They are fixed arrays, allocated once when the net is quantized (or loaded); predict
-// allocates nothing, and the forward pass is noexcept. Images go through in chunks of `chunk`
+// allocates nothing, and the forward pass is noexcept. As a Net, it serves one predict at a time
+// (its workspaces are its own). Images go through in chunks of `chunk`
 // (a GEMM layer multiplies a whole chunk at once), each thread of a batch predict with its own
 // workspace.
 #pragma once
@@ -86,6 +87,14 @@ template <class L>
 concept Int8FloatForward = requires(const Int8Call& call, const std::uint8_t* in, float* out,
                                     std::size_t n) {
   L::int8::forward(call, in, out, n);
+};
+
+// A layer's int8 member that keeps its weights in model files otherwise than as they run.
+template <class L>
+concept StoresWeights = requires(const std::int8_t* from, std::int8_t* to) {
+  { L::int8::stored_weight_bytes } -> std::convertible_to<std::size_t>;
+  L::int8::store_weights(from, to);
+  L::int8::restore_weights(from, to);
 };
 
 template <class L>
@@ -234,6 +243,11 @@ struct Int8Plan<NetT, std::index_sequence<I...>> {
     else return 0;
   }
   template <class L>
+  static constexpr std::size_t stored_weight_bytes_of() {
+    if constexpr (StoresWeights<L>) return L::int8::stored_weight_bytes;
+    else return weight_bytes_of<L>();
+  }
+  template <class L>
   static constexpr std::size_t channel_floats_of() {
     if constexpr (int8_path<L>() == Int8Path::Int8) return L::int8::channel_floats;
     else return 0;
@@ -258,7 +272,10 @@ struct Int8Plan<NetT, std::index_sequence<I...>> {
   // The float parameters of the layers without an 8-bit kernel, in the Net's layout otherwise.
   static constexpr auto float_param_offsets =
       NetT::plan::exclusive_sums({(is_float<layer<I>> ? layer<I>::param_count : 0)...});
+  static constexpr auto stored_weight_offsets =
+      NetT::plan::exclusive_sums({stored_weight_bytes_of<layer<I>>()...});
   static constexpr std::size_t weight_bytes = weight_offsets[layer_count];
+  static constexpr std::size_t stored_weight_bytes = stored_weight_offsets[layer_count];
   static constexpr std::size_t channel_floats = channel_offsets[layer_count];
   static constexpr std::size_t float_param_count = float_param_offsets[layer_count];
   static constexpr std::size_t scratch_bytes =
@@ -388,30 +405,39 @@ class Quantized {
   static constexpr std::size_t input_size = NetT::input_size;
   static constexpr std::size_t output_size = NetT::output_size;
   static constexpr std::size_t chunk = plan::chunk;  // images a forward pass takes at once
-  static constexpr std::size_t weight_bytes = plan::weight_bytes;
+  static constexpr std::size_t weight_bytes = plan::weight_bytes;  // as they run (packed)
+  static constexpr std::size_t stored_weight_bytes = plan::stored_weight_bytes;  // in files
   static constexpr std::size_t channel_floats = plan::channel_floats;
   static constexpr std::size_t float_param_count = plan::float_param_count;
   static constexpr std::size_t boundary_count = layer_count + 1;
   static constexpr std::array<Int8Path, layer_count> paths = plan::paths;
   static constexpr auto layer_infos = NetT::layer_infos;
 
-  // A quantized net from its parts, as save() writes them (io/save_quantized.hpp). Throws
-  // std::invalid_argument when a part has another size.
-  Quantized(std::span<const std::int8_t> weights, std::span<const float> channel,
+  // A quantized net from its parts as save() writes them (stored_weights() and the accessors
+  // below; io/save_load.hpp). Throws std::invalid_argument when a part has another size.
+  Quantized(std::span<const std::int8_t> stored_weights, std::span<const float> channel,
             std::span<const float> float_parameters, std::span<const Quantization> quantizations)
       : storage_(std::make_unique<Storage>()) {
-    check_part("int8 weights", weights.size(), weight_bytes);
+    check_part("stored int8 weights", stored_weights.size(), stored_weight_bytes);
     check_part("channel floats", channel.size(), channel_floats);
     check_part("float parameters", float_parameters.size(), float_param_count);
     check_part("quantizations", quantizations.size(), boundary_count);
-    std::ranges::copy(weights, storage_->weights.begin());
+    for_each_layer([&]<std::size_t I>() {
+      const std::int8_t* stored = stored_weights.data() + plan::stored_weight_offsets[I];
+      std::int8_t* weights = storage_->weights.data() + plan::weight_offsets[I];
+      if constexpr (detail::StoresWeights<layer<I>>)
+        layer<I>::int8::restore_weights(stored, weights);
+      else
+        std::copy_n(stored, plan::stored_weight_offsets[I + 1] - plan::stored_weight_offsets[I],
+                    weights);
+    });
     std::ranges::copy(channel, storage_->channel.begin());
     std::ranges::copy(float_parameters, storage_->float_params.begin());
     std::ranges::copy(quantizations, storage_->quantization.begin());
   }
   Quantized(const Quantized& other) : storage_(std::make_unique<Storage>(*other.storage_)) {}
   Quantized& operator=(const Quantized& other) {
-    if (this != &other) *storage_ = *other.storage_;
+    if (this != &other) storage_ = std::make_unique<Storage>(*other.storage_);
     return *this;
   }
   Quantized(Quantized&&) noexcept = default;
@@ -492,8 +518,22 @@ class Quantized {
                                       chunk);
   }
 
-  // The parts (what save() writes).
+  // The parts (what save() writes). The int8 weights as they run: packed, each layer's 64-byte
+  // aligned.
   std::span<const std::int8_t> int8_weights() const noexcept { return storage_->weights; }
+  // As model files keep them: each layer's stored_weight_bytes, one after the other.
+  std::vector<std::int8_t> stored_weights() const {
+    std::vector<std::int8_t> stored(stored_weight_bytes);
+    for_each_layer([&]<std::size_t I>() {
+      std::int8_t* to = stored.data() + plan::stored_weight_offsets[I];
+      const std::int8_t* weights = storage_->weights.data() + plan::weight_offsets[I];
+      if constexpr (detail::StoresWeights<layer<I>>) layer<I>::int8::store_weights(weights, to);
+      else
+        std::copy_n(weights, plan::stored_weight_offsets[I + 1] - plan::stored_weight_offsets[I],
+                    to);
+    });
+    return stored;
+  }
   std::span<const float> channel() const noexcept { return storage_->channel; }
   std::span<const float> float_parameters() const noexcept { return storage_->float_params; }
   // Boundary 0 is the input, i + 1 the output of layer i (0 = first layer after Input).

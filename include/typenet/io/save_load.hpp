@@ -85,7 +85,7 @@ std::uint64_t parameters_file_size(std::span<const LayerInfo> layers,
 
 // What a quantized net's file holds besides its architecture: each layer's 8-bit path
 // (Quantized::path_words, which the loader compares: a build that runs a layer another way
-// cannot use the file), its packed int8 weights, channel floats, the float parameters of its
+// cannot use the file), its int8 weights (Quantized::stored_weights), channel floats, the float parameters of its
 // layers without an 8-bit kernel, and every tensor's quantization (scale, inverse scale, zero
 // point).
 struct QuantizedSections {
@@ -139,7 +139,7 @@ void save(const Quantized<NetT>& net, const std::filesystem::path& path) {
   for (const auto& q : net.quantizations())
     quantizations.insert(quantizations.end(), {q.scale, q.inverse_scale, q.zero_point});
   io::save_quantized(path, NetT::layer_infos,
-                     {Quantized<NetT>::path_words(), net.int8_weights(), net.channel(),
+                     {Quantized<NetT>::path_words(), net.stored_weights(), net.channel(),
                       net.float_parameters(), quantizations});
 }
 
@@ -148,7 +148,7 @@ void save(const Quantized<NetT>& net, const std::filesystem::path& path) {
 template <class NetT>
 Quantized<NetT> load_quantized(const std::filesystem::path& path) {
   using Q = Quantized<NetT>;
-  std::vector<std::int8_t> weights(Q::weight_bytes);
+  std::vector<std::int8_t> weights(Q::stored_weight_bytes);
   std::vector<float> channel(Q::channel_floats), float_parameters(Q::float_param_count);
   std::vector<float> quantization_floats(3 * Q::boundary_count);
   io::load_quantized(path, NetT::layer_infos,

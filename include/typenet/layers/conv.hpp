@@ -102,7 +102,7 @@ struct Conv {
       return {first * Filters, end * Filters};
     }
 
-    struct int8 : Int8Member {
+    struct int8 : Int8Member, Int8GemmWeights<patch, Filters> {
       static constexpr std::size_t depth = kernels::int8_depth(patch);  // an im2col row's bytes
       static constexpr std::size_t weight_bytes = kernels::int8_packed_size(patch, Filters);
       static constexpr std::size_t channel_floats = 2 * kernels::int8_padded_columns(Filters);

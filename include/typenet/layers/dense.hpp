@@ -57,7 +57,7 @@ struct Dense {
       return team.part(Units, kernels::kGemmColumnGranule);
     }
 
-    struct int8 : Int8Member {
+    struct int8 : Int8Member, Int8GemmWeights<inputs, Units> {
       static constexpr std::size_t weight_bytes = kernels::int8_packed_size(inputs, Units);
       static constexpr std::size_t channel_floats = 2 * kernels::int8_padded_columns(Units);
       static constexpr bool codes_out = activation::kind == ActivationKind::Linear ||

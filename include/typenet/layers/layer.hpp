@@ -55,6 +55,10 @@
 //                                               // and its input's quantization
 //   static void forward(const Int8Call&, const uint8_t* in, uint8_t* out, size_t n);  // codes
 //   static void forward(const Int8Call&, const uint8_t* in, float* out, size_t n);    // floats
+//   static constexpr size_t stored_weight_bytes;  // optional, with the two below: how model
+//   static void store_weights(const int8_t* weights, int8_t* stored);    // files keep its int8
+//   static void restore_weights(const int8_t* stored, int8_t* weights);  // state (else as is;
+//                                                 // Int8GemmWeights: without packing padding)
 //
 // `forward` reads the codes of n images (call.in_stride apart) and writes either codes of
 // call.out, its activation applied (needed when codes_out), or floats before the activation,
