@@ -327,15 +327,16 @@ std::vector<Int8Range> calibrate(const NetT& net, std::span<const float> images,
     std::vector<std::uint64_t> histograms(boundaries * bins, 0);
     over_images([&](std::size_t b, std::span<const float> values) {
       const float low = ranges[b].low, width = (ranges[b].high - low) / float(bins);
-      if (!(width > 0)) return;
+      if (!(width > 0) || !std::isfinite(width)) return;
       for (const float v : values)
-        ++histograms[b * bins + std::min(bins - 1, std::size_t((v - low) / width))];
+        if (!std::isnan(v))  // left out of the ranges too
+          ++histograms[b * bins + std::min(bins - 1, std::size_t((v - low) / width))];
     });
     const double tail = 1.0 - options.percentile / 100.0;
     for (std::size_t b = 0; b < boundaries; ++b) {
       const std::span<const std::uint64_t> histogram(histograms.data() + b * bins, bins);
       const float low = ranges[b].low, width = (ranges[b].high - low) / float(bins);
-      if (!(width > 0)) continue;
+      if (!(width > 0) || !std::isfinite(width)) continue;
       const double total = double(count) *
                            double(b == 0 ? NetT::input_size : NetT::plan::output_sizes[b - 1]);
       const double cut = tail * total;
