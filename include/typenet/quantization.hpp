@@ -28,6 +28,13 @@ struct Quantization {
   friend bool operator==(const Quantization&, const Quantization&) = default;
 };
 
+// Whether q can be used: positive scales, an integer zero point in [0, 255].
+inline bool is_valid(const Quantization& q) noexcept {
+  return q.scale > 0 && q.inverse_scale > 0 && std::isfinite(q.scale) &&
+         std::isfinite(q.inverse_scale) && q.zero_point >= 0 && q.zero_point <= 255 &&
+         q.zero_point == std::nearbyint(q.zero_point);
+}
+
 // The quantization of values in [low, high], widened to hold 0: 255 steps over the range. An
 // empty or non-finite range (a tensor that is always 0) gets scale 1, zero point 0.
 inline Quantization quantization_of_range(float low, float high) noexcept {

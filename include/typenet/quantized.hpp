@@ -415,7 +415,8 @@ class Quantized {
   static constexpr auto layer_infos = NetT::layer_infos;
 
   // A quantized net from its parts as save() writes them (stored_weights() and the accessors
-  // below; io/save_load.hpp). Throws std::invalid_argument when a part has another size.
+  // below; io/save_load.hpp). Throws std::invalid_argument when a part has another size or a
+  // quantization is not valid (is_valid).
   Quantized(std::span<const std::int8_t> stored_weights, std::span<const float> channel,
             std::span<const float> float_parameters, std::span<const Quantization> quantizations)
       : storage_(std::make_unique<Storage>()) {
@@ -423,6 +424,9 @@ class Quantized {
     check_part("channel floats", channel.size(), channel_floats);
     check_part("float parameters", float_parameters.size(), float_param_count);
     check_part("quantizations", quantizations.size(), boundary_count);
+    if (!std::ranges::all_of(quantizations, [](const Quantization& q) { return is_valid(q); }))
+      throw std::invalid_argument("typenet: a quantization with a scale that is not positive or "
+                                  "a zero point that is not an integer in [0, 255]");
     for_each_layer([&]<std::size_t I>() {
       const std::int8_t* stored = stored_weights.data() + plan::stored_weight_offsets[I];
       std::int8_t* weights = storage_->weights.data() + plan::weight_offsets[I];

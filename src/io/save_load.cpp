@@ -301,6 +301,13 @@ void load_quantized(const std::filesystem::path& path, std::span<const LayerInfo
       floats(file, int8_float_parameters_section, destination.float_parameters.size(), source);
   const auto& quantizations =
       floats(file, int8_quantization_section, destination.quantizations.size(), source);
+  for (std::size_t i = 0; i + 2 < quantizations.size(); i += 3)
+    if (!is_valid(Quantization{quantizations[i], quantizations[i + 1], quantizations[i + 2]}))
+      throw ModelFileError(ModelFileProblem::Malformed, source,
+                           "section " + quote(int8_quantization_section) + " holds tensor " +
+                               std::to_string(i / 3) +
+                               "'s quantization with a scale that is not positive or a zero "
+                               "point that is not an integer in [0, 255]");
   std::ranges::copy(weights, destination.weights.begin());
   std::ranges::copy(channel, destination.channel.begin());
   std::ranges::copy(float_parameters, destination.float_parameters.begin());

@@ -568,6 +568,18 @@ TEST_CASE("a quantized net's file: round trip bit for bit, 4x smaller, clear err
     CHECK(contains(error, "this build runs them as 'int8 int8 int8 pass pass int8 pass int8': "
                           "quantize the float net again"));
   }
+  SUBCASE("a quantization that cannot be used") {
+    io::ModelFile changed = file;
+    for (io::Section& section : changed.sections)
+      if (section.name == "int8/quantization")
+        std::get<std::vector<float>>(section.value)[5] = 0.5f;
+    io::write_model_file(dir.path / "int8.tnet", changed);
+    const ModelFileError error =
+        load_error([&] { load_quantized<SeedCnn>(dir.path / "int8.tnet"); });
+    CHECK(error.problem() == ModelFileProblem::Malformed);
+    CHECK(contains(error, "holds tensor 1's quantization with a scale that is not positive or a "
+                          "zero point that is not an integer in [0, 255]"));
+  }
   SUBCASE("a net with float layers keeps their parameters") {
     auto fallback = std::make_unique<FallbackCnn>(33);
     const std::vector<float> small = grid_images(3 * FallbackCnn::input_size, 34);
