@@ -8,10 +8,14 @@
 // Net keeps the layer's output before the activation (Buffers::pre_activations) and
 // differentiates from that. Inference is the same in-place pass for all.
 //
+// 8-bit (quantized.hpp): used as a layer, Linear passes its input's codes on and ReLU clamps them
+// at the code of zero; the others run in float. As options, the layer they are given to says.
+//
 // Elu's alpha and LeakyRelu's slope are ratios of integers A / B (no floating-point template
 // arguments): Keras computes with float32 of its value, which is float(double(A) / double(B)).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -21,6 +25,7 @@
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/layers/layer.hpp"
+#include "typenet/quantization.hpp"
 
 namespace typenet {
 
@@ -75,6 +80,30 @@ namespace detail {
 // SELU's constants, as Keras (and TensorFlow's kernel: scale * alpha rounded once).
 inline constexpr float selu_scale = float(1.0507009873554804934193349852946);
 inline constexpr float selu_scale_alpha = float(1.7580993408473768599402175208123);
+
+// The int8 member of an activation used as a layer, over input shape In: none for those that run
+// in float.
+template <ActivationKind Kind, class In>
+struct ActivationInt8 {};
+template <class In>
+struct ActivationInt8<ActivationKind::Linear, In> {
+  struct int8 : Int8Member {
+    static constexpr Int8Role role = Int8Role::PassThrough;
+  };
+};
+template <class In>
+struct ActivationInt8<ActivationKind::Relu, In> {
+  struct int8 : Int8Member {
+    static constexpr Int8Role role = Int8Role::SameQuantization;
+    static void forward(const Int8Call& call, const std::uint8_t* in, std::uint8_t* out,
+                        std::size_t n) noexcept {
+      const auto zero = std::uint8_t(call.in.zero_point);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < In::size; ++k)
+          out[i * call.out_stride + k] = std::max(in[i * call.in_stride + k], zero);
+    }
+  };
+};
 
 template <ActivationKind Kind, std::size_t AlphaNum, std::size_t AlphaDen>
 struct Activation {
@@ -134,7 +163,7 @@ struct Activation {
   // Used as a layer: the identity, after which the Net applies the activation. Keras:
   // Activation, or the ReLU (plain), Softmax (last axis), LeakyReLU and ELU layers.
   template <class In>
-  struct bind : IdentityLayer<In> {
+  struct bind : IdentityLayer<In>, ActivationInt8<Kind, In> {
     using activation = Activation;
     static void check_keras(const KerasConfig& config) {
       const KerasActivation found = keras_activation_layer(config);

@@ -11,6 +11,7 @@
 #include "typenet/layers/registry.hpp"
 #include "typenet/net.hpp"
 #include "typenet/options.hpp"
+#include "typenet/quantized.hpp"
 #include "typenet/shape.hpp"
 #include "typenet/io/save_load.hpp"
 #include "typenet/optim/adam.hpp"

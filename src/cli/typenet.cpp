@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
         break;
       case Command::Evaluate:
       case Command::Predict:
-      case Command::Featuremaps: run_on_file(command, options, argv); break;
+      case Command::Featuremaps:
+      case Command::Quantize: run_on_file(command, options, argv); break;
     }
   });
 }

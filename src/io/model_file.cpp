@@ -26,7 +26,15 @@ constexpr std::array<char, 8> magic = {'T', 'Y', 'P', 'E', 'N', 'E', 'T', '\0'};
 constexpr std::size_t header_size = 24;  // magic, version, kind, body size
 constexpr std::size_t trailer_size = 4;  // CRC-32
 
-enum class SectionType : std::uint8_t { Floats = 1, Scalar = 2, Text = 3 };
+enum class SectionType : std::uint8_t { Floats = 1, Scalar = 2, Text = 3, Int8s = 4 };
+
+// The oldest format version that can hold the file: 2 for int8 arrays and quantized nets.
+std::uint32_t version_needed(const ModelFile& file) {
+  const bool has_int8s = std::ranges::any_of(file.sections, [](const Section& section) {
+    return std::holds_alternative<std::vector<std::int8_t>>(section.value);
+  });
+  return has_int8s || file.kind == FileKind::Quantized ? 2 : 1;
+}
 
 std::uint32_t crc32_of(std::span<const std::byte> bytes) {
   return static_cast<std::uint32_t>(::crc32_z(
@@ -160,6 +168,15 @@ class ByteReader {
   }
   std::string short_string(std::string_view what) { return text(u32(what), what); }
 
+  std::vector<std::int8_t> int8s(std::string_view what) {
+    const std::uint64_t count = u64(what);
+    require(count, what);
+    std::vector<std::int8_t> values(count);
+    if (count != 0) std::memcpy(values.data(), bytes_.data() + position_, count);
+    position_ += count;
+    return values;
+  }
+
   std::vector<float> floats(std::string_view what) {
     const std::uint64_t count = u64(what);
     if (count > remaining() / sizeof(float)) {
@@ -208,7 +225,7 @@ class ByteReader {
 // Magic, version, length and checksum: everything that says whether these bytes are an intact
 // typenet file at all. Returns the body.
 std::span<const std::byte> check_envelope(std::span<const std::byte> bytes, std::string_view source,
-                                          FileKind& kind) {
+                                          FileKind& kind, std::uint32_t& version) {
   const auto fail = [&](ModelFileProblem problem, const std::string& detail) {
     throw ModelFileError(problem, std::string(source), detail);
   };
@@ -223,10 +240,10 @@ std::span<const std::byte> check_envelope(std::span<const std::byte> bytes, std:
   // The version comes before anything else so that a newer layout is reported as such, not as damage.
   constexpr std::size_t version_end = 12;
   if (bytes.size() >= version_end) {
-    const auto version = static_cast<std::uint32_t>(read_little_endian(bytes, 8, 4));
-    if (version > model_file_version) {
+    const auto stored = static_cast<std::uint32_t>(read_little_endian(bytes, 8, 4));
+    if (stored > model_file_version) {
       fail(ModelFileProblem::NewerVersion,
-           "written by a newer typenet: format version " + std::to_string(version) +
+           "written by a newer typenet: format version " + std::to_string(stored) +
                ", this build reads versions up to " + std::to_string(model_file_version));
     }
   }
@@ -259,15 +276,20 @@ std::span<const std::byte> check_envelope(std::span<const std::byte> bytes, std:
                                           hex(computed_crc));
   }
   // Checksum fine from here on: anything wrong is a writer bug or a forgery, hence Malformed.
-  if (read_little_endian(bytes, 8, 4) == 0) {
+  version = static_cast<std::uint32_t>(read_little_endian(bytes, 8, 4));
+  if (version == 0) {
     fail(ModelFileProblem::Malformed, "malformed: format version 0 does not exist");
   }
   const auto kind_code = static_cast<std::uint32_t>(read_little_endian(bytes, 12, 4));
   if (kind_code != static_cast<std::uint32_t>(FileKind::Parameters) &&
-      kind_code != static_cast<std::uint32_t>(FileKind::Checkpoint)) {
-    fail(ModelFileProblem::Malformed, "malformed: unknown file kind " + std::to_string(kind_code) +
-                                          " (expected 1 = parameters or 2 = checkpoint)");
+      kind_code != static_cast<std::uint32_t>(FileKind::Checkpoint) &&
+      kind_code != static_cast<std::uint32_t>(FileKind::Quantized)) {
+    fail(ModelFileProblem::Malformed,
+         "malformed: unknown file kind " + std::to_string(kind_code) +
+             " (expected 1 = parameters, 2 = checkpoint or 3 = quantized net)");
   }
+  if (kind_code == static_cast<std::uint32_t>(FileKind::Quantized) && version < 2)
+    fail(ModelFileProblem::Malformed, "malformed: a quantized net in a format version 1 file");
   kind = static_cast<FileKind>(kind_code);
   return bytes.subspan(header_size, body_size);
 }
@@ -275,7 +297,12 @@ std::span<const std::byte> check_envelope(std::span<const std::byte> bytes, std:
 }  // namespace
 
 std::string_view to_string(FileKind kind) {
-  return kind == FileKind::Checkpoint ? "training checkpoint" : "parameters file";
+  switch (kind) {
+    case FileKind::Parameters: return "parameters file";
+    case FileKind::Checkpoint: return "training checkpoint";
+    case FileKind::Quantized: return "quantized net";
+  }
+  return "?";
 }
 
 const Section* ModelFile::find(std::string_view name) const {
@@ -319,7 +346,7 @@ std::vector<std::byte> encode(const ModelFile& file) {
 
   ByteWriter out;
   out.raw(magic.data(), magic.size());
-  out.u32(model_file_version);
+  out.u32(version_needed(file));
   out.u32(static_cast<std::uint32_t>(file.kind));
   const std::size_t body_size_offset = out.size();
   out.u64(0);  // body size, patched below
@@ -339,6 +366,10 @@ std::vector<std::byte> encode(const ModelFile& file) {
           } else if constexpr (std::is_same_v<Value, std::uint64_t>) {
             out.u8(static_cast<std::uint8_t>(SectionType::Scalar));
             out.u64(value);
+          } else if constexpr (std::is_same_v<Value, std::vector<std::int8_t>>) {
+            out.u8(static_cast<std::uint8_t>(SectionType::Int8s));
+            out.u64(value.size());
+            out.raw(value.data(), value.size());
           } else {
             out.u8(static_cast<std::uint8_t>(SectionType::Text));
             out.u64(value.size());
@@ -354,7 +385,8 @@ std::vector<std::byte> encode(const ModelFile& file) {
 
 ModelFile decode(std::span<const std::byte> bytes, std::string_view source) {
   ModelFile file;
-  ByteReader in(check_envelope(bytes, source, file.kind), header_size, source);
+  std::uint32_t version = 0;
+  ByteReader in(check_envelope(bytes, source, file.kind, version), header_size, source);
 
   const std::uint64_t stored_hash = in.u64("the architecture hash");
   const std::uint32_t layer_count = in.u32("the layer count");
@@ -379,8 +411,14 @@ ModelFile decode(std::span<const std::byte> bytes, std::string_view source) {
       case SectionType::Text:
         file.sections.push_back({std::move(name), in.text(in.u64(what), what)});
         break;
+      case SectionType::Int8s:
+        if (version < 2) in.malformed(what + " is an int8 array, which format version 1 lacks");
+        file.sections.push_back({std::move(name), in.int8s(what)});
+        break;
       default:
-        in.malformed(what + " has an unknown type (expected 1 = floats, 2 = scalar or 3 = text)");
+        in.malformed(what +
+                     " has an unknown type (expected 1 = floats, 2 = scalar, 3 = text or 4 = int8 "
+                     "array)");
     }
   }
   if (in.remaining() != 0)

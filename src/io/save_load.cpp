@@ -19,6 +19,12 @@ constexpr std::string_view epoch_section = "epoch";
 constexpr std::string_view text_section = "text";
 // Outside "optimizer/", so that loaders before it ignore it rather than take it for a slot.
 constexpr std::string_view learning_rate_section = "learning_rate";
+// A quantized net's (io::QuantizedSections).
+constexpr std::string_view int8_paths_section = "int8/paths";
+constexpr std::string_view int8_weights_section = "int8/weights";
+constexpr std::string_view int8_channel_section = "int8/channel";
+constexpr std::string_view int8_float_parameters_section = "int8/float_parameters";
+constexpr std::string_view int8_quantization_section = "int8/quantization";
 
 std::string slot_section(const OptimizerSlot& slot) { return std::string(slot_prefix) + slot.name; }
 
@@ -99,11 +105,15 @@ ModelFile read_for(const std::filesystem::path& path, FileKind expected_kind,
   ModelFile file = read_model_file(path);
   const std::string source = path.string();
   if (file.kind != expected_kind) {
+    const std::string hint = file.kind == FileKind::Quantized ? "load it with load_quantized"
+                             : expected_kind == FileKind::Quantized
+                                 ? "a float net: quantize it with quantize() or "
+                                   "`typenet quantize`"
+                             : file.kind == FileKind::Checkpoint ? "load it with load_checkpoint"
+                                                                 : "load it with load";
     throw ModelFileError(ModelFileProblem::WrongKind, source,
                          "expected a " + std::string(to_string(expected_kind)) + ", found a " +
-                             std::string(to_string(file.kind)) +
-                             (file.kind == FileKind::Checkpoint ? " (load it with load_checkpoint)"
-                                                                : " (load it with load)"));
+                             std::string(to_string(file.kind)) + " (" + hint + ")");
   }
   check_architecture(file, layers, source);
   return file;
@@ -114,6 +124,7 @@ constexpr std::string_view type_name() {
   if constexpr (std::is_same_v<T, std::vector<float>>) return "a float array";
   if constexpr (std::is_same_v<T, std::uint64_t>) return "a scalar";
   if constexpr (std::is_same_v<T, std::string>) return "a text";
+  if constexpr (std::is_same_v<T, std::vector<std::int8_t>>) return "an int8 array";
 }
 
 template <class T>
@@ -237,6 +248,70 @@ void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
   extras.epoch = epoch;
   extras.text.swap(text);
   extras.learning_rate = learning_rate;
+}
+
+std::uint64_t parameters_file_size(std::span<const LayerInfo> layers,
+                                   std::span<const float> parameters) {
+  return encode(make_file(FileKind::Parameters, layers, parameters)).size();
+}
+
+void save_quantized(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                    const QuantizedSections& sections) {
+  check_finite_for_saving(sections.channel, "channel float");
+  check_finite_for_saving(sections.float_parameters, "float parameter");
+  check_finite_for_saving(sections.quantizations, "quantization value");
+  ModelFile file;
+  file.kind = FileKind::Quantized;
+  file.architecture = describe_architecture(layers);
+  auto floats_of = [](std::span<const float> values) {
+    return std::vector<float>(values.begin(), values.end());
+  };
+  file.sections.push_back({std::string(int8_paths_section), sections.paths});
+  file.sections.push_back(
+      {std::string(int8_weights_section),
+       std::vector<std::int8_t>(sections.weights.begin(), sections.weights.end())});
+  file.sections.push_back({std::string(int8_channel_section), floats_of(sections.channel)});
+  file.sections.push_back(
+      {std::string(int8_float_parameters_section), floats_of(sections.float_parameters)});
+  file.sections.push_back(
+      {std::string(int8_quantization_section), floats_of(sections.quantizations)});
+  if (std::string spelling = cpp_type(layers); !spelling.empty())
+    file.sections.push_back({std::string(net_type_section), std::move(spelling)});
+  write_model_file(path, file);
+}
+
+void load_quantized(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                    const QuantizedDestination& destination) {
+  const std::string source = path.string();
+  const ModelFile file = read_for(path, FileKind::Quantized, layers);
+  const auto& paths = section<std::string>(file, int8_paths_section, source);
+  if (paths != destination.paths)
+    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                         "saved by a typenet that ran the layers as " + quote(paths) +
+                             " (int8, float or pass), this build runs them as " +
+                             quote(destination.paths) + ": quantize the float net again");
+  const auto& weights = section<std::vector<std::int8_t>>(file, int8_weights_section, source);
+  if (weights.size() != destination.weights.size())
+    throw ModelFileError(ModelFileProblem::SectionMismatch, source,
+                         "expected section " + quote(int8_weights_section) + " to hold " +
+                             std::to_string(destination.weights.size()) + " bytes, found " +
+                             std::to_string(weights.size()));
+  const auto& channel = floats(file, int8_channel_section, destination.channel.size(), source);
+  const auto& float_parameters =
+      floats(file, int8_float_parameters_section, destination.float_parameters.size(), source);
+  const auto& quantizations =
+      floats(file, int8_quantization_section, destination.quantizations.size(), source);
+  for (std::size_t i = 0; i + 2 < quantizations.size(); i += 3)
+    if (!is_valid(Quantization{quantizations[i], quantizations[i + 1], quantizations[i + 2]}))
+      throw ModelFileError(ModelFileProblem::Malformed, source,
+                           "section " + quote(int8_quantization_section) + " holds tensor " +
+                               std::to_string(i / 3) +
+                               "'s quantization with a scale that is not positive or a zero "
+                               "point that is not an integer in [0, 255]");
+  std::ranges::copy(weights, destination.weights.begin());
+  std::ranges::copy(channel, destination.channel.begin());
+  std::ranges::copy(float_parameters, destination.float_parameters.begin());
+  std::ranges::copy(quantizations, destination.quantizations.begin());
 }
 
 }  // namespace typenet::io

@@ -81,7 +81,7 @@ elif case == "errors":
         result = run("summary", "--model", "resnet", expect_ok=False)
         assert "resnet" in result.stderr, result.stderr
         for command in ["train", "evaluate", "predict", "summary", "show", "featuremaps",
-                        "export-cpp"]:
+                        "export-cpp", "quantize"]:
             assert "--" in run(command, "--help").stdout
 elif case == "train_featuremaps":
     # A short real run: the dense net for one epoch, then feature maps of a CNN's first layer.
@@ -189,6 +189,53 @@ elif case == "any_model":
         assert "needs a C++20 compiler: 'no-such-compiler' was not found" in result.stderr, \
             result.stderr
         del os.environ["CXX"]
+elif case == "quantize":
+    # The 8-bit net of a model file, with the test accuracy of both nets and the sizes of both
+    # files: a built-in architecture by --model (a dense net trained for an epoch), a Keras file
+    # of a built-in one (the shared 5x5 CNN) and of another, for which the tool compiles a
+    # predictor (the shared Keras 3 CNN).
+    need_shared()
+
+    def quantize(*args):
+        result = run("quantize", *args)
+        line = result.stdout.strip().splitlines()[-1]
+        assert line.startswith("quantize_accuracy "), result.stdout
+        return {key: float(value) for key, value in
+                (field.split("=") for field in line.split()[1:])}, result.stderr
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TYPENET_CACHE"] = str(Path(tmp) / "cache")
+        run("train", "--model", "dense", "--epochs", "1", "--verbose", "0", "--out", tmp)
+        weights, int8_file = Path(tmp) / "model.tnet", Path(tmp) / "dense.int8.tnet"
+        dense, _ = quantize("--model", "dense", "--weights", str(weights), "--out", str(int8_file),
+                            "--calibration", "100")
+        assert dense["float"] > 0.9 and abs(dense["int8"] - dense["float"]) <= 0.002, dense
+        assert dense["float_bytes"] == weights.stat().st_size, dense
+        assert dense["int8_bytes"] == int8_file.stat().st_size, dense
+        assert dense["float_bytes"] > 3.9 * dense["int8_bytes"], dense
+
+        cnn, stderr = quantize("--keras", str(shared / "keras" / "keras224_mnist_cnn.h5"), "--out",
+                               str(Path(tmp) / "keras224.int8.tnet"))
+        assert "compiling" not in stderr, stderr
+        assert cnn["float"] == 0.9902 and abs(cnn["int8"] - cnn["float"]) <= 0.001, cnn
+        keras3, stderr = quantize("--keras", str(shared / "keras" / "keras3_mnist_cnn.keras"),
+                                  "--out", str(Path(tmp) / "keras3.int8.tnet"),
+                                  "--calibration-method", "percentile")
+        assert "compiling a predictor" in stderr, stderr
+        assert keras3["float"] == 0.9918 and abs(keras3["int8"] - keras3["float"]) <= 0.001, keras3
+
+        failures = [
+            (["--model", "dense", "--weights", str(int8_file), "--out", str(Path(tmp) / "x")],
+             "expected a parameters file, found a quantized net"),
+            (["--model", "dense", "--weights", str(weights)], "--out is required"),
+            (["--model", "dense", "--weights", str(weights), "--out", str(Path(tmp) / "x"),
+              "--calibration", "60001"], "--calibration 60001: the training set has 60000 images"),
+            (["--model", "dense", "--weights", str(weights), "--out", str(Path(tmp) / "x"),
+              "--calibration-method", "entropy"], "entropy not in {minmax,percentile}"),
+        ]
+        for args, words in failures:
+            result = run("quantize", *args, expect_ok=False)
+            assert words in result.stderr, (args, result.stderr)
 else:
     sys.exit(f"unknown case {case}")
 print(f"{case}: ok")

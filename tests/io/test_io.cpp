@@ -213,6 +213,56 @@ TEST_CASE("encode/decode round trip keeps every section, bit for bit") {
   CHECK(typenet::io::encode(decoded) == bytes);  // the encoding is canonical
 }
 
+TEST_CASE("format version 2: int8 arrays and quantized nets; other files stay version 1") {
+  auto version_of = [](std::span<const std::byte> bytes) {
+    return std::uint32_t(bytes[8]) | std::uint32_t(bytes[9]) << 8;
+  };
+  typenet::io::ModelFile file = sample_file();
+  CHECK(version_of(typenet::io::encode(file)) == 1);  // readable by typenet before version 2
+  const std::vector<std::int8_t> weights{-128, -1, 0, 1, 127};
+  file.sections.push_back({"int8/weights", weights});
+  file.sections.push_back({"int8/none", std::vector<std::int8_t>{}});
+  std::vector<std::byte> bytes = typenet::io::encode(file);
+  CHECK(version_of(bytes) == 2);
+  const typenet::io::ModelFile decoded = typenet::io::decode(bytes, "int8");
+  for (const char* name : {"int8/weights", "int8/none"}) {
+    REQUIRE(decoded.find(name) != nullptr);
+    CHECK(decoded.find(name)->value == file.find(name)->value);
+  }
+  CHECK(typenet::io::encode(decoded) == bytes);
+
+  typenet::io::ModelFile quantized;
+  quantized.kind = typenet::io::FileKind::Quantized;
+  quantized.architecture = {"Input 4->4"};
+  CHECK(version_of(typenet::io::encode(quantized)) == 2);
+  CHECK(typenet::io::decode(typenet::io::encode(quantized), "q").kind ==
+        typenet::io::FileKind::Quantized);
+
+  SUBCASE("a version 1 file cannot hold them") {
+    put_u32(bytes, 8, 1);
+    reseal(bytes);
+    CHECK_THROWS_WITH_AS(typenet::io::decode(bytes, "v1"),
+                         doctest::Contains("section 'int8/weights' is an int8 array, which format "
+                                           "version 1 lacks"),
+                         ModelFileError);
+    std::vector<std::byte> old_quantized = typenet::io::encode(quantized);
+    put_u32(old_quantized, 8, 1);
+    reseal(old_quantized);
+    CHECK(problem_of(old_quantized) == ModelFileProblem::Malformed);
+  }
+  SUBCASE("an int8 count beyond the file") {
+    // After the header, hash, layer count, two layers, section count: the first section.
+    constexpr std::size_t first_section = 24 + 8 + 4 + 14 + 22 + 4;
+    typenet::io::ModelFile only_int8 = file;
+    only_int8.sections = {{"w", weights}};
+    std::vector<std::byte> damaged = typenet::io::encode(only_int8);
+    REQUIRE(damaged[first_section + 4 + 1] == std::byte{4});
+    for (int i = 0; i < 8; ++i) damaged[first_section + 6 + i] = std::byte{0xff};
+    reseal(damaged);
+    CHECK(problem_of(damaged) == ModelFileProblem::Malformed);
+  }
+}
+
 TEST_CASE("encode rejects what decode would reject") {
   typenet::io::ModelFile file = sample_file();
   file.sections.push_back({"text", std::string("again")});
@@ -435,7 +485,7 @@ TEST_CASE("bad files are rejected with distinct messages that name the file") {
     overwrite(path, bad);
     const ModelFileError error = load_error(path, load);
     CHECK(error.problem() == ModelFileProblem::NewerVersion);
-    CHECK(contains(error, "format version 2, this build reads versions up to 1"));
+    CHECK(contains(error, "format version 3, this build reads versions up to 2"));
   }
   SUBCASE("another architecture names the first differing layer") {
     FakeMlp<16> other;

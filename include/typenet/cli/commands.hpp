@@ -9,6 +9,7 @@
 //   typenet show     --out pictures/                        (digit grid, label distribution)
 //   typenet featuremaps --model cnn --weights run/model.tnet --layer 0
 //   typenet export-cpp model.h5 --name MnistCnn --out mnist_cnn.hpp   (the file's Net type)
+//   typenet quantize --model cnn --weights run/model.tnet --out run/model.int8.tnet
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -34,7 +35,7 @@ namespace typenet::cli {
 
 namespace fs = std::filesystem;
 
-enum class Command { Summary, Train, Evaluate, Predict, Show, Featuremaps, ExportCpp };
+enum class Command { Summary, Train, Evaluate, Predict, Show, Featuremaps, ExportCpp, Quantize };
 
 struct Options {
   std::string model = "cnn";
@@ -55,6 +56,10 @@ struct Options {
   std::size_t layer = 0, samples = 64, channel = 0;
   std::string model_file, type_name = "KerasModel", header_out;
   bool embed_weights = false;
+  // quantize: the file written, the training images calibrating it and how.
+  fs::path quantized_out;
+  std::size_t calibration = 500;
+  std::string calibration_method = "minmax";
 
   KerasOptions keras_options() const { return {.channels_first = channels_first}; }
   // The trained model file the command reads: --weights, --keras or export-cpp's argument.
@@ -353,6 +358,54 @@ void featuremaps(const Options& options) {
               describe(layer).c_str());
 }
 
+// The fraction of the test images whose largest output is their label.
+inline double accuracy(std::span<const float> outputs, const Dataset& test) {
+  const std::size_t classes = outputs.size() / test.count;
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < test.count; ++i) {
+    const float* row = outputs.data() + i * classes;
+    correct += std::size_t(std::max_element(row, row + classes) - row) == test.labels[i];
+  }
+  return double(correct) / double(test.count);
+}
+
+// quantize: the model's 8-bit net (quantized.hpp) calibrated on the first --calibration training
+// images, saved to --out; prints the test accuracy of both nets and the sizes of their files
+// (the float one as `typenet::save` writes it).
+template <class NetT>
+void quantize_model(const Options& options) {
+  check_mnist_classes<NetT>();
+  auto net = load_net<NetT>(options);
+  const DigitAdapter<NetT> adapt(options);
+  const MnistData data = load_data(options);
+  if (options.calibration > data.train.count)
+    throw std::invalid_argument("--calibration " + std::to_string(options.calibration) +
+                                ": the training set has " + std::to_string(data.train.count) +
+                                " images");
+  std::vector<float> calibration;
+  for (std::size_t i = 0; i < options.calibration; ++i) {
+    const std::vector<float> input = adapt(data.train.image(i));
+    calibration.insert(calibration.end(), input.begin(), input.end());
+  }
+  const QuantizeOptions how{.method = options.calibration_method == "percentile"
+                                          ? CalibrationMethod::Percentile
+                                          : CalibrationMethod::MinMax};
+  Quantized<NetT> quantized = quantize(*net, calibration, how);
+  save(quantized, options.quantized_out);
+
+  const std::vector<float> inputs = adapt.all(data.test);
+  std::vector<float> outputs(data.test.count * NetT::output_size);
+  compile_for(*net, options).predict(inputs, outputs);
+  const double float_accuracy = accuracy(outputs, data.test);
+  ThreadPool pool(options.threads);
+  quantized.predict(inputs, outputs, pool);
+  std::printf("quantize_accuracy float=%.4f int8=%.4f float_bytes=%llu int8_bytes=%llu\n",
+              float_accuracy, accuracy(outputs, data.test),
+              static_cast<unsigned long long>(
+                  io::parameters_file_size(NetT::layer_infos, net->parameters())),
+              static_cast<unsigned long long>(fs::file_size(options.quantized_out)));
+}
+
 // The header of the model file's Net type (export-cpp without --embed-weights needs no Net).
 inline std::string model_type_header(const Options& options, std::string_view net_type_of_tnet) {
   if (is_typenet_file(options.model_file))
@@ -384,6 +437,7 @@ void run_on_model(Command command, const Options& options) {
     case Command::Predict: predict<NetT>(options); break;
     case Command::Featuremaps: featuremaps<NetT>(options); break;
     case Command::ExportCpp: export_embedded<NetT>(options); break;
+    case Command::Quantize: quantize_model<NetT>(options); break;
     case Command::Train:
     case Command::Show: throw std::logic_error("run_on_model: not a model file's command");
   }
@@ -520,6 +574,28 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
                            "The model was built channels-first by a Keras that does not say so "
                            "in the file");
 
+  CLI::App* quantize_command = app.add_subcommand(
+      "quantize", "Quantize trained weights to an 8-bit net (int8 weights, uint8 activations "
+                  "calibrated on training images), save it, and print the test accuracy of both "
+                  "nets and the sizes of their files");
+  add_model(quantize_command, file_model);
+  add_weights(quantize_command);
+  add_data(quantize_command);
+  add_threads(quantize_command);
+  quantize_command->add_option("--out", options.quantized_out, "The quantized model file written")
+      ->required();
+  quantize_command
+      ->add_option("--calibration", options.calibration,
+                   "Calibrate on this many first training images")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  quantize_command
+      ->add_option("--calibration-method", options.calibration_method,
+                   "Each tensor's range: minmax over the calibration images, or percentile "
+                   "(the 0.01th to 99.99th percentiles, clipping outliers)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "percentile"}));
+
   CLI11_PARSE(app, argc, argv);
   options.model_given = std::ranges::any_of(
       model_options, [](const CLI::Option* option) { return option->count() > 0; });
@@ -527,7 +603,7 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
       {summary, Command::Summary},           {train_command, Command::Train},
       {evaluate_command, Command::Evaluate}, {predict_command, Command::Predict},
       {show_command, Command::Show},         {featuremaps_command, Command::Featuremaps},
-      {export_command, Command::ExportCpp}};
+      {export_command, Command::ExportCpp},  {quantize_command, Command::Quantize}};
   try {
     for (const auto& [subcommand, command] : commands)
       if (subcommand->parsed()) dispatch(command, options);

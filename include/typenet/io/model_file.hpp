@@ -7,7 +7,11 @@
 //              payload of a float array: u64 count, count x f32
 //              payload of a scalar:      u64
 //              payload of a text:        u64 byte length, UTF-8 bytes
+//              payload of an int8 array: u64 count, count x i8 (format version 2)
 //   trailer  u32 CRC-32 of header and body
+//
+// Version 2 added int8 arrays and the quantized kind (a Quantized net's file). A file that uses
+// neither is written as version 1, which typenet before version 2 reads too.
 //
 // The body size in the header lets a reader tell a truncated file from a corrupted one before it
 // looks at the checksum. The checksum is zlib's CRC-32: zlib is already a dependency (MNIST is
@@ -60,14 +64,16 @@ class ModelFileError : public std::runtime_error {
 
 namespace typenet::io {
 
-inline constexpr std::uint32_t model_file_version = 1;
+// The newest format version, which this build reads and writes.
+inline constexpr std::uint32_t model_file_version = 2;
 
-enum class FileKind : std::uint32_t { Parameters = 1, Checkpoint = 2 };
+enum class FileKind : std::uint32_t { Parameters = 1, Checkpoint = 2, Quantized = 3 };
 std::string_view to_string(FileKind kind);
 
-// A float array (parameters, optimizer state), an unsigned count (step, epoch) or UTF-8 text
-// (optimizer name, a JSON history).
-using SectionValue = std::variant<std::vector<float>, std::uint64_t, std::string>;
+// A float array (parameters, optimizer state), an unsigned count (step, epoch), UTF-8 text
+// (optimizer name, a JSON history) or an int8 array (a quantized net's weights).
+using SectionValue =
+    std::variant<std::vector<float>, std::uint64_t, std::string, std::vector<std::int8_t>>;
 
 struct Section {
   std::string name;

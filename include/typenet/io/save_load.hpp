@@ -5,6 +5,8 @@
 //   typenet::load(net, "mnist.tnet");
 //   typenet::save_checkpoint("run.ckpt", net, extras);  // parameters + optimizer state + progress
 //   typenet::load_checkpoint("run.ckpt", net, extras);
+//   typenet::save(quantized, "mnist.int8.tnet");  // a Quantized<Net> (quantized.hpp)
+//   auto quantized = typenet::load_quantized<Net>("mnist.int8.tnet");
 //
 // Loading checks the whole file against the destination first (intact, right kind, same
 // architecture layer by layer, every section present with the right size) and only then copies:
@@ -25,6 +27,7 @@
 
 #include "typenet/io/model_file.hpp"
 #include "typenet/layer_info.hpp"
+#include "typenet/quantization.hpp"
 
 namespace typenet {
 
@@ -49,6 +52,9 @@ struct CheckpointExtras {
   std::optional<float> learning_rate{};
 };
 
+template <class NetT>
+class Quantized;  // quantized.hpp
+
 namespace io {
 
 // The section of model files and checkpoints holding the saved Net's C++ type (cpp_type of its
@@ -72,6 +78,31 @@ void save_checkpoint(const std::filesystem::path& path, std::span<const LayerInf
                      std::span<const float> parameters, const CheckpointExtras& extras);
 void load_checkpoint(const std::filesystem::path& path, std::span<const LayerInfo> layers,
                      std::span<float> parameters, CheckpointExtras& extras);
+
+// The size of the file that save(net) writes, without writing it.
+std::uint64_t parameters_file_size(std::span<const LayerInfo> layers,
+                                   std::span<const float> parameters);
+
+// What a quantized net's file holds besides its architecture: each layer's 8-bit path
+// (Quantized::path_words, which the loader compares: a build that runs a layer another way
+// cannot use the file), its int8 weights (Quantized::stored_weights), channel floats, the float parameters of its
+// layers without an 8-bit kernel, and every tensor's quantization (scale, inverse scale, zero
+// point).
+struct QuantizedSections {
+  std::string paths;
+  std::span<const std::int8_t> weights;
+  std::span<const float> channel, float_parameters, quantizations;
+};
+// The same to fill, every span of the size the architecture gives.
+struct QuantizedDestination {
+  std::string paths;
+  std::span<std::int8_t> weights;
+  std::span<float> channel, float_parameters, quantizations;
+};
+void save_quantized(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                    const QuantizedSections& sections);
+void load_quantized(const std::filesystem::path& path, std::span<const LayerInfo> layers,
+                    const QuantizedDestination& destination);
 
 }  // namespace io
 
@@ -98,6 +129,35 @@ void save_checkpoint(const std::filesystem::path& path, const N& net,
 template <NetLike N>
 void load_checkpoint(const std::filesystem::path& path, N& net, CheckpointExtras& extras) {
   io::load_checkpoint(path, N::layer_infos, net.parameters(), extras);
+}
+
+// A quantized net (quantized.hpp): about a quarter of its float file. Throws std::system_error
+// when the file cannot be written; a previous file is then left untouched.
+template <class NetT>
+void save(const Quantized<NetT>& net, const std::filesystem::path& path) {
+  std::vector<float> quantizations;
+  for (const auto& q : net.quantizations())
+    quantizations.insert(quantizations.end(), {q.scale, q.inverse_scale, q.zero_point});
+  io::save_quantized(path, NetT::layer_infos,
+                     {Quantized<NetT>::path_words(), net.stored_weights(), net.channel(),
+                      net.float_parameters(), quantizations});
+}
+
+// The quantized net of a file that save(quantized) wrote for NetT. Throws ModelFileError (a
+// parameters file or checkpoint gets WrongKind) or std::system_error.
+template <class NetT>
+Quantized<NetT> load_quantized(const std::filesystem::path& path) {
+  using Q = Quantized<NetT>;
+  std::vector<std::int8_t> weights(Q::stored_weight_bytes);
+  std::vector<float> channel(Q::channel_floats), float_parameters(Q::float_param_count);
+  std::vector<float> quantization_floats(3 * Q::boundary_count);
+  io::load_quantized(path, NetT::layer_infos,
+                     {Q::path_words(), weights, channel, float_parameters, quantization_floats});
+  std::vector<Quantization> quantizations(Q::boundary_count);
+  for (std::size_t b = 0; b < quantizations.size(); ++b)
+    quantizations[b] = {quantization_floats[3 * b], quantization_floats[3 * b + 1],
+                        quantization_floats[3 * b + 2]};
+  return Q(weights, channel, float_parameters, quantizations);
 }
 
 }  // namespace typenet

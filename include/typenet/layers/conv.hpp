@@ -4,6 +4,8 @@
 // (kernels::conv_forward); Same padding first copies the image into a zero frame in the scratch.
 // Backward: im2col of the image into the scratch, then the GEMMs of the kernel and patch
 // gradients.
+// 8-bit: im2col of the codes (padded with the code of zero) and one int8 GEMM, ReLU fused; other
+// activations run in float on its float output.
 // Keras: Conv2D (filters, kernel_size, strides, padding, activation, use_bias; no dilation or
 // groups; weights kernel (kh, kw, cin, filters) and bias).
 #pragma once
@@ -17,6 +19,7 @@
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
+#include "typenet/quantization.hpp"
 
 namespace typenet {
 
@@ -98,6 +101,45 @@ struct Conv {
       const auto [first, end] = team.part(pixels, team_pixel_granule);
       return {first * Filters, end * Filters};
     }
+
+    struct int8 : Int8Member, Int8GemmWeights<patch, Filters> {
+      static constexpr std::size_t depth = kernels::int8_depth(patch);  // an im2col row's bytes
+      static constexpr std::size_t weight_bytes = kernels::int8_packed_size(patch, Filters);
+      static constexpr std::size_t channel_floats = 2 * kernels::int8_padded_columns(Filters);
+      static constexpr std::size_t scratch_bytes = pixels * depth;
+      static constexpr bool codes_out = activation::kind == ActivationKind::Linear ||
+                                        activation::kind == ActivationKind::Relu;
+      // In a team, each member computes its part of the output rows: their patches, their GEMM.
+      static constexpr bool team_split = bind::team_split;
+      static void quantize(const Int8Quantize& q) {
+        detail::quantize_gemm_layer(q, q.params, q.params + kernel_count, patch, Filters);
+      }
+      template <class Out>  // std::uint8_t codes, or float before the activation
+      static void forward(const Int8Call& call, const std::uint8_t* in, Out* out,
+                          std::size_t n) noexcept {
+        const auto [first_row, end_row] = call.team.part(out_height);
+        const std::size_t first_pixel = first_row * out_width;
+        std::uint8_t* col = call.scratch + first_pixel * depth;
+        for (std::size_t i = 0; i < n; ++i) {
+          patch_rows(in + i * call.in_stride, first_row, end_row, std::uint8_t(call.in.zero_point),
+                     col);
+          detail::int8_gemm_columns(call, (end_row - first_row) * out_width, patch, Filters, 0,
+                                    Filters, col, depth, activation::kind == ActivationKind::Relu,
+                                    out + i * call.out_stride + first_pixel * Filters, Filters);
+        }
+      }
+      // The patches of output rows [first_row, end_row), read from the image's first row they
+      // cover (or with the rows of padding above it that they still cover).
+      static void patch_rows(const std::uint8_t* image, std::size_t first_row, std::size_t end_row,
+                             std::uint8_t zero_code, std::uint8_t* col) noexcept {
+        if (first_row == end_row) return;            // a team member with no rows
+        const std::size_t top = first_row * stride;  // in padded coordinates
+        const std::size_t skipped = top > pad_top ? top - pad_top : 0;
+        kernels::int8_im2col(image + skipped * width * channels, height - skipped, width, channels,
+                             Kernel, Kernel, stride, pad_top - (top - skipped), pad_left,
+                             end_row - first_row, out_width, zero_code, col, depth);
+      }
+    };
 
     static void check_keras(const KerasConfig& config) {
       detail::refuse_conv_extras(config);

@@ -1,5 +1,7 @@
 // Dense<Units, Activation?>: y = x W + b, W stored (in, out) as Keras stores it.
 // Keras: Dense (units, activation, use_bias; weights kernel (in, units) and bias).
+// 8-bit: one int8 GEMM, ReLU fused into its epilogue; other activations run in float on its float
+// output (a Softmax head).
 #pragma once
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
+#include "typenet/quantization.hpp"
 
 namespace typenet {
 
@@ -53,6 +56,26 @@ struct Dense {
     static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
       return team.part(Units, kernels::kGemmColumnGranule);
     }
+
+    struct int8 : Int8Member, Int8GemmWeights<inputs, Units> {
+      static constexpr std::size_t weight_bytes = kernels::int8_packed_size(inputs, Units);
+      static constexpr std::size_t channel_floats = 2 * kernels::int8_padded_columns(Units);
+      static constexpr bool codes_out = activation::kind == ActivationKind::Linear ||
+                                        activation::kind == ActivationKind::Relu;
+      // In a team, each member computes its bands of 16 columns for every image.
+      static constexpr bool team_split = bind::team_split;
+      static void quantize(const Int8Quantize& q) {
+        detail::quantize_gemm_layer(q, q.params, q.params + kernel_count, inputs, Units);
+      }
+      template <class Out>  // std::uint8_t codes, or float before the activation
+      static void forward(const Int8Call& call, const std::uint8_t* in, Out* out,
+                          std::size_t n) noexcept {
+        const auto [first, end] = call.team.part(Units, kernels::kInt8ColumnGroup);
+        detail::int8_gemm_columns(call, n, inputs, Units, first, end, in, call.in_stride,
+                                  activation::kind == ActivationKind::Relu, out + first,
+                                  call.out_stride);
+      }
+    };
 
     static void check_keras(const KerasConfig& config) {
       config.expect("Dense with", Units, config.required_positive("units"), " units");

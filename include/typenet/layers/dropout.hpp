@@ -2,6 +2,7 @@
 // Percent/100 and the survivors are scaled by 1/(1 - Percent/100); at inference it is the identity.
 // The mask is a counter-based hash of (seed, step, layer, image) and the element's index, so it
 // does not depend on how the batch is split across threads (kernels::dropout_forward).
+// 8-bit: the identity, passing its input's codes on.
 // Keras: Dropout (rate; checked though it has no effect on inference).
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
+#include "typenet/quantization.hpp"
 
 namespace typenet {
 
@@ -55,6 +57,9 @@ struct Dropout {
     static constexpr float scale = 100.0f / float(100 - Percent);
     // P(drop) in units of 2^-32.
     static constexpr auto threshold = std::uint32_t((std::uint64_t(Percent) << 32) / 100);
+    struct int8 : Int8Member {
+      static constexpr Int8Role role = Int8Role::PassThrough;
+    };
 
     static void check_keras(const KerasConfig& config) {
       if (detail::dropout_percent(config) != Percent)

@@ -61,6 +61,38 @@
 // computes the part team_share(member, size) of its output (a contiguous range of floats); it
 // may sync() the team inside. Other layers run on member 0 alone. The Net applies the
 // activation to each member's part and syncs the team between layers.
+//
+// 8-bit inference: Quantized<Net> (quantized.hpp) runs a bound layer on uint8 codes when it has
+// a member type `int8`, best derived from Int8Member (quantization.hpp), whose defaults it
+// overrides; a layer without one runs in float there (dequantized input, quantized output).
+//
+//   static constexpr Int8Role role;          // PassThrough: its output is its input's codes
+//                                            // (nothing else is needed); SameQuantization:
+//                                            // codes in its input's quantization by a monotone
+//                                            // map that commutes with clamping (max pooling,
+//                                            // ReLU); Requantizes (default): the output has a
+//                                            // calibrated quantization of its own
+//   static constexpr size_t weight_bytes;    // its int8 state (packed weights) ...
+//   static constexpr size_t channel_floats;  // ... and float state (scales, offsets)
+//   static constexpr size_t scratch_bytes;   // per call, shared like scratch_floats
+//   static constexpr bool codes_out;         // whether it can write codes (below)
+//   static constexpr bool team_split;        // whether a team shares its forward
+//   static void quantize(const Int8Quantize&);  // fills its state from its float parameters
+//                                               // and its input's quantization
+//   static void forward(const Int8Call&, const uint8_t* in, uint8_t* out, size_t n);  // codes
+//   static void forward(const Int8Call&, const uint8_t* in, float* out, size_t n);    // floats
+//   static constexpr size_t stored_weight_bytes;  // optional, with the two below: how model
+//   static void store_weights(const int8_t* weights, int8_t* stored);    // files keep its int8
+//   static void restore_weights(const int8_t* stored, int8_t* weights);  // state (else as is;
+//                                                 // Int8GemmWeights: without packing padding)
+//
+// `forward` reads the codes of n images (call.in_stride apart) and writes either codes of
+// call.out, its activation applied (needed when codes_out), or floats before the activation,
+// which Quantized then applies in float (optional; a Softmax head, or what feeds a float layer).
+// Quantized picks: codes where the next layer runs on codes, floats where it runs in float and
+// for the Net's output. With team_split, every member of a team is called with call.team set and
+// computes its part; the results must not depend on the split. Both are noexcept and allocate
+// nothing.
 #pragma once
 
 #include <concepts>

@@ -1,5 +1,7 @@
 // MaxPool<Size, options...> and AvgPool<Size, options...> (Valid or Same, Stride<S>; the stride
 // defaults to Size, as Keras), and GlobalAvgPool.
+// 8-bit: MaxPool on codes (they order as the values they stand for), keeping its input's
+// quantization; GlobalAvgPool sums codes and gives float means, requantized by the quantized net.
 // Keras: MaxPooling2D and AveragePooling2D (pool_size, strides, padding; Same averages only the
 // pixels inside the image, as TensorFlow), GlobalAveragePooling2D (no keepdims).
 #pragma once
@@ -15,6 +17,7 @@
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
+#include "typenet/quantization.hpp"
 
 namespace typenet {
 
@@ -100,6 +103,28 @@ struct MaxPool {
     static constexpr std::size_t scratch_floats = padded ? padded_size : 0;
     static constexpr std::size_t cache_words = output_shape::size;  // argmax of each output
     static constexpr std::size_t flops = 0;
+
+    struct int8 : Int8Member {
+      static constexpr Int8Role role = Int8Role::SameQuantization;
+      // Same padding pools a copy framed by code 0, which wins no window over the image's codes
+      // (a window of codes 0 gives 0 either way).
+      static constexpr std::size_t scratch_bytes = padded ? padded_size : 0;
+      static void forward(const Int8Call& call, const std::uint8_t* in, std::uint8_t* out,
+                          std::size_t n) noexcept {
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint8_t* image = in + i * call.in_stride;
+          if constexpr (padded) {
+            std::fill_n(call.scratch, padded_size, std::uint8_t{0});
+            for (std::size_t y = 0; y < height; ++y)
+              std::memcpy(call.scratch + ((y + pad_top) * padded_width + pad_left) * channels,
+                          image + y * width * channels, width * channels);
+            image = call.scratch;
+          }
+          kernels::int8_maxpool(image, padded_height, padded_width, channels, Size, stride,
+                                out_height, out_width, out + i * call.out_stride);
+        }
+      }
+    };
 
     static void check_keras(const KerasConfig& config) {
       window::check_keras(config, "MaxPooling2D");
@@ -220,6 +245,24 @@ struct GlobalAvgPool {
     static constexpr std::size_t scratch_floats = 0;
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 0;
+
+    struct int8 : Int8Member {
+      static constexpr bool codes_out = false;
+      // The mean of each channel's codes as the float it stands for.
+      static void forward(const Int8Call& call, const std::uint8_t* in, float* out,
+                          std::size_t n) noexcept {
+        const float scale = call.in.scale / float(pixels);
+        const auto zero_sum = std::int64_t(pixels) * std::int64_t(call.in.zero_point);
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint8_t* image = in + i * call.in_stride;
+          for (std::size_t c = 0; c < channels; ++c) {
+            std::int64_t sum = 0;
+            for (std::size_t p = 0; p < pixels; ++p) sum += image[p * channels + c];
+            out[i * call.out_stride + c] = float(sum - zero_sum) * scale;
+          }
+        }
+      }
+    };
 
     static constexpr KerasMapping keras{
         global_avg_pool_keras_classes,
