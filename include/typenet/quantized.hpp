@@ -143,8 +143,10 @@ constexpr Int8LayerFacts int8_layer_facts() {
 template <std::size_t N>
 struct Int8Layout {
   static constexpr std::size_t boundaries = N + 1;
-  static constexpr std::size_t chunk_bytes = std::size_t{256} << 10;  // a chunk's tensors
-  static constexpr std::size_t max_chunk = 64;
+  // A chunk's tensors fit in about 1 MiB (L2), up to 256 images: a GEMM over many rows reuses
+  // each weight tile loaded (the MLP's batch-1000 throughput is 2.5x that of 64-image chunks).
+  static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+  static constexpr std::size_t max_chunk = 256;
 
   std::array<Int8LayerFacts, N> layers{};
   std::array<std::size_t, boundaries> size{};
