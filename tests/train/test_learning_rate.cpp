@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include <typenet/cli/recipe.hpp>
 #include <typenet/typenet.hpp>
 
 using namespace typenet;
@@ -434,4 +435,16 @@ TEST_CASE("checkpoints keep a changed learning rate; a run resumed from its back
     CHECK(resumed_weights == unbroken_weights);
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a training recipe's cosine decay spans the run's optimizer steps") {
+  const cli::TrainingRecipe tutorial{};
+  CHECK(tutorial.optimizer(60000, 128, 5, 0.0).learning_rate.at(1000) == 1e-3f);
+  const cli::TrainingRecipe decaying{.cosine_decay = true};
+  // 54,000 images after a 10 % split: 422 steps an epoch, 6,330 in 15 epochs.
+  const Adam adam = decaying.optimizer(60000, 128, 15, 0.1);
+  CHECK(adam.learning_rate.at(0) == 1e-3f);
+  CHECK(adam.learning_rate.at(3165) == doctest::Approx(5e-4).epsilon(1e-4));
+  CHECK(adam.learning_rate.at(6329) > 0.0f);
+  CHECK(adam.learning_rate.at(6330) == 0.0f);
 }

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "typenet/data/mnist.hpp"
 #include "typenet/io/atomic_write.hpp"
 #include "typenet/io/export_cpp.hpp"
+#include "typenet/cli/recipe.hpp"
 #include "typenet/io/keras.hpp"
 #include "typenet/typenet.hpp"
 #include "typenet/vis/vis.hpp"
@@ -43,10 +45,10 @@ struct Options {
   std::string weights, keras;
   std::string data;
   fs::path out = "typenet-out";
-  std::size_t epochs = 5, batch_size = 128, threads = 0;
+  std::size_t epochs = 0, batch_size = 128, threads = 0;  // epochs 0: the model's recipe
   std::uint64_t seed = 1;
   int verbose = 1;
-  double validation_split = 0;
+  std::optional<double> validation_split;  // none: the model's recipe
   std::vector<std::string> files;
   std::string polarity = "auto";
   bool channels_first = false;
@@ -244,19 +246,27 @@ void write_test_pictures(ModelT& model, const Dataset& test, std::span<const flo
 
 template <class NetT>
 void train(const Options& options) {
+  const TrainingRecipe& recipe = training_recipe<NetT>;
   const MnistData data = load_data(options);
   auto net = std::make_unique<NetT>(options.seed);
   NetT::summary();
-  auto model = compile_for(*net, options);
+  const std::size_t epochs = options.epochs ? options.epochs : recipe.epochs;
+  const double split = options.validation_split.value_or(recipe.validation_split);
+  auto model = compile(*net, recipe.optimizer(data.train.count, options.batch_size, epochs, split),
+                       loss_for<NetT>(), {.threads = options.threads, .seed = options.seed});
   fs::create_directories(options.out);
   ModelCheckpoint best(options.out / "best.tnet", {.monitor = "val_loss", .save_best_only = true});
+  std::optional<EarlyStopping> stop;
+  if (recipe.early_stopping) stop.emplace(*recipe.early_stopping);
   FitOptions<std::uint8_t> fit{.batch_size = options.batch_size,
-                               .epochs = options.epochs,
+                               .epochs = epochs,
                                .verbose = options.verbose,
-                               .validation_split = options.validation_split,
+                               .validation_split = split,
                                .backup = options.out / "backup.ckpt",
+                               .augment = recipe.augment,
                                .callbacks = {&best}};
-  if (options.validation_split == 0) fit.validation_data = {data.test.images, data.test.labels};
+  if (stop) fit.callbacks.push_back(&*stop);
+  if (split == 0) fit.validation_data = {data.test.images, data.test.labels};
   const History history = model.fit({data.train.images, data.train.labels}, fit);
   save(*net, options.out / "model.tnet");
   history.write_csv(options.out / "history.csv");
@@ -500,14 +510,15 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
   add_data(train_command);
   add_out(train_command);
   add_threads(train_command);
-  train_command->add_option("--epochs", options.epochs, "Training epochs")->capture_default_str();
+  train_command->add_option("--epochs", options.epochs,
+                            "Training epochs (default: the model's recipe: 5; best: 15)");
   train_command->add_option("--batch-size", options.batch_size, "Samples per optimizer step")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   train_command
       ->add_option("--validation-split", options.validation_split,
-                   "Hold out this last fraction of the training set (0: validate on the test set)")
-      ->capture_default_str()
+                   "Hold out this last fraction of the training set (0: validate on the test "
+                   "set; default: the model's recipe: 0; best: 0.1)")
       ->check(CLI::Range(0.0, 0.9));
   train_command
       ->add_option("--verbose", options.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
