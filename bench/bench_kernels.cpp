@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "typenet/kernels/int8.hpp"
-#include "typenet/kernels/int8_paths.hpp"
+#include "typenet/kernels/kernel_paths.hpp"
 #include "typenet/kernels/kernels.hpp"
 
 #ifdef TYPENET_BENCH_OPENBLAS
@@ -193,7 +193,7 @@ void BM_int8_gemm(benchmark::State& state, const GemmShape& s, kernels::detail::
   const std::vector<float> scale(s.n, 1e-4f), offset(s.n, 0.5f);
   const kernels::Int8Epilogue epilogue{scale.data(), offset.data(), 20.0f, 3.0f, true};
   std::vector<std::uint8_t> c(s.m * s.n);
-  kernels::detail::force_int8_path(path);
+  kernels::detail::force_path(path);
   state.SetLabel(kernels::int8_kernel_path());
   FastestCall best;
   for (auto _ : state) {
@@ -204,7 +204,7 @@ void BM_int8_gemm(benchmark::State& state, const GemmShape& s, kernels::detail::
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
-  kernels::detail::force_int8_path(kernels::detail::Int8Path::best);
+  kernels::detail::force_path(kernels::detail::Int8Path::best);
   const double ops = 2.0 * double(s.m) * double(s.n) * double(s.k);
   state.counters["GOP/s"] =
       benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
@@ -315,7 +315,7 @@ int main(int argc, char** argv) {
   for (const GemmShape& shape : kInt8Shapes) {
     for (const auto& [path, name] : kInt8Paths)
       // AMX takes products of at least 16 rows (VNNI does the others).
-      if (kernels::detail::int8_path_available(path) &&
+      if (kernels::detail::path_available(path) &&
           (path != kernels::detail::Int8Path::amx || shape.m >= 16))
         timed(benchmark::RegisterBenchmark(
             (std::string("int8_gemm/") + name + "/" + shape.name).c_str(), BM_int8_gemm, shape,

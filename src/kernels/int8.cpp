@@ -24,17 +24,13 @@
 #include <utility>
 
 #include "src/kernels/int8_scalar.h"
+#include "src/kernels/x86_features.h"
 #include "typenet/kernels/int8.hpp"
-#include "typenet/kernels/int8_paths.hpp"
+#include "typenet/kernels/kernel_paths.hpp"
 #include "typenet/kernels/kernels.hpp"
 
 #if HWY_ARCH_X86
-#include <cpuid.h>
 #include <immintrin.h>
-#endif
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
 #endif
 
 HWY_BEFORE_NAMESPACE();
@@ -272,7 +268,7 @@ void GemmF32(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda, const i
 
 #if HWY_TARGET == HWY_AVX3
 // VNNI and AMX: intrinsics in functions that add their instruction sets to the AVX-512
-// target's, called only when the CPU has them (see Int8Cpu below).
+// target's, called only when the CPU has them (x86::features(), src/kernels/x86_features.h).
 #define TYPENET_VNNI __attribute__((target(HWY_TARGET_STR ",avx512vnni")))
 #define TYPENET_AMX __attribute__((target(HWY_TARGET_STR ",avx512vnni,amx-tile,amx-int8")))
 
@@ -360,14 +356,6 @@ constexpr size_t kTile = 16;                // rows of every tile; columns of a 
 constexpr size_t kTileDepth = kGroupBytes;  // depth bytes of an A tile
 constexpr size_t kBlock = 2 * kTile;        // rows and columns of a C block
 
-struct alignas(64) TileConfig {
-  std::uint8_t palette = 1;
-  std::uint8_t start_row = 0;
-  std::uint8_t reserved[14] = {};
-  std::uint16_t bytes_per_row[16] = {};
-  std::uint8_t rows[16] = {};
-};
-
 // Adds to the C tiles the products of the A tiles at a_tile (a_stride bytes a row) with the B
 // tiles at b_tile.
 template <int RT, int CT>
@@ -417,12 +405,8 @@ template <typename Out>
 TYPENET_AMX void AmxGemm(size_t m, size_t n, size_t k, const uint8_t* a, size_t lda,
                          const int8_t* packed_b, size_t packed_columns,
                          const Int8Epilogue& epilogue, Out* c, size_t ldc) {
-  TileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.rows[t] = kTile;
-    config.bytes_per_row[t] = kTileDepth;
-  }
-  _tile_loadconfig(&config);
+  static constexpr x86::TileConfig kConfig(8, kTile, kTileDepth);
+  _tile_loadconfig(&kConfig);
   const size_t depth = int8_depth(k);
   const size_t steps = depth / kTileDepth;
   const size_t tail = depth % kTileDepth;
@@ -629,49 +613,13 @@ using detail::Int8Path;
 #define TYPENET_INT8_X86 0
 #endif
 
-struct Int8Cpu {
-  bool vnni = false;
-  bool amx = false;
-};
-
-Int8Cpu DetectInt8Cpu() {
-  Int8Cpu cpu;
-#if TYPENET_INT8_X86
-  if ((hwy::SupportedTargets() & HWY_AVX3) == 0) return cpu;  // AVX-512 and its OS support
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return cpu;
-  cpu.vnni = (ecx & (1u << 11)) != 0;  // AVX512_VNNI
-  // AMX-TILE and AMX-INT8 (EDX bits 24, 25), the OS managing the tile state (XCR0 bits 17,
-  // 18), and Linux granting it to this process (its 8 KB are given only on request).
-  const bool amx_cpu = (edx & (1u << 24)) != 0 && (edx & (1u << 25)) != 0;
-  std::uint32_t xcr0_low = 0, xcr0_high = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-  const bool amx_os = (xcr0_low & (3u << 17)) == (3u << 17);
-#if defined(__linux__)
-  constexpr long kArchRequestXcompPermission = 0x1023;  // ARCH_REQ_XCOMP_PERM
-  constexpr long kXfeatureTileData = 18;                // XFEATURE_XTILEDATA
-  cpu.amx = cpu.vnni && amx_cpu && amx_os &&
-            syscall(SYS_arch_prctl, kArchRequestXcompPermission, kXfeatureTileData) == 0;
-#else
-  (void)amx_cpu;
-  (void)amx_os;
-#endif
-#endif
-  return cpu;
-}
-
-const Int8Cpu& TheInt8Cpu() {
-  static const Int8Cpu cpu = DetectInt8Cpu();
-  return cpu;
-}
-
 std::atomic<Int8Path> forced_path{Int8Path::best};
 
 Int8Path ChosenPath() {
   const Int8Path forced = forced_path.load(std::memory_order_relaxed);
   if (forced != Int8Path::best) return forced;
-  const Int8Cpu& cpu = TheInt8Cpu();
-  return cpu.amx ? Int8Path::amx : cpu.vnni ? Int8Path::vnni : Int8Path::highway;
+  const x86::Features& cpu = x86::features();
+  return cpu.amx_int8 ? Int8Path::amx : cpu.avx512_vnni ? Int8Path::vnni : Int8Path::highway;
 }
 
 template <typename Out>
@@ -725,16 +673,16 @@ void DispatchGemm(const X86Gemms<Out>& x86, GemmFunction<Out> highway, std::size
 
 namespace detail {
 
-bool int8_path_available(Int8Path path) noexcept {
+bool path_available(Int8Path path) noexcept {
   switch (path) {
-    case Int8Path::vnni: return TheInt8Cpu().vnni;
-    case Int8Path::amx: return TheInt8Cpu().amx;
+    case Int8Path::vnni: return x86::features().avx512_vnni;
+    case Int8Path::amx: return x86::features().amx_int8;
     default: return true;
   }
 }
 
-bool force_int8_path(Int8Path path) noexcept {
-  if (!int8_path_available(path)) return false;
+bool force_path(Int8Path path) noexcept {
+  if (!path_available(path)) return false;
   forced_path.store(path, std::memory_order_relaxed);
   return true;
 }

@@ -3,22 +3,40 @@
 #include "typenet/kernels/kernels.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace typenet::kernels::reference {
 
-void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
-          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
-          const float* bias) noexcept {
+namespace {
+
+float as_is(float x) { return x; }
+
+// x rounded to the nearest bfloat16 (ties to even), as a float: the top 16 bits of the rounded
+// bits. A NaN stays a (quiet) NaN, which the rounding carry could otherwise turn into inf.
+float round_to_bf16(float x) {
+  if (std::isnan(x)) return x;
+  std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return std::bit_cast<float>(bits & 0xFFFF0000u);
+}
+
+// gemm and gemm_bf16, each operand element taken through kOperand (as_is or round_to_bf16).
+// Products of floats, and so of bf16 values, are exact in double; one rounding, at the end.
+template <float (*kOperand)(float)>
+void gemm_of(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,
+             const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+             std::size_t ldc, const float* bias) {
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < n; ++j) {
       double sum = 0;
       for (std::size_t p = 0; p < k; ++p) {
         const float av = trans_a == Trans::No ? a[i * lda + p] : a[p * lda + i];
         const float bv = trans_b == Trans::No ? b[p * ldb + j] : b[j * ldb + p];
-        sum += double(av) * double(bv);
+        sum += double(kOperand(av)) * double(kOperand(bv));
       }
       if (bias) sum += bias[j];
       float& out = c[i * ldc + j];
@@ -27,10 +45,12 @@ void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
   }
 }
 
-void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
-                  std::size_t stride, std::size_t ow, std::size_t first_pixel,
-                  std::size_t end_pixel, const float* kernel, std::size_t filters,
-                  const float* bias, float* out) noexcept {
+// conv_forward and conv_forward_bf16, likewise.
+template <float (*kOperand)(float)>
+void conv_forward_of(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                     std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                     std::size_t end_pixel, const float* kernel, std::size_t filters,
+                     const float* bias, float* out) {
   for (std::size_t pixel = first_pixel; pixel < end_pixel; ++pixel) {
     const std::size_t oy = pixel / ow, ox = pixel % ow;
     for (std::size_t f = 0; f < filters; ++f) {
@@ -38,11 +58,41 @@ void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t 
       for (std::size_t ky = 0; ky < kh; ++ky)
         for (std::size_t kx = 0; kx < kw; ++kx)
           for (std::size_t ch = 0; ch < c; ++ch)
-            sum += double(image[((oy * stride + ky) * w + ox * stride + kx) * c + ch]) *
-                   double(kernel[((ky * kw + kx) * c + ch) * filters + f]);
+            sum += double(kOperand(image[((oy * stride + ky) * w + ox * stride + kx) * c + ch])) *
+                   double(kOperand(kernel[((ky * kw + kx) * c + ch) * filters + f]));
       out[pixel * filters + f] = float(sum);
     }
   }
+}
+
+}  // namespace
+
+void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
+          const float* bias) noexcept {
+  gemm_of<as_is>(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
+void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,
+               const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
+               float* c, std::size_t ldc, const float* bias) noexcept {
+  gemm_of<round_to_bf16>(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
+void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
+                  std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                  std::size_t end_pixel, const float* kernel, std::size_t filters,
+                  const float* bias, float* out) noexcept {
+  conv_forward_of<as_is>(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel, filters,
+                         bias, out);
+}
+
+void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                       std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                       std::size_t end_pixel, const float* kernel, std::size_t filters,
+                       const float* bias, float* out) noexcept {
+  conv_forward_of<round_to_bf16>(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel,
+                                 filters, bias, out);
 }
 
 void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,

@@ -10,7 +10,7 @@
 
 #include "kernel_test_support.h"
 #include "typenet/kernels/int8.hpp"
-#include "typenet/kernels/int8_paths.hpp"
+#include "typenet/kernels/kernel_paths.hpp"
 
 namespace {
 
@@ -400,7 +400,7 @@ TEST_CASE("int8 GEMMs allocate no memory, on any path") {
   std::vector<float> values(m * n);
   const auto run_all = [&] {
     for (const Int8Path path : {Int8Path::highway, Int8Path::vnni, Int8Path::amx, Int8Path::best})
-      if (kernels::detail::force_int8_path(path))
+      if (kernels::detail::force_path(path))
         for (const std::size_t rows : {m, std::size_t{1}}) {
           kernels::int8_gemm_u8(rows, n, k, a.data(), kernels::int8_depth(k), packed.data(),
                                 kernels::int8_padded_columns(n), epilogue, codes.data(), n);

@@ -10,7 +10,7 @@
 
 #include "kernel_test_support.h"
 #include "typenet/kernels/int8.hpp"
-#include "typenet/kernels/int8_paths.hpp"
+#include "typenet/kernels/kernel_paths.hpp"
 
 namespace {
 
@@ -65,19 +65,19 @@ void check_same_codes(const std::vector<std::uint8_t>& actual,
 template <class Body>
 void for_each_int8_path(const Body& body) {
   struct RestorePath {
-    ~RestorePath() { kernels::detail::force_int8_path(Int8Path::best); }
+    ~RestorePath() { kernels::detail::force_path(Int8Path::best); }
   } restore;
-  REQUIRE(kernels::detail::force_int8_path(Int8Path::highway));
+  REQUIRE(kernels::detail::force_path(Int8Path::highway));
   testing::for_each_target([&] {
     REQUIRE(std::string(kernels::int8_kernel_path()) == kernels::simd_target_name());
     body();
   });
   for (const auto& [path, name] : {std::pair{Int8Path::vnni, "vnni"}, {Int8Path::amx, "amx"}}) {
-    if (!kernels::detail::int8_path_available(path)) {
+    if (!kernels::detail::path_available(path)) {
       MESSAGE("no " << name << " on this machine: not tested");
       continue;
     }
-    REQUIRE(kernels::detail::force_int8_path(path));
+    REQUIRE(kernels::detail::force_path(path));
     INFO("path " << name);
     REQUIRE(std::string(kernels::int8_kernel_path()) == name);
     body();
@@ -278,8 +278,8 @@ TEST_CASE("int8 GEMMs on several threads at once: each has its own tiles and buf
 
 TEST_CASE("int8_kernel_path names the best path by default") {
   const std::string path = kernels::int8_kernel_path();
-  if (kernels::detail::int8_path_available(Int8Path::amx)) CHECK(path == "amx");
-  else if (kernels::detail::int8_path_available(Int8Path::vnni)) CHECK(path == "vnni");
+  if (kernels::detail::path_available(Int8Path::amx)) CHECK(path == "amx");
+  else if (kernels::detail::path_available(Int8Path::vnni)) CHECK(path == "vnni");
   else CHECK(path == kernels::simd_target_name());
 }
 

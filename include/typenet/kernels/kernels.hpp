@@ -22,6 +22,11 @@ enum class Trans : std::uint8_t { No, Yes };
 // one thread gets.
 inline constexpr std::size_t kGemmColumnGranule = 64;
 
+// gemm_bf16 computes the rows of op(A) in whole tiles of this many, counted from its first row,
+// on AMX, and the last rows by vector instructions: a team that splits a conv_forward_bf16's
+// pixels (or a gemm_bf16's rows) at multiples of this gets the bits one thread gets.
+inline constexpr std::size_t kBf16RowGranule = 16;
+
 // Every kernel is declared twice, once in each namespace, from this single list.
 #define TYPENET_KERNEL_DECLARATIONS                                                                \
   /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
@@ -43,6 +48,24 @@ inline constexpr std::size_t kGemmColumnGranule = 64;
                     std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,   \
                     std::size_t end_pixel, const float* kernel, std::size_t filters,               \
                     const float* bias, float* out) noexcept;                                       \
+  /* gemm_bf16 and conv_forward_bf16: gemm and conv_forward (same arguments, same meaning)   \
+     in mixed precision, as PyTorch's CPU autocast: every element of op(A) and op(B) (of the   \
+     image and the kernel) is rounded to bfloat16 (to nearest, ties to even; NaN stays NaN,    \
+     finite values past bf16's range become inf), products are exact, sums are in float; C   \
+     and out stay float. The reference rounds, multiplies exactly, sums in double and rounds \
+     once to float. The AMX and AVX512_BF16 paths, as their instructions do, take bf16        \
+     denormals for zeros and flush denormal sums to zero. No depth step is skipped (a zero   \
+     times an inf gives NaN). Deterministic, and each element is computed the same way        \
+     whatever column range a call covers (as gemm, from a kGemmColumnGranule multiple on) and  \
+     whatever pixel range, split at multiples of kBf16RowGranule, a conv_forward_bf16 call     \
+     covers. */     \
+  void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,        \
+                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,     \
+                 float* c, std::size_t ldc, const float* bias) noexcept;                           \
+  void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,         \
+                         std::size_t kw, std::size_t stride, std::size_t ow,                       \
+                         std::size_t first_pixel, std::size_t end_pixel, const float* kernel,      \
+                         std::size_t filters, const float* bias, float* out) noexcept;             \
   /* bias_grad[j] += sum over rows i < m of dy[i * ldy + j], for j < n (dy row-major, rows   \
      ldy >= n floats apart: a band of columns of a wider matrix). */     \
   void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,             \
@@ -204,6 +227,10 @@ void affine_transform(const float* in, std::size_t h, std::size_t w, std::size_t
 
 // Name of the Highway target the dispatched kernels run on here, e.g. "AVX3".
 const char* simd_target_name() noexcept;
+
+// The instructions gemm_bf16 and conv_forward_bf16 run on here: "amx", "avx512_bf16", or the
+// Highway target's name (simd_target_name()).
+const char* bf16_kernel_path() noexcept;
 
 // Plain scalar versions (src/kernels/reference.cpp): the oracle of the kernel tests.
 namespace reference {

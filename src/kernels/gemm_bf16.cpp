@@ -1,0 +1,610 @@
+// gemm_bf16 and conv_forward_bf16: gemm and conv_forward with their operands rounded to
+// bfloat16 and the products summed in float (see kernels.hpp). Three ways to the sums:
+// - AMX (CPUs with AMX-BF16, tile state granted by Linux): tdpbf16ps on a 2 x 2 block of
+//   16 x 16 float tiles of C, for the rows of op(A) in whole tiles of 16 counted from the first;
+//   the last m % 16 rows go through AVX512_BF16;
+// - AVX512_BF16 (AVX-512 target, CPUs with it: Intel since Cooper Lake, AMD Zen 4): vdpbf16ps
+//   adds a column's two products of a depth pair to one float lane, 6 rows x 4 vectors of 16
+//   columns a micro-tile, A's pairs broadcast;
+// - Highway, every target: the bf16 values widened back to floats, two multiply-adds a pair.
+// All three read the same packed blocks, converted from float while packing (round to nearest
+// even, in software: the same bits on every path): op(B) in panels of 64 columns of depth
+// pairs, [pair][column][2] (AMX's B-tile layout), op(A) as rows of bf16 (AMX's A-tile layout),
+// both zero-padded to whole tiles of depth. An element's sum depends only on its row and column
+// of the operands, the depth blocking (a function of k) and its path (a function of its row's
+// index in the call): column ranges and row ranges split at multiples of 16 give the same bits.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "src/kernels/gemm_bf16.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "src/kernels/gemm_bf16_blocking.h"
+#include "src/kernels/x86_features.h"
+#include "typenet/kernels/kernel_paths.hpp"
+#include "typenet/kernels/kernels.hpp"
+
+#if HWY_ARCH_X86
+#include <immintrin.h>
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace typenet::kernels::HWY_NAMESPACE {
+namespace {
+
+namespace hn = hwy::HWY_NAMESPACE;
+namespace bb = bf16_blocking;
+using bb::kPanel;
+using bb::kTile;
+using bb::kTileDepth;
+using detail::Bf16Path;
+using std::size_t;
+using std::uint16_t;
+using std::uint32_t;
+
+// Vectors of at most 16 floats: a panel (64 columns) holds whole vectors on every target.
+using DF = hn::CappedTag<float, 16>;
+using DU = hn::RebindToUnsigned<DF>;
+
+// The bf16 bits of x, rounded to nearest even, in the low half of each lane; a NaN stays a
+// quiet NaN (the rounding carry would turn some into inf).
+template <class D>
+HWY_INLINE hn::Vec<hn::RebindToUnsigned<D>> Bf16Bits(D /*d*/, hn::Vec<D> x) {
+  const hn::RebindToUnsigned<D> du;
+  const auto bits = hn::BitCast(du, x);
+  const auto rounded = hn::Add(
+      bits, hn::Add(hn::Set(du, 0x7FFFu), hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1u))));
+  const auto quiet_nan = hn::Or(bits, hn::Set(du, 0x00400000u));
+  return hn::ShiftRight<16>(hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(x)), quiet_nan, rounded));
+}
+
+HWY_INLINE uint16_t Bf16Of(float x) {
+  const hn::CappedTag<float, 1> d1;
+  return uint16_t(hn::GetLane(Bf16Bits(d1, hn::Set(d1, x))));
+}
+
+// dst[i] = bf16 of src[i], i < count.
+HWY_INLINE void ConvertRun(const float* HWY_RESTRICT src, size_t count,
+                           uint16_t* HWY_RESTRICT dst) {
+  const DF df;
+  const hn::Rebind<uint16_t, DF> d16;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + N <= count; i += N)
+    hn::StoreU(hn::TruncateTo(d16, Bf16Bits(df, hn::LoadU(df, src + i))), d16, dst + i);
+  for (; i < count; ++i) dst[i] = Bf16Of(src[i]);
+}
+
+size_t RoundUp(size_t value, size_t granule) { return (value + granule - 1) / granule * granule; }
+
+// Block length for splitting `total` into blocks of at most `max_block` (a multiple of
+// `granule`) as evenly as possible.
+size_t BlockLength(size_t total, size_t max_block, size_t granule) {
+  const size_t blocks = (total + max_block - 1) / max_block;
+  return RoundUp((total + blocks - 1) / blocks, granule);
+}
+
+// Depths [p0, p0 + depth) of columns [j0, j0 + cols) of op(B), packed into panels of kPanel
+// columns, each `pairs` (depth / 2 rounded up to whole tiles) rows of kPanel (bf16, bf16)
+// pairs: pair q of column j holds depths 2q (low half) and 2q + 1. Past the depth and the
+// columns: zeros.
+void PackB(Trans trans_b, const float* b, size_t ldb, size_t p0, size_t depth, size_t j0,
+           size_t cols, uint32_t* HWY_RESTRICT out) {
+  const DF df;
+  const DU du;
+  const size_t N = hn::Lanes(df);
+  const size_t pairs = RoundUp(depth, kTileDepth) / 2;
+  const auto element = [&](size_t p, size_t j) -> uint32_t {
+    if (p >= depth) return 0;
+    return Bf16Of(trans_b == Trans::No ? b[(p0 + p) * ldb + j0 + j] : b[(j0 + j) * ldb + p0 + p]);
+  };
+  for (size_t panel0 = 0; panel0 < cols; panel0 += kPanel, out += pairs * kPanel) {
+    const size_t panel_cols = std::min(kPanel, cols - panel0);
+    for (size_t q = 0; q < pairs; ++q) {
+      uint32_t* row = out + q * kPanel;
+      size_t j = 0;
+      if (trans_b == Trans::No && 2 * q + 1 < depth) {
+        // Two rows of B: one vector of pairs from a vector of each.
+        const float* even = b + (p0 + 2 * q) * ldb + j0 + panel0;
+        const float* odd = even + ldb;
+        for (; j + N <= panel_cols; j += N)
+          hn::StoreU(hn::Or(Bf16Bits(df, hn::LoadU(df, even + j)),
+                            hn::ShiftLeft<16>(Bf16Bits(df, hn::LoadU(df, odd + j)))),
+                     du, row + j);
+      }
+      for (; j < panel_cols; ++j)
+        row[j] = element(2 * q, panel0 + j) | element(2 * q + 1, panel0 + j) << 16;
+      for (; j < kPanel; ++j) row[j] = 0;
+    }
+  }
+}
+
+// Where the rows of op(A) come from: a matrix ...
+struct MatrixRows {
+  Trans trans;
+  const float* a;
+  size_t lda;
+  // Rows [i0, i0 + rows), depths [p0, p0 + depth) as bf16 rows `stride` apart (depth rounded up
+  // to whole tiles, the rest zeros).
+  void pack(size_t i0, size_t rows, size_t p0, size_t depth, size_t stride,
+            uint16_t* HWY_RESTRICT out) const {
+    for (size_t r = 0; r < rows; ++r) {
+      uint16_t* row = out + r * stride;
+      if (trans == Trans::No) {
+        ConvertRun(a + (i0 + r) * lda + p0, depth, row);
+      } else {
+        for (size_t p = 0; p < depth; ++p) row[p] = Bf16Of(a[(p0 + p) * lda + i0 + r]);
+      }
+      std::fill(row + depth, row + stride, uint16_t{0});
+    }
+  }
+};
+
+// ... or the patches of a convolution's output pixels [first_pixel, ...), from the image: the
+// depth p = (ky * kw + kx) * c + ch of a pixel's patch lies at its window's corner +
+// (p / segment) * image_row + p % segment, segment = kw * c floats (a kernel row, contiguous in
+// the image) and image_row = w * c.
+struct PatchRows {
+  const float* image;
+  size_t w, c, kw, stride, ow, first_pixel;
+  void pack(size_t i0, size_t rows, size_t p0, size_t depth, size_t out_stride,
+            uint16_t* HWY_RESTRICT out) const {
+    const size_t segment = kw * c, image_row = w * c;
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t pixel = first_pixel + i0 + r;
+      const float* corner = image + ((pixel / ow) * w + pixel % ow) * stride * c;
+      uint16_t* row = out + r * out_stride;
+      for (size_t p = p0, end = p0 + depth; p < end;) {
+        const size_t offset = p % segment;
+        const size_t length = std::min(segment - offset, end - p);
+        ConvertRun(corner + p / segment * image_row + offset, length, row + (p - p0));
+        p += length;
+      }
+      std::fill(row + depth, row + out_stride, uint16_t{0});
+    }
+  }
+};
+
+// A packed block and where its product goes: rows x cols of C at c, from `depth` (its packed
+// rows rounded up to whole tiles: a_stride) depth steps. Each element starts from bias[j] (when
+// bias is non-null) plus C's element (when read_c) and adds its products.
+struct Block {
+  const uint16_t* a;
+  size_t a_stride;
+  const uint32_t* b;  // panels of kPanel columns, a_stride / 2 pairs each
+  size_t rows, cols, depth;
+  float* c;
+  size_t ldc;
+  const float* bias;
+  bool read_c;
+
+  size_t pairs() const { return (depth + 1) / 2; }
+  const uint32_t* panel(size_t j0) const { return b + j0 / kPanel * (a_stride / 2) * kPanel; }
+  // Rows [r0, r0 + count).
+  Block rows_from(size_t r0, size_t count) const {
+    Block part = *this;
+    part.a += r0 * a_stride;
+    part.c += r0 * ldc;
+    part.rows = count;
+    return part;
+  }
+};
+
+// The Highway path: kRows rows x one vector of columns at a time, each depth pair's two bf16
+// values of A and of B widened to floats (a bf16 is a float's top half) and multiply-added.
+template <size_t kRows>
+void HighwayRows(const Block& blk) {
+  const DF df;
+  const DU du;
+  const size_t N = hn::Lanes(df);
+  const auto high_halves = hn::Set(du, 0xFFFF0000u);
+  for (size_t j0 = 0; j0 < blk.cols; j0 += N) {
+    const size_t width = std::min(N, blk.cols - j0);
+    const uint32_t* b = blk.panel(j0) + j0 % kPanel;
+    hn::Vec<DF> acc[kRows];
+    HWY_ALIGN float lanes[hn::MaxLanes(df)];
+    for (size_t r = 0; r < kRows; ++r) {
+      for (size_t j = 0; j < N; ++j)
+        lanes[j] = j >= width ? 0.0f
+                              : (blk.bias ? blk.bias[j0 + j] : 0.0f) +
+                                    (blk.read_c ? blk.c[r * blk.ldc + j0 + j] : 0.0f);
+      acc[r] = hn::Load(df, lanes);
+    }
+    const size_t pairs = blk.pairs();
+    for (size_t q = 0; q < pairs; ++q, b += kPanel) {
+      const auto b_pairs = hn::LoadU(du, b);
+      const auto b_even = hn::BitCast(df, hn::ShiftLeft<16>(b_pairs));
+      const auto b_odd = hn::BitCast(df, hn::And(b_pairs, high_halves));
+      for (size_t r = 0; r < kRows; ++r) {
+        uint32_t a_pair;
+        std::memcpy(&a_pair, blk.a + r * blk.a_stride + 2 * q, sizeof a_pair);
+        const auto a_pairs = hn::Set(du, a_pair);
+        acc[r] = hn::MulAdd(hn::BitCast(df, hn::ShiftLeft<16>(a_pairs)), b_even, acc[r]);
+        acc[r] = hn::MulAdd(hn::BitCast(df, hn::And(a_pairs, high_halves)), b_odd, acc[r]);
+      }
+    }
+    for (size_t r = 0; r < kRows; ++r) {
+      hn::Store(acc[r], df, lanes);
+      std::copy_n(lanes, width, blk.c + r * blk.ldc + j0);
+    }
+  }
+}
+
+void HighwayBlock(const Block& blk) {
+  constexpr size_t kRows = 4;
+  size_t r0 = 0;
+  for (; r0 + kRows <= blk.rows; r0 += kRows) HighwayRows<kRows>(blk.rows_from(r0, kRows));
+  switch (blk.rows - r0) {
+    case 1: return HighwayRows<1>(blk.rows_from(r0, 1));
+    case 2: return HighwayRows<2>(blk.rows_from(r0, 2));
+    case 3: return HighwayRows<3>(blk.rows_from(r0, 3));
+    default: return;
+  }
+}
+
+#if HWY_TARGET == HWY_AVX3
+// AVX512_BF16 and AMX: intrinsics in functions that add their instruction sets to the AVX-512
+// target's, called only when the CPU has them (x86::features()).
+#define TYPENET_AVX512_BF16 __attribute__((target(HWY_TARGET_STR ",avx512bf16")))
+#define TYPENET_AMX_BF16 __attribute__((target(HWY_TARGET_STR ",avx512bf16,amx-tile,amx-bf16")))
+
+constexpr size_t kDpRows = 6;
+constexpr size_t kDpVectors = kPanel / 16;  // 6 x 4 accumulators, 4 B vectors, 1 broadcast
+
+// The lanes of vector v of a micro-tile `width` columns wide.
+HWY_INLINE __mmask16 VectorLanes(size_t width, size_t v) {
+  const size_t lanes = std::min<size_t>(16, width - std::min(width, 16 * v));
+  return __mmask16((1u << lanes) - 1);
+}
+
+// R rows x V vectors of 16 columns (the first `width` of them written), from panel `b`.
+template <size_t R, size_t V>
+TYPENET_AVX512_BF16 void DpTile(const Block& blk, const uint32_t* b, size_t width, float* c,
+                                const float* bias) {
+  __m512 acc[R][V];
+#pragma GCC unroll 8
+  for (size_t v = 0; v < V; ++v) {
+    const __mmask16 lanes = VectorLanes(width, v);
+    const __m512 start = bias ? _mm512_maskz_loadu_ps(lanes, bias + 16 * v) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+      acc[r][v] = blk.read_c
+                      ? _mm512_add_ps(start, _mm512_maskz_loadu_ps(lanes, c + r * blk.ldc + 16 * v))
+                      : start;
+  }
+  const size_t pairs = blk.pairs();
+  for (size_t q = 0; q < pairs; ++q, b += kPanel) {
+    __m512bh b_pairs[V];
+#pragma GCC unroll 8
+    for (size_t v = 0; v < V; ++v) b_pairs[v] = (__m512bh)_mm512_loadu_si512(b + 16 * v);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r) {
+      std::int32_t a_pair;
+      std::memcpy(&a_pair, blk.a + r * blk.a_stride + 2 * q, sizeof a_pair);
+      const __m512bh a_pairs = (__m512bh)_mm512_set1_epi32(a_pair);
+#pragma GCC unroll 8
+      for (size_t v = 0; v < V; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], a_pairs, b_pairs[v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (size_t r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (size_t v = 0; v < V; ++v)
+      _mm512_mask_storeu_ps(c + r * blk.ldc + 16 * v, VectorLanes(width, v), acc[r][v]);
+}
+
+using DpTileFunction = void (*)(const Block&, const uint32_t*, size_t, float*, const float*);
+
+// kDpTiles[R - 1][V - 1]: the tile of R rows and V vectors.
+template <size_t R, size_t... V>
+constexpr std::array<DpTileFunction, sizeof...(V)> DpTileRow(std::index_sequence<V...>) {
+  return {&DpTile<R, V + 1>...};
+}
+template <size_t... R>
+constexpr std::array<std::array<DpTileFunction, kDpVectors>, sizeof...(R)> DpTileTable(
+    std::index_sequence<R...>) {
+  return {DpTileRow<R + 1>(std::make_index_sequence<kDpVectors>())...};
+}
+constexpr auto kDpTiles = DpTileTable(std::make_index_sequence<kDpRows>());
+
+// Panels outside, so that a panel (in L1) meets every row of the block (in L2).
+TYPENET_AVX512_BF16 void DpBlock(const Block& blk) {
+  for (size_t j0 = 0; j0 < blk.cols; j0 += kPanel) {
+    const size_t width = std::min(kPanel, blk.cols - j0);
+    const size_t vectors = (width + 15) / 16;
+    for (size_t r0 = 0; r0 < blk.rows; r0 += kDpRows) {
+      const size_t rows = std::min(kDpRows, blk.rows - r0);
+      kDpTiles[rows - 1][vectors - 1](blk.rows_from(r0, rows), blk.panel(j0), width,
+                                      blk.c + r0 * blk.ldc + j0,
+                                      blk.bias ? blk.bias + j0 : nullptr);
+    }
+  }
+}
+
+// AMX: tiles 0-3 hold a 2 x 2 block of 16 x 16 float sums (C), 4-5 two 16-row slices of A 32
+// deep, 6-7 two 16-column slices of B (16 depth pairs). Tile t of C is at rows 16 (t / 2) and
+// columns 16 (t % 2) of the block.
+constexpr size_t kTileRowBytes = 64;
+
+// Where a C tile's starting values are (columns [j0, j0 + width) of rows [r0, r0 + 16) of the
+// block, width <= 16): C itself, `buffer` (filled here) where they are not a whole tile of C,
+// or nowhere (data null: zeros).
+struct TileSource {
+  const float* data;
+  size_t stride_bytes;
+};
+
+TYPENET_AMX_BF16 HWY_INLINE TileSource StartValues(const Block& blk, size_t r0, size_t j0,
+                                                   size_t width, float* HWY_RESTRICT buffer) {
+  const float* c = blk.c + r0 * blk.ldc + j0;
+  if (!blk.read_c && !blk.bias) return {nullptr, 0};
+  if (width == kTile && !blk.bias) return {c, blk.ldc * sizeof(float)};
+  const __mmask16 lanes = VectorLanes(width, 0);
+  const __m512 bias = blk.bias ? _mm512_maskz_loadu_ps(lanes, blk.bias + j0) : _mm512_setzero_ps();
+  for (size_t r = 0; r < kTile; ++r)
+    _mm512_store_ps(
+        buffer + r * kTile,
+        blk.read_c ? _mm512_add_ps(bias, _mm512_maskz_loadu_ps(lanes, c + r * blk.ldc)) : bias);
+  return {buffer, kTileRowBytes};
+}
+
+// The first `width` columns of a tile stored in `buffer` to C.
+TYPENET_AMX_BF16 HWY_INLINE void CopyTileColumns(const Block& blk, size_t r0, size_t j0,
+                                                 size_t width, const float* HWY_RESTRICT buffer) {
+  const __mmask16 lanes = VectorLanes(width, 0);
+  for (size_t r = 0; r < kTile; ++r)
+    _mm512_mask_storeu_ps(blk.c + (r0 + r) * blk.ldc + j0, lanes,
+                          _mm512_load_ps(buffer + r * kTile));
+}
+
+// The tile intrinsics take the tile's number as a literal.
+#define TYPENET_START_TILE(tile, r0, j0, width)                           \
+  do {                                                                    \
+    const TileSource source = StartValues(blk, r0, j0, width, buffer);    \
+    if (source.data) _tile_loadd(tile, source.data, source.stride_bytes); \
+    else _tile_zero(tile);                                                \
+  } while (false)
+#define TYPENET_STORE_TILE(tile, r0, j0, width)                                 \
+  do {                                                                          \
+    if ((width) == kTile) {                                                     \
+      _tile_stored(tile, blk.c + (r0)*blk.ldc + (j0), blk.ldc * sizeof(float)); \
+    } else {                                                                    \
+      _tile_stored(tile, buffer, kTileRowBytes);                                \
+      CopyTileColumns(blk, r0, j0, width, buffer);                              \
+    }                                                                           \
+  } while (false)
+
+// Rows [r0, r0 + 16 RT) x columns [j0, j0 + width) of the block (width <= 16 CT), over the
+// whole packed depth (zeros past `depth`).
+template <int RT, int CT>
+TYPENET_AMX_BF16 void AmxTiles(const Block& blk, size_t r0, size_t j0, size_t width,
+                               float* HWY_RESTRICT buffer) {
+  const size_t right = CT == 2 ? width - kTile : 0;
+  const size_t left = std::min(width, kTile);
+  TYPENET_START_TILE(0, r0, j0, left);
+  if constexpr (CT == 2) TYPENET_START_TILE(1, r0, j0 + kTile, right);
+  if constexpr (RT == 2) TYPENET_START_TILE(2, r0 + kTile, j0, left);
+  if constexpr (RT == 2 && CT == 2) TYPENET_START_TILE(3, r0 + kTile, j0 + kTile, right);
+  const uint16_t* a = blk.a + r0 * blk.a_stride;
+  const uint32_t* b = blk.panel(j0) + j0 % kPanel;
+  const size_t a_bytes = blk.a_stride * sizeof(uint16_t);
+  constexpr size_t kBBytes = kPanel * sizeof(uint32_t);
+  constexpr size_t kPairsPerTile = kTileDepth / 2;
+  const size_t steps = blk.a_stride / kTileDepth;
+  for (size_t s = 0; s < steps; ++s, a += kTileDepth, b += kPairsPerTile * kPanel) {
+    _tile_loadd(4, a, a_bytes);
+    _tile_loadd(6, b, kBBytes);
+    _tile_dpbf16ps(0, 4, 6);
+    if constexpr (CT == 2) {
+      _tile_loadd(7, b + kTile, kBBytes);
+      _tile_dpbf16ps(1, 4, 7);
+    }
+    if constexpr (RT == 2) {
+      _tile_loadd(5, a + kTile * blk.a_stride, a_bytes);
+      _tile_dpbf16ps(2, 5, 6);
+    }
+    if constexpr (RT == 2 && CT == 2) _tile_dpbf16ps(3, 5, 7);
+  }
+  TYPENET_STORE_TILE(0, r0, j0, left);
+  if constexpr (CT == 2) TYPENET_STORE_TILE(1, r0, j0 + kTile, right);
+  if constexpr (RT == 2) TYPENET_STORE_TILE(2, r0 + kTile, j0, left);
+  if constexpr (RT == 2 && CT == 2) TYPENET_STORE_TILE(3, r0 + kTile, j0 + kTile, right);
+#undef TYPENET_START_TILE
+#undef TYPENET_STORE_TILE
+}
+
+// The block's rows (a multiple of 16): 32-column slices outside, so that a slice of B (in L1)
+// meets every row of the block (in L2).
+TYPENET_AMX_BF16 void AmxBlock(const Block& blk) {
+  static constexpr x86::TileConfig kConfig(8, kTile, kTileRowBytes);
+  _tile_loadconfig(&kConfig);
+  alignas(64) float buffer[kTile * kTile];
+  for (size_t j0 = 0; j0 < blk.cols; j0 += 2 * kTile) {
+    const size_t width = std::min(2 * kTile, blk.cols - j0);
+    for (size_t r0 = 0; r0 < blk.rows; r0 += 2 * kTile) {
+      const bool two_rows = blk.rows - r0 >= 2 * kTile;
+      if (two_rows && width > kTile) AmxTiles<2, 2>(blk, r0, j0, width, buffer);
+      else if (two_rows) AmxTiles<2, 1>(blk, r0, j0, width, buffer);
+      else if (width > kTile) AmxTiles<1, 2>(blk, r0, j0, width, buffer);
+      else AmxTiles<1, 1>(blk, r0, j0, width, buffer);
+    }
+  }
+  _tile_release();  // back to the init state: context switches need not save the tiles
+}
+#undef TYPENET_AVX512_BF16
+#undef TYPENET_AMX_BF16
+#endif  // HWY_TARGET == HWY_AVX3
+
+// The rows of a block on `path`: on AMX its whole tiles of rows before row `amx_end`, the
+// others on the vector path (AVX512_BF16 beside AMX).
+void ComputeBlock(Bf16Path path, const Block& blk, size_t amx_end) {
+#if HWY_TARGET == HWY_AVX3
+  if (path == Bf16Path::amx) {
+    const size_t amx_rows = std::min(blk.rows, amx_end);
+    if (amx_rows != 0) AmxBlock(blk.rows_from(0, amx_rows));
+    if (amx_rows != blk.rows) DpBlock(blk.rows_from(amx_rows, blk.rows - amx_rows));
+    return;
+  }
+  if (path == Bf16Path::avx512_bf16) return DpBlock(blk);
+#else
+  (void)path;
+  (void)amx_end;
+#endif
+  HighwayBlock(blk);
+}
+
+// C = beta C + bias: a product with nothing to sum (k == 0), where A and B may be empty.
+void ScaleAndAddBias(size_t m, size_t n, float beta, float* c, size_t ldc, const float* bias) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      float& out = c[i * ldc + j];
+      out = (bias ? bias[j] : 0.0f) + (beta != 0.0f ? beta * out : 0.0f);
+    }
+}
+
+// The blocked loops: B packed block by block (kNC columns, kKC deep), then the rows of op(A)
+// kMC at a time.
+template <class Rows>
+void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_t n, size_t k,
+                 const float* b, size_t ldb, float beta, float* c, size_t ldc, const float* bias) {
+  bb::PackingBuffers& buffers = bb::packing_buffers();
+  const size_t nc_max = BlockLength(n, bb::kNC, kPanel);
+  const size_t kc_max = BlockLength(k, bb::kKC, kTileDepth);
+  const size_t mc_max = BlockLength(m, bb::kMC, 2 * kTile);
+  // AMX takes the rows in whole tiles, counted from the first.
+  const size_t amx_rows = path == Bf16Path::amx ? m / kTile * kTile : 0;
+  for (size_t jc = 0; jc < n; jc += nc_max) {
+    const size_t nc = std::min(nc_max, n - jc);
+    for (size_t pc = 0; pc < k; pc += kc_max) {
+      const size_t kc = std::min(kc_max, k - pc);
+      const size_t stride = RoundUp(kc, kTileDepth);
+      // The first depth block starts from the bias and beta * C; the later ones from C.
+      const bool first = pc == 0;
+      PackB(trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
+      for (size_t ic = 0; ic < m; ic += mc_max) {
+        const size_t mc = std::min(mc_max, m - ic);
+        rows.pack(ic, mc, pc, kc, stride, buffers.a);
+        const Block blk{buffers.a,
+                        stride,
+                        buffers.b,
+                        mc,
+                        nc,
+                        kc,
+                        c + ic * ldc + jc,
+                        ldc,
+                        first && bias ? bias + jc : nullptr,
+                        !first || beta != 0.0f};
+        ComputeBlock(path, blk, amx_rows - std::min(amx_rows, ic));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void GemmBf16(Bf16Path path, Trans trans_a, Trans trans_b, size_t m, size_t n, size_t k,
+              const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
+              size_t ldc, const float* bias) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return ScaleAndAddBias(m, n, beta, c, ldc, bias);
+  GemmBlocked(path, MatrixRows{trans_a, a, lda}, trans_b, m, n, k, b, ldb, beta, c, ldc, bias);
+}
+
+void ConvForwardBf16(Bf16Path path, const float* image, size_t w, size_t c, size_t kh, size_t kw,
+                     size_t stride, size_t ow, size_t first_pixel, size_t end_pixel,
+                     const float* kernel, size_t filters, const float* bias, float* out) {
+  if (first_pixel >= end_pixel || filters == 0) return;
+  const size_t depth = kh * kw * c;
+  float* rows_out = out + first_pixel * filters;
+  const size_t m = end_pixel - first_pixel;
+  if (depth == 0) return ScaleAndAddBias(m, filters, 0.0f, rows_out, filters, bias);
+  GemmBlocked(path, PatchRows{image, w, c, kw, stride, ow, first_pixel}, Trans::No, m, filters,
+              depth, kernel, filters, 0.0f, rows_out, filters, bias);
+}
+
+}  // namespace typenet::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace typenet::kernels {
+
+HWY_EXPORT(GemmBf16);
+HWY_EXPORT(ConvForwardBf16);
+
+namespace {
+
+using detail::Bf16Path;
+
+std::atomic<Bf16Path> forced_path{Bf16Path::best};
+
+Bf16Path ChosenPath() {
+  const Bf16Path forced = forced_path.load(std::memory_order_relaxed);
+  if (forced != Bf16Path::best) return forced;
+  const x86::Features& cpu = x86::features();
+  return cpu.amx_bf16 ? Bf16Path::amx : cpu.avx512_bf16 ? Bf16Path::avx512_bf16 : Bf16Path::highway;
+}
+
+}  // namespace
+
+namespace detail {
+
+bool path_available(Bf16Path path) noexcept {
+  switch (path) {
+    case Bf16Path::avx512_bf16: return x86::features().avx512_bf16;
+    case Bf16Path::amx: return x86::features().amx_bf16;
+    default: return true;
+  }
+}
+
+bool force_path(Bf16Path path) noexcept {
+  if (!path_available(path)) return false;
+  forced_path.store(path, std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace detail
+
+// AMX and AVX512_BF16 live in the AVX-512 target's code, whatever target the dispatch chose
+// (they are available only where it was compiled).
+#if HWY_ARCH_X86 && (HWY_TARGETS & HWY_AVX3)
+#define TYPENET_BF16_X86(path, function, ...)                                    \
+  if ((path) != Bf16Path::highway) return N_AVX3::function((path), __VA_ARGS__); \
+  HWY_DYNAMIC_DISPATCH(function)((path), __VA_ARGS__)
+#else
+#define TYPENET_BF16_X86(path, function, ...) HWY_DYNAMIC_DISPATCH(function)((path), __VA_ARGS__)
+#endif
+
+void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,
+               const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
+               float* c, std::size_t ldc, const float* bias) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, GemmBf16, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
+void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                       std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,
+                       std::size_t end_pixel, const float* kernel, std::size_t filters,
+                       const float* bias, float* out) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, ConvForwardBf16, image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
+                   kernel, filters, bias, out);
+}
+#undef TYPENET_BF16_X86
+
+const char* bf16_kernel_path() noexcept {
+  switch (ChosenPath()) {
+    case Bf16Path::amx: return "amx";
+    case Bf16Path::avx512_bf16: return "avx512_bf16";
+    default: return simd_target_name();
+  }
+}
+
+}  // namespace typenet::kernels
+#endif  // HWY_ONCE
