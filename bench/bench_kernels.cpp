@@ -2,7 +2,9 @@
 // scalar reference gemm for scale, OpenBLAS sgemm at the same shapes and the machine's peak
 // (a large OpenBLAS sgemm on 1 and 2 threads; when built with OpenBLAS), im2col, maxpool and
 // softmax; the 8-bit GEMM (GOP/s, 2 operations a multiply-add) on each instruction path this
-// machine has, beside the float gemm and OpenBLAS sgemm at its shapes (--benchmark_filter=int8).
+// machine has, beside the float gemm and OpenBLAS sgemm at its shapes (--benchmark_filter=int8);
+// gemm_bf16 and conv_forward_bf16 on each of their paths at the seed CNN's conv2 and Dense 9216
+// training products, GFLOP/s counted as the float rows' (--benchmark_filter='bf16|conv2|dense9216').
 //
 // For a fair OpenBLAS peak on an AVX-512 machine, run with OPENBLAS_CORETYPE=SkylakeX (some
 // environments pin an older core type); on an AVX2-only machine use its own core type.
@@ -146,6 +148,39 @@ void BM_openblas_peak(benchmark::State& state) {
 }
 #endif
 
+// Runs a benchmark with the bf16 kernels forced to `path`, named in the label; then the
+// normal choice again.
+class ForcedBf16Path {
+ public:
+  ForcedBf16Path(benchmark::State& state, kernels::detail::Bf16Path path) {
+    kernels::detail::force_path(path);
+    state.SetLabel(kernels::bf16_kernel_path());
+  }
+  ~ForcedBf16Path() { kernels::detail::force_path(kernels::detail::Bf16Path::best); }
+  ForcedBf16Path(const ForcedBf16Path&) = delete;
+  ForcedBf16Path& operator=(const ForcedBf16Path&) = delete;
+};
+
+struct Bf16PathName {
+  kernels::detail::Bf16Path path;
+  const char* name;
+};
+constexpr Bf16PathName kBf16Paths[] = {{kernels::detail::Bf16Path::highway, "highway"},
+                                       {kernels::detail::Bf16Path::avx512_bf16, "avx512_bf16"},
+                                       {kernels::detail::Bf16Path::amx, "amx"}};
+
+// The bf16 rows' shapes among kGemmShapes: conv2's three training products for one image and
+// Dense 9216 -> 128's at batch 128.
+bool Bf16Shape(const GemmShape& shape) {
+  const std::string name = shape.name;
+  return name.starts_with("conv2_") || (name.starts_with("dense9216_") && shape.m > 1);
+}
+
+void BM_gemm_bf16(benchmark::State& state, const GemmShape& s, kernels::detail::Bf16Path path) {
+  const ForcedBf16Path forced(state, path);
+  BM_gemm<kernels::gemm_bf16>(state, s);
+}
+
 // The 8-bit GEMM's shapes: the seed CNN's conv2 on one image, the MLP's layers at batch 1000
 // and its first at batch 1. The float rows at these shapes carry "int8_shapes" in their names.
 constexpr GemmShape kInt8Shapes[] = {
@@ -231,6 +266,7 @@ void BM_im2col(benchmark::State& state) {
 // A 3x3 valid convolution of one h x h x c image to `filters` channels, patches read in place
 // (conv_forward): conv1 (28x28x1 -> 32) and conv2 (26x26x32 -> 64) of the seed CNN. Compare
 // with im2col + gemm/conv2_forward_NN, the same product through an explicit patch matrix.
+template <decltype(&kernels::conv_forward) kConvForward>
 void BM_conv_forward(benchmark::State& state) {
   const auto h = std::size_t(state.range(0)), c = std::size_t(state.range(1));
   const auto filters = std::size_t(state.range(2));
@@ -241,8 +277,8 @@ void BM_conv_forward(benchmark::State& state) {
   FastestCall best;
   for (auto _ : state) {
     best.time([&] {
-      kernels::conv_forward(image.data(), h, c, 3, 3, 1, out, 0, out * out, kernel.data(), filters,
-                            bias.data(), y.data());
+      kConvForward(image.data(), h, c, 3, 3, 1, out, 0, out * out, kernel.data(), filters,
+                   bias.data(), y.data());
     });
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -330,10 +366,27 @@ int main(int argc, char** argv) {
   }
   timed(benchmark::RegisterBenchmark("im2col/conv1_28x28x1", BM_im2col)->Args({28, 1}));
   timed(benchmark::RegisterBenchmark("im2col/conv2_26x26x32", BM_im2col)->Args({26, 32}));
-  timed(benchmark::RegisterBenchmark("conv_forward/conv1_28x28x1_32", BM_conv_forward)
+  timed(benchmark::RegisterBenchmark("conv_forward/conv1_28x28x1_32",
+                                     BM_conv_forward<kernels::conv_forward>)
             ->Args({28, 1, 32}));
-  timed(benchmark::RegisterBenchmark("conv_forward/conv2_26x26x32_64", BM_conv_forward)
+  timed(benchmark::RegisterBenchmark("conv_forward/conv2_26x26x32_64",
+                                     BM_conv_forward<kernels::conv_forward>)
             ->Args({26, 32, 64}));
+  for (const auto& [path, name] : kBf16Paths) {
+    if (!kernels::detail::path_available(path)) continue;
+    for (const GemmShape& shape : kGemmShapes)
+      if (Bf16Shape(shape))
+        timed(benchmark::RegisterBenchmark(
+            (std::string("gemm_bf16/") + name + "/" + shape.name).c_str(), BM_gemm_bf16, shape,
+            path));
+    timed(benchmark::RegisterBenchmark(
+              (std::string("conv_forward_bf16/") + name + "/conv2_26x26x32_64").c_str(),
+              [path = path](benchmark::State& state) {
+                const ForcedBf16Path forced(state, path);
+                BM_conv_forward<kernels::conv_forward_bf16>(state);
+              })
+              ->Args({26, 32, 64}));
+  }
   timed(benchmark::RegisterBenchmark("maxpool_forward/24x24x64", BM_maxpool_forward));
   timed(benchmark::RegisterBenchmark("softmax_forward/128x10", BM_softmax_forward));
 
