@@ -8,7 +8,7 @@
 //   columns a micro-tile, A's pairs broadcast;
 // - Highway, every target: the bf16 values widened back to floats, two multiply-adds a pair.
 // All three read the same packed blocks, converted from float while packing (round to nearest
-// even, in software: the same bits on every path): op(B) in panels of 64 columns of depth
+// even: in software on the Highway path, by vcvtne2ps2bf16 on the others): op(B) in panels of 64 columns of depth
 // pairs, [pair][column][2] (AMX's B-tile layout), op(A) as rows of bf16 (AMX's A-tile layout),
 // both zero-padded to whole tiles of depth. An element's sum depends only on its row and column
 // of the operands, the depth blocking (a function of k) and its path (a function of its row's
@@ -70,18 +70,6 @@ HWY_INLINE uint16_t Bf16Of(float x) {
   return uint16_t(hn::GetLane(Bf16Bits(d1, hn::Set(d1, x))));
 }
 
-// dst[i] = bf16 of src[i], i < count.
-HWY_INLINE void ConvertRun(const float* HWY_RESTRICT src, size_t count,
-                           uint16_t* HWY_RESTRICT dst) {
-  const DF df;
-  const hn::Rebind<uint16_t, DF> d16;
-  const size_t N = hn::Lanes(df);
-  size_t i = 0;
-  for (; i + N <= count; i += N)
-    hn::StoreU(hn::TruncateTo(d16, Bf16Bits(df, hn::LoadU(df, src + i))), d16, dst + i);
-  for (; i < count; ++i) dst[i] = Bf16Of(src[i]);
-}
-
 size_t RoundUp(size_t value, size_t granule) { return (value + granule - 1) / granule * granule; }
 
 // Block length for splitting `total` into blocks of at most `max_block` (a multiple of
@@ -91,38 +79,132 @@ size_t BlockLength(size_t total, size_t max_block, size_t granule) {
   return RoundUp((total + blocks - 1) / blocks, granule);
 }
 
+// The two conversions packing is made of, in software (here, every target) or with
+// vcvtne2ps2bf16 (AVX512_BF16, which takes float denormals for zeros, as the hardware paths'
+// products do anyway).
+struct Converter {
+  // dst[i] = bf16 of src[i], i < count.
+  void (*run)(const float* src, size_t count, uint16_t* dst);
+  // The (bf16, bf16) pairs (even[j], odd[j]) (odd null: zeros), j < count, column j at
+  // dst[j / kPanel * panel_stride + j % kPanel] (panel_stride kPanel: side by side).
+  void (*pairs)(const float* even, const float* odd, size_t count, uint32_t* dst,
+                size_t panel_stride);
+};
+
+void SoftwareRun(const float* HWY_RESTRICT src, size_t count, uint16_t* HWY_RESTRICT dst) {
+  const DF df;
+  const hn::Rebind<uint16_t, DF> d16;
+  const size_t N = hn::Lanes(df);
+  size_t i = 0;
+  for (; i + N <= count; i += N)
+    hn::StoreU(hn::TruncateTo(d16, Bf16Bits(df, hn::LoadU(df, src + i))), d16, dst + i);
+  for (; i < count; ++i) dst[i] = Bf16Of(src[i]);
+}
+
+void SoftwarePairs(const float* HWY_RESTRICT even, const float* HWY_RESTRICT odd, size_t count,
+                   uint32_t* HWY_RESTRICT dst, size_t panel_stride) {
+  const DF df;
+  const DU du;
+  const size_t N = hn::Lanes(df);
+  for (size_t j0 = 0; j0 < count; j0 += kPanel, dst += panel_stride) {
+    const size_t width = std::min(kPanel, count - j0);
+    size_t j = 0;
+    for (; j + N <= width; j += N) {
+      const auto high = odd ? hn::ShiftLeft<16>(Bf16Bits(df, hn::LoadU(df, odd + j0 + j)))
+                            : hn::Zero(du);
+      hn::StoreU(hn::Or(Bf16Bits(df, hn::LoadU(df, even + j0 + j)), high), du, dst + j);
+    }
+    for (; j < width; ++j)
+      dst[j] = uint32_t{Bf16Of(even[j0 + j])} | (odd ? uint32_t{Bf16Of(odd[j0 + j])} << 16 : 0u);
+  }
+}
+
+constexpr Converter kSoftware{&SoftwareRun, &SoftwarePairs};
+
+// A 16 x 16 block of 32-bit values transposed: dst row r (r < rows) = column r of src (16 rows
+// src_stride apart).
+void Transpose16(const uint32_t* HWY_RESTRICT src, size_t src_stride, uint32_t* HWY_RESTRICT dst,
+                 size_t dst_stride, size_t rows) {
+#if HWY_TARGET == HWY_AVX3
+// GCC 12's unpack intrinsics start from an "undefined" vector it then warns about.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  __m512i v[16], t[16];
+  for (size_t i = 0; i < 16; ++i) v[i] = _mm512_loadu_si512(src + i * src_stride);
+  // Pairs of rows interleaved by 32 bits, then by 64, then 128-bit lanes gathered in two rounds.
+  for (size_t i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
+  }
+  for (size_t i = 0; i < 16; i += 4) {
+    v[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    v[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    v[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    v[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // v[4 g + e], lane L: element 4 L + e of rows 4 g .. 4 g + 3.
+  for (size_t e = 0; e < 4; ++e) {
+    t[e] = _mm512_shuffle_i32x4(v[e], v[4 + e], 0x88);
+    t[4 + e] = _mm512_shuffle_i32x4(v[e], v[4 + e], 0xDD);
+    t[8 + e] = _mm512_shuffle_i32x4(v[8 + e], v[12 + e], 0x88);
+    t[12 + e] = _mm512_shuffle_i32x4(v[8 + e], v[12 + e], 0xDD);
+  }
+  for (size_t e = 0; e < 4; ++e) {
+    v[e] = _mm512_shuffle_i32x4(t[e], t[8 + e], 0x88);
+    v[8 + e] = _mm512_shuffle_i32x4(t[e], t[8 + e], 0xDD);
+    v[4 + e] = _mm512_shuffle_i32x4(t[4 + e], t[12 + e], 0x88);
+    v[12 + e] = _mm512_shuffle_i32x4(t[4 + e], t[12 + e], 0xDD);
+  }
+  for (size_t r = 0; r < rows; ++r) _mm512_storeu_si512(dst + r * dst_stride, v[r]);
+#pragma GCC diagnostic pop
+#else
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t q = 0; q < 16; ++q) dst[r * dst_stride + q] = src[q * src_stride + r];
+#endif
+}
+
 // Depths [p0, p0 + depth) of columns [j0, j0 + cols) of op(B), packed into panels of kPanel
 // columns, each `pairs` (depth / 2 rounded up to whole tiles) rows of kPanel (bf16, bf16)
 // pairs: pair q of column j holds depths 2q (low half) and 2q + 1. Past the depth and the
 // columns: zeros.
-void PackB(Trans trans_b, const float* b, size_t ldb, size_t p0, size_t depth, size_t j0,
-           size_t cols, uint32_t* HWY_RESTRICT out) {
-  const DF df;
-  const DU du;
-  const size_t N = hn::Lanes(df);
+void PackB(const Converter& convert, Trans trans_b, const float* b, size_t ldb, size_t p0,
+           size_t depth, size_t j0, size_t cols, uint32_t* HWY_RESTRICT out) {
   const size_t pairs = RoundUp(depth, kTileDepth) / 2;
-  const auto element = [&](size_t p, size_t j) -> uint32_t {
-    if (p >= depth) return 0;
-    return Bf16Of(trans_b == Trans::No ? b[(p0 + p) * ldb + j0 + j] : b[(j0 + j) * ldb + p0 + p]);
-  };
-  for (size_t panel0 = 0; panel0 < cols; panel0 += kPanel, out += pairs * kPanel) {
-    const size_t panel_cols = std::min(kPanel, cols - panel0);
-    for (size_t q = 0; q < pairs; ++q) {
-      uint32_t* row = out + q * kPanel;
-      size_t j = 0;
-      if (trans_b == Trans::No && 2 * q + 1 < depth) {
-        // Two rows of B: one vector of pairs from a vector of each.
-        const float* even = b + (p0 + 2 * q) * ldb + j0 + panel0;
-        const float* odd = even + ldb;
-        for (; j + N <= panel_cols; j += N)
-          hn::StoreU(hn::Or(Bf16Bits(df, hn::LoadU(df, even + j)),
-                            hn::ShiftLeft<16>(Bf16Bits(df, hn::LoadU(df, odd + j)))),
-                     du, row + j);
-      }
-      for (; j < panel_cols; ++j)
-        row[j] = element(2 * q, panel0 + j) | element(2 * q + 1, panel0 + j) << 16;
-      for (; j < kPanel; ++j) row[j] = 0;
+  const size_t panel_size = pairs * kPanel;
+  const size_t padded_cols = RoundUp(cols, kPanel);
+  if (trans_b == Trans::No) {
+    // Two rows of B make a row of pairs.
+    for (size_t q = 0; 2 * q < depth; ++q) {
+      const float* even = b + (p0 + 2 * q) * ldb + j0;
+      convert.pairs(even, 2 * q + 1 < depth ? even + ldb : nullptr, cols, out + q * kPanel,
+                    panel_size);
     }
+  } else {
+    // A row of B^T is a column of pairs: 16 rows converted, then transposed 16 x 16.
+    alignas(64) uint16_t rows[16][bb::kKC];
+    const size_t width = 2 * pairs;
+    for (size_t c0 = 0; c0 < cols; c0 += 16) {
+      for (size_t t = 0; t < 16; ++t) {
+        if (c0 + t < cols) convert.run(b + (j0 + c0 + t) * ldb + p0, depth, rows[t]);
+        std::fill(rows[t] + (c0 + t < cols ? depth : 0), rows[t] + width, uint16_t{0});
+      }
+      uint32_t* column = out + c0 / kPanel * panel_size + c0 % kPanel;
+      for (size_t q0 = 0; q0 < pairs; q0 += 16) {
+        alignas(64) uint32_t block[16][16];
+        for (size_t t = 0; t < 16; ++t) std::memcpy(block[t], rows[t] + 2 * q0, sizeof block[t]);
+        Transpose16(block[0], 16, column + q0 * kPanel, kPanel, 16);
+      }
+    }
+  }
+  // Zeros past the depth (pairs of rows B does not have) and past the columns.
+  for (size_t panel = 0; panel < padded_cols; panel += kPanel) {
+    uint32_t* start = out + panel / kPanel * panel_size;
+    const size_t first_zero_pair = trans_b == Trans::No ? (depth + 1) / 2 : pairs;
+    std::fill(start + first_zero_pair * kPanel, start + panel_size, 0u);
+    const size_t panel_cols = std::min(kPanel, cols - std::min(cols, panel));
+    const size_t written = trans_b == Trans::No ? panel_cols : RoundUp(panel_cols, 16);
+    for (size_t q = 0; q < pairs; ++q)
+      std::fill(start + q * kPanel + written, start + (q + 1) * kPanel, 0u);
   }
 }
 
@@ -133,16 +215,35 @@ struct MatrixRows {
   size_t lda;
   // Rows [i0, i0 + rows), depths [p0, p0 + depth) as bf16 rows `stride` apart (depth rounded up
   // to whole tiles, the rest zeros).
-  void pack(size_t i0, size_t rows, size_t p0, size_t depth, size_t stride,
-            uint16_t* HWY_RESTRICT out) const {
-    for (size_t r = 0; r < rows; ++r) {
-      uint16_t* row = out + r * stride;
-      if (trans == Trans::No) {
-        ConvertRun(a + (i0 + r) * lda + p0, depth, row);
-      } else {
-        for (size_t p = 0; p < depth; ++p) row[p] = Bf16Of(a[(p0 + p) * lda + i0 + r]);
+  void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
+            size_t stride, uint16_t* HWY_RESTRICT out) const {
+    if (trans == Trans::No) {
+      for (size_t r = 0; r < rows; ++r) {
+        uint16_t* row = out + r * stride;
+        convert.run(a + (i0 + r) * lda + p0, depth, row);
+        std::fill(row + depth, row + stride, uint16_t{0});
       }
-      std::fill(row + depth, row + stride, uint16_t{0});
+      return;
+    }
+    // Two rows of A (depths) make a row of pairs for every row of op(A): 16 of them converted,
+    // then transposed 16 x 16 into the rows.
+    alignas(64) uint32_t pairs[16][bb::kMC];
+    for (size_t q0 = 0; 2 * q0 < stride; q0 += 16) {
+      for (size_t t = 0; t < 16; ++t) {
+        const size_t p = 2 * (q0 + t);
+        if (p < depth) {
+          const float* even = a + (p0 + p) * lda + i0;
+          convert.pairs(even, p + 1 < depth ? even + lda : nullptr, rows, pairs[t], kPanel);
+        } else {
+          std::fill(pairs[t], pairs[t] + rows, 0u);
+        }
+      }
+      for (size_t r0 = 0; r0 < rows; r0 += 16) {
+        alignas(64) uint32_t transposed[16][16];
+        Transpose16(pairs[0] + r0, bb::kMC, transposed[0], 16, 16);
+        for (size_t r = 0; r < 16 && r0 + r < rows; ++r)
+          std::memcpy(out + (r0 + r) * stride + 2 * q0, transposed[r], sizeof transposed[r]);
+      }
     }
   }
 };
@@ -154,8 +255,8 @@ struct MatrixRows {
 struct PatchRows {
   const float* image;
   size_t w, c, kw, stride, ow, first_pixel;
-  void pack(size_t i0, size_t rows, size_t p0, size_t depth, size_t out_stride,
-            uint16_t* HWY_RESTRICT out) const {
+  void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
+            size_t out_stride, uint16_t* HWY_RESTRICT out) const {
     const size_t segment = kw * c, image_row = w * c;
     for (size_t r = 0; r < rows; ++r) {
       const size_t pixel = first_pixel + i0 + r;
@@ -164,7 +265,7 @@ struct PatchRows {
       for (size_t p = p0, end = p0 + depth; p < end;) {
         const size_t offset = p % segment;
         const size_t length = std::min(segment - offset, end - p);
-        ConvertRun(corner + p / segment * image_row + offset, length, row + (p - p0));
+        convert.run(corner + p / segment * image_row + offset, length, row + (p - p0));
         p += length;
       }
       std::fill(row + depth, row + out_stride, uint16_t{0});
@@ -255,14 +356,50 @@ void HighwayBlock(const Block& blk) {
 #define TYPENET_AVX512_BF16 __attribute__((target(HWY_TARGET_STR ",avx512bf16")))
 #define TYPENET_AMX_BF16 __attribute__((target(HWY_TARGET_STR ",avx512bf16,amx-tile,amx-bf16")))
 
-constexpr size_t kDpRows = 6;
-constexpr size_t kDpVectors = kPanel / 16;  // 6 x 4 accumulators, 4 B vectors, 1 broadcast
-
 // The lanes of vector v of a micro-tile `width` columns wide.
 HWY_INLINE __mmask16 VectorLanes(size_t width, size_t v) {
   const size_t lanes = std::min<size_t>(16, width - std::min(width, 16 * v));
   return __mmask16((1u << lanes) - 1);
 }
+
+TYPENET_AVX512_BF16 void HardwareRun(const float* HWY_RESTRICT src, size_t count,
+                                     uint16_t* HWY_RESTRICT dst) {
+  size_t i = 0;
+  for (; i + 32 <= count; i += 32)
+    _mm512_storeu_si512(dst + i, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16),
+                                                              _mm512_loadu_ps(src + i)));
+  if (i == count) return;
+  const __mmask32 lanes = (1u << (count - i)) - 1;
+  const __m512bh last =
+      _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(__mmask16(lanes >> 16), src + i + 16),
+                          _mm512_maskz_loadu_ps(__mmask16(lanes), src + i));
+  _mm512_mask_storeu_epi16(dst + i, lanes, (__m512i)last);
+}
+
+TYPENET_AVX512_BF16 void HardwarePairs(const float* HWY_RESTRICT even,
+                                       const float* HWY_RESTRICT odd, size_t count,
+                                       uint32_t* HWY_RESTRICT dst, size_t panel_stride) {
+  // Word 2 j of the pairs is word j (even) of the conversion, word 2 j + 1 word 16 + j (odd).
+  alignas(64) static constexpr std::uint16_t kInterleave[32] = {
+      0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+      8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  const __m512i interleave = _mm512_load_si512(kInterleave);
+  for (size_t j0 = 0; j0 < count; j0 += kPanel, dst += panel_stride) {
+    const size_t width = std::min(kPanel, count - j0);
+    for (size_t j = 0; j < width; j += 16) {
+      const __mmask16 lanes = VectorLanes(width - j, 0);
+      const __m512 low = _mm512_maskz_loadu_ps(lanes, even + j0 + j);
+      const __m512 high = odd ? _mm512_maskz_loadu_ps(lanes, odd + j0 + j) : _mm512_setzero_ps();
+      const __m512i words = (__m512i)_mm512_cvtne2ps_pbh(high, low);
+      _mm512_mask_storeu_epi32(dst + j, lanes, _mm512_permutexvar_epi16(interleave, words));
+    }
+  }
+}
+
+constexpr Converter kHardware{&HardwareRun, &HardwarePairs};
+
+constexpr size_t kDpRows = 6;
+constexpr size_t kDpVectors = kPanel / 16;  // 6 x 4 accumulators, 4 B vectors, 1 broadcast
 
 // R rows x V vectors of 16 columns (the first `width` of them written), from panel `b`.
 template <size_t R, size_t V>
@@ -480,6 +617,11 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
   const size_t mc_max = BlockLength(m, bb::kMC, 2 * kTile);
   // AMX takes the rows in whole tiles, counted from the first.
   const size_t amx_rows = path == Bf16Path::amx ? m / kTile * kTile : 0;
+#if HWY_TARGET == HWY_AVX3
+  const Converter& convert = path == Bf16Path::highway ? kSoftware : kHardware;
+#else
+  const Converter& convert = kSoftware;
+#endif
   for (size_t jc = 0; jc < n; jc += nc_max) {
     const size_t nc = std::min(nc_max, n - jc);
     for (size_t pc = 0; pc < k; pc += kc_max) {
@@ -487,10 +629,10 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
       const size_t stride = RoundUp(kc, kTileDepth);
       // The first depth block starts from the bias and beta * C; the later ones from C.
       const bool first = pc == 0;
-      PackB(trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
+      PackB(convert, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
       for (size_t ic = 0; ic < m; ic += mc_max) {
         const size_t mc = std::min(mc_max, m - ic);
-        rows.pack(ic, mc, pc, kc, stride, buffers.a);
+        rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
         const Block blk{buffers.a,
                         stride,
                         buffers.b,

@@ -280,7 +280,8 @@ TEST_CASE("gemm_bf16's denormals: kept by the reference and Highway, flushed by 
   CHECK(reference == 0x1p-26f);
   for_each_bf16_path([&](bool hardware) {
     CHECK(product_of_one(denormal, scale) == (hardware ? 0.0f : 0x1p-30f));
-    CHECK(product_of_one(rounds_to_normal, scale) == 0x1p-26f);
+    // The hardware's conversion takes a float denormal for zero before rounding.
+    CHECK(product_of_one(rounds_to_normal, scale) == (hardware ? 0.0f : 0x1p-26f));
   });
 }
 
