@@ -1,6 +1,6 @@
 // gemm against the reference: odd sizes, all transposes, beta 0 and 1, bias, padded leading
 // dimensions, products larger than one cache block, on every Highway target; and a check that
-// it (and the 8-bit GEMMs, on every path) never allocates.
+// it (and the 8-bit and bf16 GEMMs, on every path) never allocates.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -381,6 +381,38 @@ TEST_CASE("gemm allocates no memory") {
   REQUIRE(allocations.load() > 0);
   allocations = 0;
 
+  counting_allocations = true;
+  run_all();
+  counting_allocations = false;
+  CHECK(allocations.load() == 0);
+}
+
+TEST_CASE("gemm_bf16 and conv_forward_bf16 allocate no memory, on any path") {
+  using typenet::kernels::detail::Bf16Path;
+  std::mt19937 rng(8);
+  const std::size_t m = 70, n = 100, k = 600;
+  const std::vector<float> a = testing::random_floats(m * k, rng);
+  const std::vector<float> b = testing::random_floats(k * n, rng);
+  const std::vector<float> bias = testing::random_floats(n, rng);
+  std::vector<float> c(m * n);
+  const auto run_all = [&] {
+    for (const Bf16Path path :
+         {Bf16Path::highway, Bf16Path::avx512_bf16, Bf16Path::amx, Bf16Path::best})
+      if (kernels::detail::force_path(path)) {
+        for (const Trans trans_a : kTransposes)
+          for (const Trans trans_b : kTransposes) {
+            const std::size_t lda = trans_a == Trans::No ? k : m;
+            const std::size_t ldb = trans_b == Trans::No ? n : k;
+            kernels::gemm_bf16(trans_a, trans_b, m, n, k, a.data(), lda, b.data(), ldb, 0.0f,
+                               c.data(), n, bias.data());
+          }
+        // A 10 x 10 image of 6 channels, 5 x 5 kernel: 36 pixels of 150-deep patches.
+        kernels::conv_forward_bf16(a.data(), 10, 6, 5, 5, 1, 6, 0, 36, b.data(), 16, bias.data(),
+                                   c.data());
+      }
+  };
+  run_all();  // warm-up: CPU features detected, AMX permission asked, buffers in place
+  allocations = 0;
   counting_allocations = true;
   run_all();
   counting_allocations = false;
