@@ -22,163 +22,163 @@ enum class Trans : std::uint8_t { No, Yes };
 // one thread gets.
 inline constexpr std::size_t kGemmColumnGranule = 64;
 
-// gemm_bf16 computes the rows of op(A) in whole tiles of this many, counted from its first row,
-// on AMX, and the last rows by vector instructions: a team that splits a conv_forward_bf16's
-// pixels (or a gemm_bf16's rows) at multiples of this gets the bits one thread gets.
+// gemm_bf16 and conv_forward_bf16 (declared in the list below): gemm and conv_forward (same
+// arguments, same meaning) in mixed precision, as PyTorch's CPU autocast: every element of op(A)
+// and op(B) (of the image and the kernel) is rounded to bfloat16 (to nearest, ties to even; NaN
+// stays NaN, finite values past bf16's range become inf), products are exact, sums are in float;
+// C and out stay float. The reference rounds, multiplies exactly, sums in double and rounds once
+// to float. The AMX and AVX512_BF16 paths, as their instructions do, take denormal operands
+// (float or bf16) for zeros and flush denormal sums to zero. No depth step is skipped (a zero
+// times an inf gives NaN). Deterministic, and each element is computed the same way whatever
+// column range a call covers (as gemm, from a kGemmColumnGranule multiple on) and whatever row
+// (pixel) range, split at multiples of kBf16RowGranule, a call covers: the rows of op(A) go to
+// AMX in whole tiles of this many counted from the call's first row, the last ones to vector
+// instructions.
 inline constexpr std::size_t kBf16RowGranule = 16;
 
 // Every kernel is declared twice, once in each namespace, from this single list.
-#define TYPENET_KERNEL_DECLARATIONS                                                                  \
+#define TYPENET_KERNEL_DECLARATIONS                                                                \
   /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
      op(A) = A (lda >= K) or A^T (A stored K x M, lda >= M); likewise B. beta is 0 or 1; with \
      beta == 0, C is written without being read. With few rows (batch-1 inference) or an     \
      op(A) that is mostly zeros (pixels), depth steps where every row of a group of op(A)'s    \
      rows is zero are skipped: a zero there times an inf or NaN in op(B) then adds nothing     \
-     rather than NaN. */      \
-  void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,               \
-            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,            \
-            float* c, std::size_t ldc, const float* bias) noexcept;                                  \
+     rather than NaN. */    \
+  void gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,             \
+            const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,          \
+            float* c, std::size_t ldc, const float* bias) noexcept;                                \
   /* A convolution of one channels-last image, as a GEMM whose A rows (the patches) are read \
      from the image where they are (no im2col): for the output pixels p = oy * ow + ox in      \
      [first_pixel, end_pixel), out[p, f] = bias[f] + sum over (ky, kx, ch) of                 \
      image[(oy * stride + ky) * w + ox * stride + kx, ch] * kernel[(ky * kw + kx) * c + ch, f]. \
      The image is w pixels wide and already padded (every window lies inside it); the kernel \
-     is (kh * kw * c) x filters; bias may be null. Rows outside the range are not touched. */       \
-  void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,                \
-                    std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,     \
-                    std::size_t end_pixel, const float* kernel, std::size_t filters,                 \
-                    const float* bias, float* out) noexcept;                                         \
-  /* gemm_bf16 and conv_forward_bf16: gemm and conv_forward (same arguments, same meaning) in      \
-     mixed precision, as PyTorch's CPU autocast: every element of op(A) and op(B) (of the image    \
-     and the kernel) is rounded to bfloat16 (to nearest, ties to even; NaN stays NaN, finite       \
-     values past bf16's range become inf), products are exact, sums are in float; C and out        \
-     stay float. The reference rounds, multiplies exactly, sums in double and rounds once to       \
-     float. The AMX and AVX512_BF16 paths, as their instructions do, take denormal operands        \
-     (float or bf16) for zeros and flush denormal sums to zero. No depth step is skipped (a        \
-     zero times an inf gives NaN). Deterministic, and each element is computed the same way        \
-     whatever column range a call covers (as gemm, from a kGemmColumnGranule multiple on) and      \
-     whatever row (pixel) range, split at multiples of kBf16RowGranule, a call covers. */ \
-  void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,          \
-                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,       \
-                 float* c, std::size_t ldc, const float* bias) noexcept;                             \
-  void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,           \
-                         std::size_t kw, std::size_t stride, std::size_t ow,                         \
-                         std::size_t first_pixel, std::size_t end_pixel, const float* kernel,        \
-                         std::size_t filters, const float* bias, float* out) noexcept;               \
+     is (kh * kw * c) x filters; bias may be null. Rows outside the range are not touched. */     \
+  void conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t kh,              \
+                    std::size_t kw, std::size_t stride, std::size_t ow, std::size_t first_pixel,   \
+                    std::size_t end_pixel, const float* kernel, std::size_t filters,               \
+                    const float* bias, float* out) noexcept;                                       \
+  /* gemm and conv_forward on bf16-rounded operands: see kBf16RowGranule above. */                 \
+  void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_t k,        \
+                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,     \
+                 float* c, std::size_t ldc, const float* bias) noexcept;                           \
+  void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,         \
+                         std::size_t kw, std::size_t stride, std::size_t ow,                       \
+                         std::size_t first_pixel, std::size_t end_pixel, const float* kernel,      \
+                         std::size_t filters, const float* bias, float* out) noexcept;             \
   /* bias_grad[j] += sum over rows i < m of dy[i * ldy + j], for j < n (dy row-major, rows   \
-     ldy >= n floats apart: a band of columns of a wider matrix). */       \
-  void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,               \
-                       float* bias_grad) noexcept;                                                   \
-  /* dst[i] += src[i] */                                                                             \
-  void add_to(float* dst, const float* src, std::size_t count) noexcept;                             \
+     ldy >= n floats apart: a band of columns of a wider matrix). */     \
+  void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,             \
+                       float* bias_grad) noexcept;                                                 \
+  /* dst[i] += src[i] */                                                                           \
+  void add_to(float* dst, const float* src, std::size_t count) noexcept;                           \
   /* One channels-last image (H,W,C) to patch rows: col[(oy*OW+ox), (ky*KW+kx)*C + c] =       \
-     in[oy*stride - pad_top + ky, ox*stride - pad_left + kx, c], zero outside the image. */      \
-  void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,          \
-              std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,         \
-              std::size_t oh, std::size_t ow, float* col) noexcept;                                  \
-  /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */        \
-  void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,     \
-                  std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,     \
-                  std::size_t oh, std::size_t ow, float* din) noexcept;                              \
+     in[oy*stride - pad_top + ky, ox*stride - pad_left + kx, c], zero outside the image. */    \
+  void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,        \
+              std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,       \
+              std::size_t oh, std::size_t ow, float* col) noexcept;                                \
+  /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */      \
+  void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,   \
+                  std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,   \
+                  std::size_t oh, std::size_t ow, float* din) noexcept;                            \
   /* Max pooling of one channels-last image, windows pool x pool moved by stride, no padding. \
-     argmax[i] receives the index (into in) of the winner of output i; the first maximum wins. */      \
-  void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,                 \
-                       std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,         \
-                       float* out, std::uint32_t* argmax) noexcept;                                  \
-  /* din[argmax[i]] += dout[i] for the out_count outputs of one image. */                            \
-  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,       \
-                        float* din) noexcept;                                                        \
-  /* out[c] = mean over the h*w pixels of channel c, one channels-last image. */                     \
-  void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,                   \
-                               float* out) noexcept;                                                 \
-  /* din[p, c] = dout[c] / pixels (assigned, not accumulated). */                                    \
-  void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,                \
-                                float* din) noexcept;                                                \
+     argmax[i] receives the index (into in) of the winner of output i; the first maximum wins. */    \
+  void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,               \
+                       std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,       \
+                       float* out, std::uint32_t* argmax) noexcept;                                \
+  /* din[argmax[i]] += dout[i] for the out_count outputs of one image. */                          \
+  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,     \
+                        float* din) noexcept;                                                      \
+  /* out[c] = mean over the h*w pixels of channel c, one channels-last image. */                   \
+  void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,                 \
+                               float* out) noexcept;                                               \
+  /* din[p, c] = dout[c] / pixels (assigned, not accumulated). */                                  \
+  void global_avg_pool_backward(const float* dout, std::size_t pixels, std::size_t c,              \
+                                float* din) noexcept;                                              \
   /* Activations in place on y (count values); backward turns dy (gradient w.r.t. the         \
-     activation's output y) into the gradient w.r.t. its input, in place, from y alone. */      \
-  void relu_forward(float* y, std::size_t count) noexcept;                                           \
-  void relu_backward(const float* y, float* dy, std::size_t count) noexcept;                         \
-  void sigmoid_forward(float* y, std::size_t count) noexcept;                                        \
-  void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                      \
-  void tanh_forward(float* y, std::size_t count) noexcept;                                           \
-  void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                         \
+     activation's output y) into the gradient w.r.t. its input, in place, from y alone. */    \
+  void relu_forward(float* y, std::size_t count) noexcept;                                         \
+  void relu_backward(const float* y, float* dy, std::size_t count) noexcept;                       \
+  void sigmoid_forward(float* y, std::size_t count) noexcept;                                      \
+  void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
+  void tanh_forward(float* y, std::size_t count) noexcept;                                         \
+  void tanh_backward(const float* y, float* dy, std::size_t count) noexcept;                       \
   /* elu and selu: y = x > 0 ? positive_scale * x : negative_scale * expm1(x) (elu: 1 and    \
      alpha; selu: scale and scale * alpha); backward from y: positive_scale, or y +           \
-     negative_scale. */       \
-  void elu_forward(float* y, std::size_t count, float positive_scale,                                \
-                   float negative_scale) noexcept;                                                   \
-  void elu_backward(const float* y, float* dy, std::size_t count, float positive_scale,              \
-                    float negative_scale) noexcept;                                                  \
-  /* y = x > 0 ? x : slope * x, slope >= 0 (so that y > 0 exactly where x > 0). */                   \
-  void leaky_relu_forward(float* y, std::size_t count, float slope) noexcept;                        \
-  void leaky_relu_backward(const float* y, float* dy, std::size_t count, float slope) noexcept;      \
+     negative_scale. */     \
+  void elu_forward(float* y, std::size_t count, float positive_scale,                              \
+                   float negative_scale) noexcept;                                                 \
+  void elu_backward(const float* y, float* dy, std::size_t count, float positive_scale,            \
+                    float negative_scale) noexcept;                                                \
+  /* y = x > 0 ? x : slope * x, slope >= 0 (so that y > 0 exactly where x > 0). */                 \
+  void leaky_relu_forward(float* y, std::size_t count, float slope) noexcept;                      \
+  void leaky_relu_backward(const float* y, float* dy, std::size_t count, float slope) noexcept;    \
   /* softplus y = log(1 + exp(x)), as max(x, 0) + log1p(exp(-|x|)); backward from y:          \
-     dy * (1 - exp(-y)). */      \
-  void softplus_forward(float* y, std::size_t count) noexcept;                                       \
-  void softplus_backward(const float* y, float* dy, std::size_t count) noexcept;                     \
+     dy * (1 - exp(-y)). */    \
+  void softplus_forward(float* y, std::size_t count) noexcept;                                     \
+  void softplus_backward(const float* y, float* dy, std::size_t count) noexcept;                   \
   /* gelu (exact: x * Phi(x), Phi the standard normal CDF) and swish (silu: x * sigmoid(x)),   \
      which their output does not determine the slope of: backward turns dy into the gradient \
-     w.r.t. x from x itself (the pre-activation the Net kept). */     \
-  void gelu_forward(float* y, std::size_t count) noexcept;                                           \
-  void gelu_backward(const float* x, float* dy, std::size_t count) noexcept;                         \
-  void swish_forward(float* y, std::size_t count) noexcept;                                          \
-  void swish_backward(const float* x, float* dy, std::size_t count) noexcept;                        \
+     w.r.t. x from x itself (the pre-activation the Net kept). */   \
+  void gelu_forward(float* y, std::size_t count) noexcept;                                         \
+  void gelu_backward(const float* x, float* dy, std::size_t count) noexcept;                       \
+  void swish_forward(float* y, std::size_t count) noexcept;                                        \
+  void swish_backward(const float* x, float* dy, std::size_t count) noexcept;                      \
   /* y[i] = x[i] * scale + offset (Keras' Rescaling rounds twice; the compiler may fuse the  \
-     SIMD version into one rounding, which differs in the last bit); x may be y. */       \
-  void scale_shift(const float* x, float* y, std::size_t count, float scale,                         \
-                   float offset) noexcept;                                                           \
+     SIMD version into one rounding, which differs in the last bit); x may be y. */     \
+  void scale_shift(const float* x, float* y, std::size_t count, float scale,                       \
+                   float offset) noexcept;                                                         \
   /* Average pooling of one channels-last image: output (oy, ox) averages the pool x pool      \
      window at (oy * stride - pad_top, ox * stride - pad_left) over its pixels inside the      \
      image (padding is not counted, as TensorFlow). Backward adds each output's gradient,     \
-     divided by that count, to din over the same pixels. */     \
-  void avg_pool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,                \
-                        std::size_t pool, std::size_t stride, std::size_t pad_top,                   \
-                        std::size_t pad_left, std::size_t oh, std::size_t ow,                        \
-                        float* out) noexcept;                                                        \
-  void avg_pool_backward_add(const float* dout, std::size_t h, std::size_t w, std::size_t c,         \
-                             std::size_t pool, std::size_t stride, std::size_t pad_top,              \
-                             std::size_t pad_left, std::size_t oh, std::size_t ow,                   \
-                             float* din) noexcept;                                                   \
+     divided by that count, to din over the same pixels. */   \
+  void avg_pool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,              \
+                        std::size_t pool, std::size_t stride, std::size_t pad_top,                 \
+                        std::size_t pad_left, std::size_t oh, std::size_t ow,                      \
+                        float* out) noexcept;                                                      \
+  void avg_pool_backward_add(const float* dout, std::size_t h, std::size_t w, std::size_t c,       \
+                             std::size_t pool, std::size_t stride, std::size_t pad_top,            \
+                             std::size_t pad_left, std::size_t oh, std::size_t ow,                 \
+                             float* din) noexcept;                                                 \
   /* Inverted dropout of count values: keep[i] = 1 when dropout_bits(seed, i) >= threshold,   \
      else 0; y[i] = keep[i] ? x[i] * scale : 0. The mask depends on (seed, i) alone.          \
-     Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */      \
-  void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,             \
-                       std::uint64_t seed, std::uint32_t threshold, float scale) noexcept;           \
-  void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,    \
-                        float scale) noexcept;                                                       \
-  /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */            \
-  void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                       \
-  /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                        \
-  void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept;     \
+     Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */    \
+  void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,           \
+                       std::uint64_t seed, std::uint32_t threshold, float scale) noexcept;         \
+  void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,  \
+                        float scale) noexcept;                                                     \
+  /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */          \
+  void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                     \
+  /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                      \
+  void softmax_backward(const float* y, float* dy, std::size_t rows, std::size_t cols) noexcept;   \
   /* Optimizer updates over count parameters p with gradients g (see include/typenet/optim/). \
      Each reads p, g and the optimizer's slots and writes the updated parameters and slots to \
      the *_out arrays: the inputs themselves (in place), or other arrays, so that a step is   \
      computed aside and checked before anything changes. Returns the index of the first       \
      non-finite updated parameter (count when all are finite).                                \
      Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr_t m / (sqrt(v) + eps_t), with  \
-     the bias corrections folded into lr_t and eps_t by the caller (Keras' formulation). */      \
-  std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,            \
-                          float* p_out, float* m_out, float* v_out, std::size_t count, float lr_t,   \
-                          float beta1, float beta2, float eps_t) noexcept;                           \
-  /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                               \
-  std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,           \
-                             float* v_out, std::size_t count, float lr, float rho,                   \
-                             float eps) noexcept;                                                    \
+     the bias corrections folded into lr_t and eps_t by the caller (Keras' formulation). */    \
+  std::size_t adam_update(const float* p, const float* g, const float* m, const float* v,          \
+                          float* p_out, float* m_out, float* v_out, std::size_t count, float lr_t, \
+                          float beta1, float beta2, float eps_t) noexcept;                         \
+  /* RMSprop: v = rho v + (1-rho) g^2; p -= lr g / (sqrt(v) + eps). */                             \
+  std::size_t rmsprop_update(const float* p, const float* g, const float* v, float* p_out,         \
+                             float* v_out, std::size_t count, float lr, float rho,                 \
+                             float eps) noexcept;                                                  \
   /* SGD with momentum mu (velocity vel; mu == 0 is plain SGD) as Keras does it:              \
-     vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */      \
-  std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,             \
-                         float* vel_out, std::size_t count, float lr, float mu,                      \
-                         bool nesterov) noexcept;                                                    \
+     vel = mu vel - lr g; p += nesterov ? mu vel - lr g : vel. */    \
+  std::size_t sgd_update(const float* p, const float* g, const float* vel, float* p_out,           \
+                         float* vel_out, std::size_t count, float lr, float mu,                    \
+                         bool nesterov) noexcept;                                                  \
   /* Batch normalization at inference, channels last: out[r, ch] = in[r, ch] * scale[ch] +   \
-     shift[ch] for the rows r < rows (out may be in). */       \
-  void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,                 \
-                            const float* scale, const float* shift, float* out) noexcept;            \
+     shift[ch] for the rows r < rows (out may be in). */     \
+  void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,               \
+                            const float* scale, const float* shift, float* out) noexcept;          \
   /* One LSTM step of `rows` sequences, Keras' gate order i, f, c, o: row r of z (4 * units   \
      floats, rows ldz apart) holds x W + h U + b of the step. With s the recurrent activation  \
      (sigmoid, or Keras 2's hard sigmoid clip(0.2 x + 0.5, 0, 1) when hard_sigmoid):           \
      c = s(z_f) c + s(z_i) tanh(z_c), h = s(z_o) tanh(c). c is rows x units (updated in place);  \
-     row r of h is written at h + r * ldh. */      \
-  void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,               \
+     row r of h is written at h + r * ldh. */    \
+  void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,             \
                  bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept;
 
 // The dispatched, SIMD versions (src/kernels/simd.cpp).
