@@ -125,7 +125,8 @@ void measure(const char* name, const Settings& settings, const bench::BenchData&
 
   const std::span<const float> batch = std::span(data.test.images).first(kBatch * NetT::input_size);
   std::vector<float> outputs(kBatch * NetT::output_size);
-  auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = threads});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(),
+                       {.threads = threads, .precision = Precision::Float32});
   const double float_seconds = median_seconds([&](std::size_t) { model.predict(batch, outputs); },
                                               settings.seconds, 3, allocations);
   ThreadPool pool(threads);

@@ -1,7 +1,7 @@
 // perf_nets: how fast whole networks train and predict, as machine-readable lines that
 // bench/compare_pytorch puts side by side with PyTorch doing the same work:
 //
-//   setup target=AVX2 threads=2 data=mnist
+//   setup target=AVX2 threads=2 precision=mixed_bfloat16 data=mnist
 //   net=cnn figure=train images_per_s=1234.5 images=60000 seconds=48.6 gflops=88.1 allocations=0
 //   net=cnn figure=latency threads=1 median_us=412.0 p99_us=530.1 calls=7000 params=1199882
 //       gflops=58.2 allocations=0 checksum=31.4
@@ -39,8 +39,13 @@ using Clock = std::chrono::steady_clock;
 struct Settings {
   std::size_t threads = 0;  // 0: every core
   double epochs_fraction = 1.0;
-  double seconds = 3.0;           // per latency or throughput figure
-  std::vector<std::string> only;  // empty: every network
+  double seconds = 3.0;            // per latency or throughput figure
+  std::vector<std::string> only;   // empty: every network
+  std::string precision = "auto";  // of the Model's training and throughput (typenet/precision.hpp)
+
+  ModelOptions model_options() const {
+    return {.threads = threads, .precision = parse_precision(precision)};
+  }
 };
 
 constexpr std::size_t kTrainBatch = 128;
@@ -70,7 +75,7 @@ template <class NetT>
 void measure_training(const char* name, const Settings& settings, const bench::BenchData& data,
                       std::size_t& total_allocations) {
   auto net = std::make_unique<NetT>(1);
-  auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = settings.threads});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(), settings.model_options());
   const std::vector<std::size_t> shuffled = permutation(data.train.count, 7);
   const std::vector<std::uint32_t> order(shuffled.begin(), shuffled.end());
   const auto wanted = std::size_t(std::ceil(settings.epochs_fraction * double(order.size())));
@@ -138,7 +143,7 @@ template <class NetT>
 void measure_throughput(const char* name, const Settings& settings, const bench::BenchData& data,
                         std::size_t& total_allocations) {
   auto net = std::make_unique<NetT>(1);
-  auto model = compile(*net, Adam{}, loss_for<NetT>(), {.threads = settings.threads});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(), settings.model_options());
   const std::span<const float> images =
       std::span(data.test.images).first(kPredictBatch * NetT::input_size);
   std::vector<float> outputs(kPredictBatch * NetT::output_size);
@@ -168,7 +173,8 @@ int run(const Settings& settings) {
                              " images, the throughput figure needs " +
                              std::to_string(kPredictBatch));
   const std::size_t threads = ThreadPool(settings.threads).size();
-  std::printf("setup target=%s threads=%zu data=%s\n", kernels::simd_target_name(), threads,
+  std::printf("setup target=%s threads=%zu precision=%s data=%s\n", kernels::simd_target_name(),
+              threads, std::string(to_string(resolve(parse_precision(settings.precision)))).c_str(),
               data.source.c_str());
   std::fflush(stdout);
   std::size_t total_allocations = 0;
@@ -205,6 +211,10 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", settings.seconds, "Time spent on each latency or throughput figure")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--precision", settings.precision,
+                 "Arithmetic of training and batch throughput (latency is Net::predict: float32)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
   app.add_option("--only", settings.only, "Measure only this network (repeatable)")
       ->check(CLI::IsMember({"cnn", "mlp", "conv64", "keras5x5"}));
   try {

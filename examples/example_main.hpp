@@ -23,7 +23,19 @@ struct Flags {
   std::size_t threads = 0;  // every core
   std::string data;         // empty: $TYPENET_DATA, then the per-user cache
   int verbose = 1;
+  std::string precision = "auto";  // typenet/precision.hpp
+  std::string save;                // where the trained model goes; empty: nowhere
+
+  typenet::ModelOptions model_options() const {
+    return {.threads = threads, .seed = seed, .precision = typenet::parse_precision(precision)};
+  }
 };
+
+// Writes the trained net where --save says, if it says.
+template <class NetT>
+void save_if_asked(const Flags& flags, const NetT& net) {
+  if (!flags.save.empty()) typenet::save(net, flags.save);
+}
 
 inline typenet::MnistData load_data(const Flags& flags) {
   typenet::LoadOptions options;
@@ -50,6 +62,12 @@ inline int run(int argc, char** argv, const std::string& description, Flags flag
   app.add_option("--verbose", flags.verbose, "0 silent, 1 progress bar, 2 one line per epoch")
       ->capture_default_str()
       ->check(CLI::Range(0, 2));
+  app.add_option("--precision", flags.precision,
+                 "Arithmetic of the Conv and Dense products: auto (mixed_bfloat16 where the CPU "
+                 "multiplies bfloat16, else float32), float32 or mixed_bfloat16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
+  app.add_option("--save", flags.save, "Write the trained model to this typenet file");
   if (add_flags) add_flags(app);
   try {
     app.parse(argc, argv);

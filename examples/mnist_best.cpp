@@ -13,16 +13,11 @@ using Best = cli::Best;
 
 int main(int argc, char** argv) {
   const cli::TrainingRecipe recipe = cli::training_recipe<Best>;
-  std::string save_path;
   examples::Flags defaults;
   defaults.epochs = recipe.epochs;
   return examples::run(
       argc, argv, "Train and evaluate typenet's best MNIST recipe (BatchNorm, augmentation)",
-      defaults,
-      [&](CLI::App& app) {
-        app.add_option("--save", save_path, "Write the trained model to this typenet file");
-      },
-      [&](const examples::Flags& flags) {
+      defaults, nullptr, [&](const examples::Flags& flags) {
         const MnistData data = examples::load_data(flags);
         const std::vector<float> y_train = to_categorical(data.train.labels, 10);
         const std::vector<float> y_test = to_categorical(data.test.labels, 10);
@@ -31,16 +26,16 @@ int main(int argc, char** argv) {
         auto model = compile(*net,
                              recipe.optimizer(data.train.count, flags.batch_size, flags.epochs,
                                               recipe.validation_split),
-                             CategoricalCrossentropy{},
-                             {.threads = flags.threads, .seed = flags.seed});
+                             CategoricalCrossentropy{}, flags.model_options());
         EarlyStopping stop(*recipe.early_stopping);
-        model.fit({data.train.images, y_train}, {.batch_size = flags.batch_size,
-                                                 .epochs = flags.epochs,
-                                                 .verbose = flags.verbose,
-                                                 .validation_split = recipe.validation_split,
-                                                 .augment = recipe.augment,
-                                                 .callbacks = {&stop}});
-        if (!save_path.empty()) save(*net, save_path);
-        print_evaluation(model.evaluate({data.test.images, y_test}));
+        const History history =
+            model.fit({data.train.images, y_train}, {.batch_size = flags.batch_size,
+                                                     .epochs = flags.epochs,
+                                                     .verbose = flags.verbose,
+                                                     .validation_split = recipe.validation_split,
+                                                     .augment = recipe.augment,
+                                                     .callbacks = {&stop}});
+        examples::save_if_asked(flags, *net);
+        print_evaluation(history, model.evaluate({data.test.images, y_test}));
       });
 }

@@ -11,11 +11,10 @@ using SeedCnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, Conv<64, 3, Relu>, MaxP
 static_assert(SeedCnn::param_count == 1'199'882);
 
 int main(int argc, char** argv) {
-  std::string save_path, backup_path;
+  std::string backup_path;
   return examples::run(
       argc, argv, "Train and evaluate the seed CNN on MNIST", {},
       [&](CLI::App& app) {
-        app.add_option("--save", save_path, "Write the trained model to this typenet file");
         app.add_option("--backup", backup_path,
                        "Training checkpoint written after every epoch; resumed from if present");
       },
@@ -25,14 +24,14 @@ int main(int argc, char** argv) {
         const std::vector<float> y_test = to_categorical(data.test.labels, 10);
         auto net = std::make_unique<SeedCnn>(flags.seed);
         SeedCnn::summary();
-        auto model = compile(*net, Adam{}, CategoricalCrossentropy{},
-                             {.threads = flags.threads, .seed = flags.seed});
-        model.fit({data.train.images, y_train}, {.batch_size = flags.batch_size,
-                                                 .epochs = flags.epochs,
-                                                 .verbose = flags.verbose,
-                                                 .validation_data = {data.test.images, y_test},
-                                                 .backup = backup_path});
-        if (!save_path.empty()) save(*net, save_path);
-        print_evaluation(model.evaluate({data.test.images, y_test}));
+        auto model = compile(*net, Adam{}, CategoricalCrossentropy{}, flags.model_options());
+        const History history =
+            model.fit({data.train.images, y_train}, {.batch_size = flags.batch_size,
+                                                     .epochs = flags.epochs,
+                                                     .verbose = flags.verbose,
+                                                     .validation_data = {data.test.images, y_test},
+                                                     .backup = backup_path});
+        examples::save_if_asked(flags, *net);
+        print_evaluation(history, model.evaluate({data.test.images, y_test}));
       });
 }

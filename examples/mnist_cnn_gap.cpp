@@ -23,18 +23,19 @@ void train_and_evaluate(const examples::Flags& flags, const std::filesystem::pat
   const MnistData data = examples::load_data(flags);
   auto net = std::make_unique<NetT>(flags.seed);
   NetT::summary();
-  auto model =
-      compile(*net, Adam{}, loss_for<NetT>(), {.threads = flags.threads, .seed = flags.seed});
+  auto model = compile(*net, Adam{}, loss_for<NetT>(), flags.model_options());
   ModelCheckpoint keep_best(checkpoint, {.monitor = "val_loss", .save_best_only = true});
   EarlyStopping stop_early({.monitor = "val_loss", .patience = 2});
-  model.fit({data.train.images, data.train.labels}, {.batch_size = flags.batch_size,
-                                                     .epochs = flags.epochs,
-                                                     .verbose = flags.verbose,
-                                                     .validation_split = 0.15,
-                                                     .callbacks = {&keep_best, &stop_early}});
+  const History history =
+      model.fit({data.train.images, data.train.labels}, {.batch_size = flags.batch_size,
+                                                         .epochs = flags.epochs,
+                                                         .verbose = flags.verbose,
+                                                         .validation_split = 0.15,
+                                                         .callbacks = {&keep_best, &stop_early}});
   std::printf("Reloading the best checkpoint %s\n", checkpoint.c_str());
   load(*net, checkpoint);
-  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
+  examples::save_if_asked(flags, *net);
+  print_evaluation(history, model.evaluate({data.test.images, data.test.labels}));
 }
 
 int main(int argc, char** argv) {

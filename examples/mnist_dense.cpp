@@ -16,14 +16,14 @@ void train_and_evaluate(const examples::Flags& flags, Optimizer optimizer) {
   const MnistData data = examples::load_data(flags);
   auto net = std::make_unique<NetT>(flags.seed);
   NetT::summary();
-  auto model = compile(*net, optimizer, SparseCategoricalCrossentropy{},
-                       {.threads = flags.threads, .seed = flags.seed});
-  model.fit({data.train.images, data.train.labels},
-            {.batch_size = flags.batch_size,
-             .epochs = flags.epochs,
-             .verbose = flags.verbose,
-             .validation_data = {data.test.images, data.test.labels}});
-  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
+  auto model = compile(*net, optimizer, SparseCategoricalCrossentropy{}, flags.model_options());
+  const History history = model.fit({data.train.images, data.train.labels},
+                                    {.batch_size = flags.batch_size,
+                                     .epochs = flags.epochs,
+                                     .verbose = flags.verbose,
+                                     .validation_data = {data.test.images, data.test.labels}});
+  examples::save_if_asked(flags, *net);
+  print_evaluation(history, model.evaluate({data.test.images, data.test.labels}));
 }
 
 int main(int argc, char** argv) {

@@ -8,25 +8,21 @@ using Mlp = Net<Input<784>, Dense<512>, Relu, Dense<512>, Relu, Dense<10>, Softm
 static_assert(Mlp::param_count == 669'706);
 
 int main(int argc, char** argv) {
-  std::string save_path;
   return examples::run(
-      argc, argv, "Train and evaluate an MLP on MNIST", {},
-      [&](CLI::App& app) {
-        app.add_option("--save", save_path, "Write the trained model to this typenet file");
-      },
+      argc, argv, "Train and evaluate an MLP on MNIST", {}, nullptr,
       [&](const examples::Flags& flags) {
         const MnistData data = examples::load_data(flags);
         const std::vector<float> y_train = to_categorical(data.train.labels, 10);
         const std::vector<float> y_test = to_categorical(data.test.labels, 10);
         auto net = std::make_unique<Mlp>(flags.seed);
         Mlp::summary();
-        auto model = compile(*net, Adam{}, CategoricalCrossentropy{},
-                             {.threads = flags.threads, .seed = flags.seed});
-        model.fit({data.train.images, y_train}, {.batch_size = flags.batch_size,
-                                                 .epochs = flags.epochs,
-                                                 .verbose = flags.verbose,
-                                                 .validation_data = {data.test.images, y_test}});
-        if (!save_path.empty()) save(*net, save_path);
-        print_evaluation(model.evaluate({data.test.images, y_test}));
+        auto model = compile(*net, Adam{}, CategoricalCrossentropy{}, flags.model_options());
+        const History history = model.fit({data.train.images, y_train},
+                                          {.batch_size = flags.batch_size,
+                                           .epochs = flags.epochs,
+                                           .verbose = flags.verbose,
+                                           .validation_data = {data.test.images, y_test}});
+        examples::save_if_asked(flags, *net);
+        print_evaluation(history, model.evaluate({data.test.images, y_test}));
       });
 }

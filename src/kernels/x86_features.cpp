@@ -1,5 +1,6 @@
 // CPUID, XCR0 and Linux's AMX permission, for src/kernels/x86_features.h.
 #include "src/kernels/x86_features.h"
+#include "typenet/precision.hpp"
 
 #include <hwy/targets.h>
 
@@ -71,3 +72,12 @@ const Features& features() noexcept {
 }
 
 }  // namespace typenet::kernels::x86
+
+namespace typenet::kernels {
+
+bool bf16_native() noexcept {
+  const x86::Features& cpu = x86::features();
+  return cpu.avx512_bf16 || cpu.amx_bf16;
+}
+
+}  // namespace typenet::kernels

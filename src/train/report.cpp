@@ -12,4 +12,9 @@ void print_evaluation(const Evaluation& result) {
               result.loss, result.correct, result.incorrect);
 }
 
+void print_evaluation(const History& history, const Evaluation& result) {
+  std::printf("train_seconds=%.2f\n", history.seconds());
+  print_evaluation(result);
+}
+
 }  // namespace typenet

@@ -94,9 +94,14 @@ elif case == "train_featuremaps":
                      "test_predictions.png", "confusion_matrix.png"]:
             assert (Path(out_dir) / name).exists(), name
         assert not (Path(out_dir) / "backup.ckpt").exists()
+        assert "train_seconds=" in out, out
+        # train computes in its default precision (auto); evaluate in float32 unless told.
         out = run("evaluate", "--model", "dense", "--weights", str(Path(out_dir) / "model.tnet"),
-                  "--out", out_dir).stdout
+                  "--out", out_dir, "--precision", "auto").stdout
         assert f"test_accuracy={accuracy:.4f}" in out, out
+        out = run("evaluate", "--model", "dense", "--weights", str(Path(out_dir) / "model.tnet"),
+                  "--out", out_dir, "--precision", "float32").stdout
+        assert abs(float(out.split("test_accuracy=")[1].split()[0]) - accuracy) < 0.005, out
         out = run("featuremaps", "--model", "keras-cnn", "--keras",
                   str(shared / "keras" / "keras224_mnist_cnn.h5"), "--layer", "0", "--out", out_dir).stdout
         png_size(Path(out_dir) / "feature_maps_channel.png")

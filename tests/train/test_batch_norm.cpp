@@ -98,7 +98,7 @@ std::vector<double> trainer_gradient(const NetT& start, const Data& data,
                                      const std::vector<std::uint32_t>& batch, std::size_t threads) {
   auto net = std::make_unique<NetT>(start);
   auto model = compile(*net, SGD{.learning_rate = 1.0f}, SparseCategoricalCrossentropy{},
-                       {.threads = threads});
+                       {.threads = threads, .precision = Precision::Float32});
   model.train_on_batch(data.samples(), batch);
   std::vector<double> gradient(NetT::param_count);
   for (std::size_t i = 0; i < gradient.size(); ++i)
@@ -112,7 +112,7 @@ template <class NetT>
 double trainer_loss(NetT& net, const Data& data, const std::vector<std::uint32_t>& batch,
                     std::size_t threads) {
   auto model = compile(net, SGD{.learning_rate = 0.0f}, SparseCategoricalCrossentropy{},
-                       {.threads = threads});
+                       {.threads = threads, .precision = Precision::Float32});
   return model.train_on_batch(data.samples(), batch).loss;
 }
 
@@ -302,7 +302,8 @@ void check_against_keras(const KerasRun& keras, std::size_t threads) {
   REQUIRE(initial.size() == NetT::param_count);
   std::copy(initial.begin(), initial.end(), net->parameters().begin());
   auto model = compile(*net, SGD{.learning_rate = keras.learning_rate},
-                       SparseCategoricalCrossentropy{}, {.threads = threads});
+                       SparseCategoricalCrossentropy{},
+                       {.threads = threads, .precision = Precision::Float32});
   model.fit(
       keras.data.samples(),
       {.batch_size = keras.batch_size, .epochs = keras.epochs, .verbose = 0, .shuffle = false});

@@ -49,6 +49,9 @@ struct Options {
   std::uint64_t seed = 1;
   int verbose = 1;
   std::optional<double> validation_split;  // none: the model's recipe
+  // auto, float32 or mixed_bfloat16; empty: auto for train, float32 (the weights' own
+  // arithmetic, as Keras computes a saved model) for evaluate and quantize.
+  std::string precision;
   std::vector<std::string> files;
   std::string polarity = "auto";
   bool channels_first = false;
@@ -195,9 +198,16 @@ void to_probabilities(float* row) {
   if constexpr (outputs_logits<NetT>) kernels::softmax_forward(row, 1, NetT::output_size);
 }
 
+inline ModelOptions model_options(const Options& options, Precision fallback) {
+  return {.threads = options.threads,
+          .seed = options.seed,
+          .precision = options.precision.empty() ? fallback : parse_precision(options.precision)};
+}
+
+// A model that evaluates and predicts trained weights.
 template <class NetT>
 auto compile_for(NetT& net, const Options& options) {
-  return compile(net, Adam{}, loss_for<NetT>(), {.threads = options.threads, .seed = options.seed});
+  return compile(net, Adam{}, loss_for<NetT>(), model_options(options, Precision::Float32));
 }
 
 // The test-set pictures: predictions of the first 15, the confusion matrix and the most
@@ -253,7 +263,7 @@ void train(const Options& options) {
   const std::size_t epochs = options.epochs ? options.epochs : recipe.epochs;
   const double split = options.validation_split.value_or(recipe.validation_split);
   auto model = compile(*net, recipe.optimizer(data.train.count, options.batch_size, epochs, split),
-                       loss_for<NetT>(), {.threads = options.threads, .seed = options.seed});
+                       loss_for<NetT>(), model_options(options, Precision::Auto));
   fs::create_directories(options.out);
   ModelCheckpoint best(options.out / "best.tnet", {.monitor = "val_loss", .save_best_only = true});
   std::optional<EarlyStopping> stop;
@@ -276,7 +286,7 @@ void train(const Options& options) {
       "Model: %s/model.tnet (best by val_loss: best.tnet); history: history.{csv,json,png}\n",
       options.out.c_str());
   write_test_pictures<NetT>(model, data.test, data.test.images, options.out);
-  print_evaluation(model.evaluate({data.test.images, data.test.labels}));
+  print_evaluation(history, model.evaluate({data.test.images, data.test.labels}));
 }
 
 template <class NetT>
@@ -498,6 +508,12 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
         ->capture_default_str();
     command->add_option("--seed", options.seed, "Seed of initialisation, shuffling and dropout")
         ->capture_default_str();
+    command
+        ->add_option("--precision", options.precision,
+                     "Arithmetic of the Conv and Dense products: float32, mixed_bfloat16 or auto "
+                     "(mixed_bfloat16 where the CPU multiplies bfloat16); default: auto to train, "
+                     "float32 to evaluate")
+        ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
   };
 
   CLI::App* summary = app.add_subcommand("summary", "Print the Keras summary of an architecture");

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "typenet/keras_mapping.hpp"
-#include "typenet/kernels/kernels.hpp"
+#include "typenet/kernels/products.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
 #include "typenet/quantization.hpp"
@@ -94,9 +94,11 @@ struct Conv {
         std::max(pixels * patch, framed ? framed_size : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
-    // In a team, each member computes its part of the output pixels (whole 6-row micro-tiles).
+    // In a team, each member computes its part of the output pixels: whole 6-row micro-tiles of
+    // the float kernel and 16-row tiles of the bfloat16 one, so that a team's bits are one
+    // thread's.
     static constexpr bool team_split = flops >= kTeamSplitFlops;
-    static constexpr std::size_t team_pixel_granule = 6;
+    static constexpr std::size_t team_pixel_granule = 48;
     static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
       const auto [first, end] = team.part(pixels, team_pixel_granule);
       return {first * Filters, end * Filters};
@@ -197,9 +199,10 @@ struct Conv {
       // Alone: every pixel of each image. In a team (one image): this member's pixels.
       const auto [first_pixel, end_pixel] = ctx.team.part(pixels, team_pixel_granule);
       for (std::size_t i = 0; i < n; ++i)
-        kernels::conv_forward(framed_image(in + i * In::size, ctx.scratch, ctx.team), read_width,
-                              channels, Kernel, Kernel, stride, out_width, first_pixel, end_pixel,
-                              params, Filters, params + kernel_count, out + i * output_shape::size);
+        kernels::conv_forward(ctx.precision, framed_image(in + i * In::size, ctx.scratch, ctx.team),
+                              read_width, channels, Kernel, Kernel, stride, out_width, first_pixel,
+                              end_pixel, params, Filters, params + kernel_count,
+                              out + i * output_shape::size);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
@@ -210,12 +213,12 @@ struct Conv {
         const float* dy = dout + i * output_shape::size;
         kernels::add_column_sums(dy, pixels, Filters, Filters, dparams + kernel_count);
         im2col(in + i * In::size, col);
-        kernels::gemm(Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy, Filters,
-                      i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);
+        kernels::gemm(ctx.precision, Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy,
+                      Filters, i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);
         if (!din) continue;
         // The patches are no longer needed: reuse their buffer for the patch gradients.
-        kernels::gemm(Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params, Filters,
-                      0.0f, col, patch, nullptr);
+        kernels::gemm(ctx.precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters,
+                      params, Filters, 0.0f, col, patch, nullptr);
         float* dimage = din + i * In::size;
         std::memset(dimage, 0, In::size * sizeof(float));
         kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,

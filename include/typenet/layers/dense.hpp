@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "typenet/keras_mapping.hpp"
-#include "typenet/kernels/kernels.hpp"
+#include "typenet/kernels/products.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
 #include "typenet/quantization.hpp"
@@ -106,15 +106,16 @@ struct Dense {
       // image (n == 1); one splitting by outputs, any n (a training step, see train/model.hpp).
       const auto [first, end] = team_share(team);
       if (team.size == 1 || team_splits_outputs) {
-        kernels::gemm(Trans::No, Trans::No, n, end - first, inputs, in, inputs, params + first,
-                      Units, 0.0f, out + first, Units, params + kernel_count + first);
+        kernels::gemm(ctx.precision, Trans::No, Trans::No, n, end - first, inputs, in, inputs,
+                      params + first, Units, 0.0f, out + first, Units,
+                      params + kernel_count + first);
         return;
       }
       const auto [first_input, end_input] = team.part(inputs, 16);
       float* partial = team.member == 0 ? out : ctx.scratch + (team.member - 1) * Units;
-      kernels::gemm(Trans::No, Trans::No, 1, Units, end_input - first_input, in + first_input,
-                    inputs, params + first_input * Units, Units, 0.0f, partial, Units,
-                    team.member == 0 ? params + kernel_count : nullptr);
+      kernels::gemm(ctx.precision, Trans::No, Trans::No, 1, Units, end_input - first_input,
+                    in + first_input, inputs, params + first_input * Units, Units, 0.0f, partial,
+                    Units, team.member == 0 ? params + kernel_count : nullptr);
       team.sync();
       for (std::size_t member = 1; member < team.size; ++member)
         kernels::add_to(out + first, ctx.scratch + (member - 1) * Units + first, end - first);
@@ -129,13 +130,15 @@ struct Dense {
       float* dbias = dparams + kernel_count;
       if (ctx.assign_grads) std::fill(dbias + first, dbias + end, 0.0f);
       kernels::add_column_sums(dout + first, n, end - first, Units, dbias + first);
-      kernels::gemm(Trans::Yes, Trans::No, inputs, end - first, n, in, inputs, dout + first, Units,
-                    ctx.assign_grads ? 0.0f : 1.0f, dparams + first, Units, nullptr);
+      kernels::gemm(ctx.precision, Trans::Yes, Trans::No, inputs, end - first, n, in, inputs,
+                    dout + first, Units, ctx.assign_grads ? 0.0f : 1.0f, dparams + first, Units,
+                    nullptr);
       if (!din) return;
       team.sync();
       const auto [first_input, end_input] = team.part(inputs, 16);
-      kernels::gemm(Trans::No, Trans::Yes, n, end_input - first_input, Units, dout, Units,
-                    params + first_input * Units, Units, 0.0f, din + first_input, inputs, nullptr);
+      kernels::gemm(ctx.precision, Trans::No, Trans::Yes, n, end_input - first_input, Units, dout,
+                    Units, params + first_input * Units, Units, 0.0f, din + first_input, inputs,
+                    nullptr);
     }
   };
 };

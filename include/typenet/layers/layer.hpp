@@ -102,6 +102,7 @@
 #include <string_view>
 
 #include "typenet/layer_info.hpp"
+#include "typenet/precision.hpp"
 #include "typenet/random.hpp"
 #include "typenet/shape.hpp"
 #include "typenet/share.hpp"
@@ -166,6 +167,7 @@ struct Context {
   Team team{};
   float* step_state = nullptr;  // this layer's step_state_floats (see above), set by the Net
   BatchPeers batch_peers{};
+  Precision precision = Precision::Float32;  // of Conv's and Dense's products; never Auto
 };
 
 // The record every bound layer L starts its info() from: its words and its shapes.

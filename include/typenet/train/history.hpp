@@ -21,6 +21,10 @@ class History {
   const std::vector<std::pair<std::string, std::vector<double>>>& metrics() const {
     return metrics_;
   }
+  // The wall-clock seconds of the fit that returned this history, validation included (not
+  // saved in files).
+  double seconds() const { return seconds_; }
+  void set_seconds(double seconds) { seconds_ = seconds; }
 
   // "epoch,loss,accuracy,..." then one row per epoch (epochs counted from 1).
   void write_csv(const std::filesystem::path& path) const;
@@ -35,6 +39,7 @@ class History {
 
  private:
   std::vector<std::pair<std::string, std::vector<double>>> metrics_;
+  double seconds_ = 0;
 };
 
 }  // namespace typenet

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -50,7 +51,7 @@ class Model final : public TrainingControl {
 
   // Trains `net`, which must outlive the model.
   Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
-      : net_(net), seed_(options.seed), engine_(loss, options.threads),
+      : net_(net), seed_(options.seed), engine_(loss, options.threads, options.precision),
         optimizer_state_(optimizer) {
     if (loss.from_logits && NetT::last_activation::kind == ActivationKind::Softmax)
       throw std::invalid_argument(
@@ -65,6 +66,8 @@ class Model final : public TrainingControl {
 
   NetT& net() { return net_; }
   std::size_t threads() const { return engine_.threads(); }
+  // Float32 or MixedBfloat16: ModelOptions::precision as this CPU resolved it.
+  Precision precision() const { return engine_.precision(); }
   std::uint64_t optimizer_steps() const { return optimizer_state_.steps(); }
   // Optimizer state, for checkpoints: one span per slot ("m", "v", ...). Allocates the state.
   CheckpointExtras checkpoint_extras() { return optimizer_state_.checkpoint_extras(); }
@@ -134,6 +137,7 @@ class Model final : public TrainingControl {
                                     to_string(NetT::input_shape_type::dims) + ")");
       check_augmentations(options.augment);
     }
+    const auto started = std::chrono::steady_clock::now();
     std::vector<std::uint32_t> order(count);
     std::iota(order.begin(), order.end(), 0u);
     const std::size_t steps = (count + options.batch_size - 1) / options.batch_size;
@@ -195,6 +199,8 @@ class Model final : public TrainingControl {
     }
     for (Callback* callback : options.callbacks) callback->on_train_end(*this);
     if (!options.backup.empty()) std::filesystem::remove(options.backup);
+    history.set_seconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return history;
   }
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "typenet/precision.hpp"
 #include "typenet/train/augmentation.hpp"
 #include "typenet/train/callbacks.hpp"
 
@@ -16,6 +17,9 @@ namespace typenet {
 struct ModelOptions {
   std::size_t threads = 0;  // 0: every core
   std::uint64_t seed = 1;   // shuffling and dropout; the weights of a Net that compile creates
+  // The arithmetic of fit, evaluate and predict's Conv and Dense products (typenet/precision.hpp):
+  // Auto is mixed bfloat16 on a CPU that multiplies bfloat16 natively, float32 elsewhere.
+  Precision precision = Precision::Auto;
 };
 
 // Images (input_size floats each) with their targets (a class index each for sparse losses,

@@ -68,11 +68,12 @@ class StepEngine {
   static constexpr std::size_t target_width = Loss::target_width(classes);
   static constexpr bool softmax_head = NetT::last_activation::kind == ActivationKind::Softmax;
 
-  StepEngine(Loss loss, std::size_t threads)
-      : loss_(loss), pool_(threads), workers_(pool_.size()) {}
+  StepEngine(Loss loss, std::size_t threads, Precision precision)
+      : loss_(loss), pool_(threads), workers_(pool_.size()), precision_(resolve(precision)) {}
 
   ThreadPool& pool() { return pool_; }
   std::size_t threads() const { return pool_.size(); }
+  Precision precision() const { return precision_; }
 
   // One optimizer step of `net` on the samples picked by indices (the mean loss's gradient; the
   // caller checked the indices), `step_seed` seeding its dropout, the images augmented as
@@ -233,11 +234,11 @@ class StepEngine {
         worker.inference = std::make_unique<Buffers<NetT, Chunk, false>>();
   }
   // The worker's forward pass over n images, inference mode.
-  static const float* infer(Worker& worker, const float* params, const float* images,
-                            std::size_t n) {
-    if (worker.training)
-      return NetT::forward(params, images, n, worker.training->buffers, Context{});
-    return NetT::forward(params, images, n, *worker.inference, Context{});
+  const float* infer(Worker& worker, const float* params, const float* images,
+                     std::size_t n) const {
+    const Context ctx{.precision = precision_};
+    if (worker.training) return NetT::forward(params, images, n, worker.training->buffers, ctx);
+    return NetT::forward(params, images, n, *worker.inference, ctx);
   }
 
   // Forward, loss and backward passes of the samples picked by indices, each sample's loss
@@ -254,7 +255,8 @@ class StepEngine {
                      .first_image = first,
                      .assign_grads = assign_gradients,
                      .team = team,
-                     .batch_peers = peers};
+                     .batch_peers = peers,
+                     .precision = precision_};
     };
     const std::size_t parts = batch_parts(count);
     auto data_parallel = [&](std::size_t w) {
@@ -407,6 +409,7 @@ class StepEngine {
   Loss loss_;
   ThreadPool pool_;
   std::vector<Worker> workers_;
+  Precision precision_;  // resolved: Float32 or MixedBfloat16
   // Two rounds of the workers' partial batch statistics (BatchPeers), for Nets that need them.
   std::vector<double> batch_exchange_;
 };

@@ -1,0 +1,32 @@
+// The products of Conv and Dense in a Context's precision (typenet/precision.hpp): the float
+// kernels or their bfloat16 twins, same arguments.
+#pragma once
+
+#include <cstddef>
+
+#include "typenet/kernels/kernels.hpp"
+#include "typenet/precision.hpp"
+
+namespace typenet::kernels {
+
+inline void gemm(Precision precision, Trans trans_a, Trans trans_b, std::size_t m, std::size_t n,
+                 std::size_t k, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                 float beta, float* c, std::size_t ldc, const float* bias) noexcept {
+  if (precision == Precision::MixedBfloat16)
+    gemm_bf16(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+  else gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
+inline void conv_forward(Precision precision, const float* image, std::size_t w, std::size_t c,
+                         std::size_t kh, std::size_t kw, std::size_t stride, std::size_t ow,
+                         std::size_t first_pixel, std::size_t end_pixel, const float* kernel,
+                         std::size_t filters, const float* bias, float* out) noexcept {
+  if (precision == Precision::MixedBfloat16)
+    conv_forward_bf16(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel, filters,
+                      bias, out);
+  else
+    conv_forward(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel, filters, bias,
+                 out);
+}
+
+}  // namespace typenet::kernels

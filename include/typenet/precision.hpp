@@ -1,0 +1,53 @@
+// The arithmetic of a Model's Conv and Dense products, as Keras' dtype policies name it:
+//
+//   Float32        float products and sums (Keras' default policy "float32").
+//   MixedBfloat16  both factors rounded to bfloat16 (8 significant bits, nearest even), exact
+//                  products summed in float; weights, activations, gradients and the optimizer
+//                  stay float ("mixed_bfloat16", PyTorch's CPU autocast). A product's relative
+//                  error is then at most about 2^-8 of the sum of its terms' magnitudes.
+//   Auto           MixedBfloat16 on a CPU that multiplies bfloat16 itself (AMX or AVX512_BF16:
+//                  2x to 8x the float rate there), Float32 elsewhere (emulating it would be
+//                  slower than float).
+//
+// ModelOptions::precision (default Auto) governs everything a Model computes: fit, evaluate,
+// predict. Net::predict, the embedded and batch-1 path, is always Float32.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace typenet {
+
+enum class Precision : std::uint8_t { Auto, Float32, MixedBfloat16 };
+
+namespace kernels {
+// Whether this CPU (and the running build's kernels) multiplies bfloat16 natively.
+bool bf16_native() noexcept;
+}  // namespace kernels
+
+// Auto made concrete for this CPU; the others as they are.
+inline Precision resolve(Precision precision) noexcept {
+  if (precision != Precision::Auto) return precision;
+  return kernels::bf16_native() ? Precision::MixedBfloat16 : Precision::Float32;
+}
+
+// Keras' policy names: "float32", "mixed_bfloat16"; and "auto".
+constexpr std::string_view to_string(Precision precision) noexcept {
+  switch (precision) {
+    case Precision::Float32: return "float32";
+    case Precision::MixedBfloat16: return "mixed_bfloat16";
+    case Precision::Auto: break;
+  }
+  return "auto";
+}
+// The inverse of to_string; throws std::invalid_argument naming the choices.
+inline Precision parse_precision(std::string_view name) {
+  for (const Precision precision : {Precision::Auto, Precision::Float32, Precision::MixedBfloat16})
+    if (name == to_string(precision)) return precision;
+  throw std::invalid_argument("typenet: unknown precision '" + std::string(name) +
+                              "': auto, float32 or mixed_bfloat16");
+}
+
+}  // namespace typenet
