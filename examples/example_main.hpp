@@ -64,7 +64,7 @@ inline int run(int argc, char** argv, const std::string& description, Flags flag
       ->check(CLI::Range(0, 2));
   app.add_option("--precision", flags.precision,
                  "Arithmetic of the Conv and Dense products: auto (mixed_bfloat16 where the CPU "
-                 "multiplies bfloat16, else float32), float32 or mixed_bfloat16")
+                 "has AMX, else float32), float32 or mixed_bfloat16")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
   app.add_option("--save", flags.save, "Write the trained model to this typenet file");

@@ -5,9 +5,11 @@
 //                  products summed in float; weights, activations, gradients and the optimizer
 //                  stay float ("mixed_bfloat16", PyTorch's CPU autocast). A product's relative
 //                  error is then at most about 2^-8 of the sum of its terms' magnitudes.
-//   Auto           MixedBfloat16 on a CPU that multiplies bfloat16 itself (AMX or AVX512_BF16:
-//                  2x to 8x the float rate there), Float32 elsewhere (emulating it would be
-//                  slower than float).
+//   Auto           MixedBfloat16 where it is faster than float: on CPUs with AMX tiles
+//                  (bench_kernels: 3x to 4.4x the float GEMM on conv2's and the Dense layer's
+//                  training products, Sapphire Rapids); Float32 elsewhere. AVX512_BF16's dot
+//                  products alone run at half the float GEMM's rate there (one port against
+//                  two FMA ports); on AMD Zen 4 they are unmeasured, so Auto does not take them.
 //
 // ModelOptions::precision (default Auto) governs everything a Model computes: fit, evaluate,
 // predict. Net::predict, the embedded and batch-1 path, is always Float32.
@@ -23,14 +25,14 @@ namespace typenet {
 enum class Precision : std::uint8_t { Auto, Float32, MixedBfloat16 };
 
 namespace kernels {
-// Whether this CPU (and the running build's kernels) multiplies bfloat16 natively.
-bool bf16_native() noexcept;
+// Whether the bfloat16 kernels run faster than the float ones on this CPU (its AMX tiles).
+bool bf16_faster_than_float() noexcept;
 }  // namespace kernels
 
 // Auto made concrete for this CPU; the others as they are.
 inline Precision resolve(Precision precision) noexcept {
   if (precision != Precision::Auto) return precision;
-  return kernels::bf16_native() ? Precision::MixedBfloat16 : Precision::Float32;
+  return kernels::bf16_faster_than_float() ? Precision::MixedBfloat16 : Precision::Float32;
 }
 
 // Keras' policy names: "float32", "mixed_bfloat16"; and "auto".

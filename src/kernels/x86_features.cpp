@@ -75,9 +75,6 @@ const Features& features() noexcept {
 
 namespace typenet::kernels {
 
-bool bf16_native() noexcept {
-  const x86::Features& cpu = x86::features();
-  return cpu.avx512_bf16 || cpu.amx_bf16;
-}
+bool bf16_faster_than_float() noexcept { return x86::features().amx_bf16; }
 
 }  // namespace typenet::kernels

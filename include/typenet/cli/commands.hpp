@@ -511,7 +511,7 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
     command
         ->add_option("--precision", options.precision,
                      "Arithmetic of the Conv and Dense products: float32, mixed_bfloat16 or auto "
-                     "(mixed_bfloat16 where the CPU multiplies bfloat16); default: auto to train, "
+                     "(mixed_bfloat16 where the CPU has AMX); default: auto to train, "
                      "float32 to evaluate")
         ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
   };

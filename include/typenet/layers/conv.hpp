@@ -198,8 +198,9 @@ struct Conv {
                         const Context& ctx) noexcept {
       // Alone: every pixel of each image. In a team (one image): this member's pixels.
       const auto [first_pixel, end_pixel] = ctx.team.part(pixels, team_pixel_granule);
+      const Precision precision = kernels::layer_precision(ctx.precision, patch);
       for (std::size_t i = 0; i < n; ++i)
-        kernels::conv_forward(ctx.precision, framed_image(in + i * In::size, ctx.scratch, ctx.team),
+        kernels::conv_forward(precision, framed_image(in + i * In::size, ctx.scratch, ctx.team),
                               read_width, channels, Kernel, Kernel, stride, out_width, first_pixel,
                               end_pixel, params, Filters, params + kernel_count,
                               out + i * output_shape::size);
@@ -208,16 +209,17 @@ struct Conv {
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
       float* col = ctx.scratch;
+      const Precision precision = kernels::layer_precision(ctx.precision, patch);
       if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
       for (std::size_t i = 0; i < n; ++i) {
         const float* dy = dout + i * output_shape::size;
         kernels::add_column_sums(dy, pixels, Filters, Filters, dparams + kernel_count);
         im2col(in + i * In::size, col);
-        kernels::gemm(ctx.precision, Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy,
+        kernels::gemm(precision, Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy,
                       Filters, i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);
         if (!din) continue;
         // The patches are no longer needed: reuse their buffer for the patch gradients.
-        kernels::gemm(ctx.precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters,
+        kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters,
                       params, Filters, 0.0f, col, patch, nullptr);
         float* dimage = din + i * In::size;
         std::memset(dimage, 0, In::size * sizeof(float));

@@ -102,18 +102,19 @@ struct Dense {
                         const Context& ctx) noexcept {
       using kernels::Trans;
       const Team& team = ctx.team;
+      const Precision precision = kernels::layer_precision(ctx.precision, inputs);
       // This member's outputs: all of them when alone. A team splitting by inputs computes one
       // image (n == 1); one splitting by outputs, any n (a training step, see train/model.hpp).
       const auto [first, end] = team_share(team);
       if (team.size == 1 || team_splits_outputs) {
-        kernels::gemm(ctx.precision, Trans::No, Trans::No, n, end - first, inputs, in, inputs,
+        kernels::gemm(precision, Trans::No, Trans::No, n, end - first, inputs, in, inputs,
                       params + first, Units, 0.0f, out + first, Units,
                       params + kernel_count + first);
         return;
       }
       const auto [first_input, end_input] = team.part(inputs, 16);
       float* partial = team.member == 0 ? out : ctx.scratch + (team.member - 1) * Units;
-      kernels::gemm(ctx.precision, Trans::No, Trans::No, 1, Units, end_input - first_input,
+      kernels::gemm(precision, Trans::No, Trans::No, 1, Units, end_input - first_input,
                     in + first_input, inputs, params + first_input * Units, Units, 0.0f, partial,
                     Units, team.member == 0 ? params + kernel_count : nullptr);
       team.sync();
@@ -126,17 +127,18 @@ struct Dense {
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
       const Team& team = ctx.team;
+      const Precision precision = kernels::layer_precision(ctx.precision, inputs);
       const auto [first, end] = team_share(team);
       float* dbias = dparams + kernel_count;
       if (ctx.assign_grads) std::fill(dbias + first, dbias + end, 0.0f);
       kernels::add_column_sums(dout + first, n, end - first, Units, dbias + first);
-      kernels::gemm(ctx.precision, Trans::Yes, Trans::No, inputs, end - first, n, in, inputs,
+      kernels::gemm(precision, Trans::Yes, Trans::No, inputs, end - first, n, in, inputs,
                     dout + first, Units, ctx.assign_grads ? 0.0f : 1.0f, dparams + first, Units,
                     nullptr);
       if (!din) return;
       team.sync();
       const auto [first_input, end_input] = team.part(inputs, 16);
-      kernels::gemm(ctx.precision, Trans::No, Trans::Yes, n, end_input - first_input, Units, dout,
+      kernels::gemm(precision, Trans::No, Trans::Yes, n, end_input - first_input, Units, dout,
                     Units, params + first_input * Units, Units, 0.0f, din + first_input, inputs,
                     nullptr);
     }

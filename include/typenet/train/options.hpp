@@ -18,7 +18,7 @@ struct ModelOptions {
   std::size_t threads = 0;  // 0: every core
   std::uint64_t seed = 1;   // shuffling and dropout; the weights of a Net that compile creates
   // The arithmetic of fit, evaluate and predict's Conv and Dense products (typenet/precision.hpp):
-  // Auto is mixed bfloat16 on a CPU that multiplies bfloat16 natively, float32 elsewhere.
+  // Auto is mixed bfloat16 where that is faster (AMX), float32 elsewhere.
   Precision precision = Precision::Auto;
 };
 
