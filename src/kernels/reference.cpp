@@ -380,6 +380,43 @@ std::size_t sgd_update(const float* p, const float* g, const float* vel, float* 
   });
 }
 
+void add_channel_sums(const float* x, std::size_t rows, std::size_t channels,
+                      double* sums) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < channels; ++c) sums[c] += x[r * channels + c];
+}
+
+void add_channel_squared_deviations(const float* x, std::size_t rows, std::size_t channels,
+                                    const double* means, double* m2) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < channels; ++c) {
+      const double deviation = x[r * channels + c] - means[c];
+      m2[c] += deviation * deviation;
+    }
+}
+
+void add_batch_norm_grad_sums(const float* x, const float* dy, std::size_t rows,
+                              std::size_t channels, const float* mean, const float* inv_std,
+                              double* dy_sum, double* dy_xhat_sum) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < channels; ++c) {
+      const float xhat = (x[r * channels + c] - mean[c]) * inv_std[c];
+      dy_sum[c] += dy[r * channels + c];
+      dy_xhat_sum[c] += double(dy[r * channels + c]) * xhat;
+    }
+}
+
+void batch_norm_input_grad(const float* x, const float* dy, std::size_t rows, std::size_t channels,
+                           const float* mean, const float* inv_std, const float* k, const float* a,
+                           const float* b, float* dx) noexcept {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < channels; ++c) {
+      const std::size_t at = r * channels + c;
+      const float xhat = (x[at] - mean[c]) * inv_std[c];
+      dx[at] = k[c] * ((dy[at] - a[c]) - xhat * b[c]);
+    }
+}
+
 void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,
                           const float* scale, const float* shift, float* out) noexcept {
   for (std::size_t r = 0; r < rows; ++r)

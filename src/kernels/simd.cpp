@@ -530,6 +530,102 @@ void ScaleShiftChannels(const float* in, size_t rows, size_t channels, const flo
   }
 }
 
+// Batch normalization's sums over rows, per channel, in double: the lanes are channels, and each
+// channel's sum runs down the rows in order, so every target gives the reference's bits. Up to
+// 4 vectors of channels at a time, each its own chain of additions.
+template <class Body>
+HWY_INLINE void ForEachChannelBlock(size_t channels, const Body& body) {
+  const hn::ScalableTag<double> d;
+  const size_t N = hn::Lanes(d);
+  size_t c = 0;
+  for (; c + 4 * N <= channels; c += 4 * N) body(d, c, std::integral_constant<size_t, 4>());
+  for (; c + N <= channels; c += N) body(d, c, std::integral_constant<size_t, 1>());
+  for (; c < channels; ++c)
+    body(hn::CappedTag<double, 1>(), c, std::integral_constant<size_t, 1>());
+}
+
+// The floats at p (as many as d's lanes), in double.
+template <class D>
+HWY_INLINE hn::Vec<D> LoadPromoted(D d, const float* p) {
+  const hn::Rebind<float, D> df;
+  return hn::PromoteTo(d, hn::LoadU(df, p));
+}
+
+void AddChannelSums(const float* x, size_t rows, size_t channels, double* sums) {
+  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
+    const size_t N = hn::Lanes(d);
+    hn::Vec<decltype(d)> acc[blocks()];
+    for (size_t b = 0; b < blocks(); ++b) acc[b] = hn::LoadU(d, sums + c + b * N);
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t b = 0; b < blocks(); ++b)
+        acc[b] = hn::Add(acc[b], LoadPromoted(d, x + r * channels + c + b * N));
+    for (size_t b = 0; b < blocks(); ++b) hn::StoreU(acc[b], d, sums + c + b * N);
+  });
+}
+
+void AddChannelSquaredDeviations(const float* x, size_t rows, size_t channels, const double* means,
+                                 double* m2) {
+  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
+    const size_t N = hn::Lanes(d);
+    hn::Vec<decltype(d)> acc[blocks()], mean[blocks()];
+    for (size_t b = 0; b < blocks(); ++b) {
+      acc[b] = hn::LoadU(d, m2 + c + b * N);
+      mean[b] = hn::LoadU(d, means + c + b * N);
+    }
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t b = 0; b < blocks(); ++b) {
+        const auto deviation = hn::Sub(LoadPromoted(d, x + r * channels + c + b * N), mean[b]);
+        acc[b] = hn::Add(acc[b], hn::Mul(deviation, deviation));
+      }
+    for (size_t b = 0; b < blocks(); ++b) hn::StoreU(acc[b], d, m2 + c + b * N);
+  });
+}
+
+void AddBatchNormGradSums(const float* x, const float* dy, size_t rows, size_t channels,
+                          const float* mean, const float* inv_std, double* dy_sum,
+                          double* dy_xhat_sum) {
+  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
+    const size_t N = hn::Lanes(d);
+    const hn::Rebind<float, decltype(d)> df;
+    hn::Vec<decltype(d)> sum[blocks()], sum_xhat[blocks()];
+    hn::Vec<decltype(df)> centre[blocks()], scale[blocks()];
+    for (size_t b = 0; b < blocks(); ++b) {
+      sum[b] = hn::LoadU(d, dy_sum + c + b * N);
+      sum_xhat[b] = hn::LoadU(d, dy_xhat_sum + c + b * N);
+      centre[b] = hn::LoadU(df, mean + c + b * N);
+      scale[b] = hn::LoadU(df, inv_std + c + b * N);
+    }
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t b = 0; b < blocks(); ++b) {
+        const size_t at = r * channels + c + b * N;
+        const auto xhat = hn::Mul(hn::Sub(hn::LoadU(df, x + at), centre[b]), scale[b]);
+        const auto gradient = LoadPromoted(d, dy + at);
+        sum[b] = hn::Add(sum[b], gradient);
+        sum_xhat[b] = hn::Add(sum_xhat[b], hn::Mul(gradient, hn::PromoteTo(d, xhat)));
+      }
+    for (size_t b = 0; b < blocks(); ++b) {
+      hn::StoreU(sum[b], d, dy_sum + c + b * N);
+      hn::StoreU(sum_xhat[b], d, dy_xhat_sum + c + b * N);
+    }
+  });
+}
+
+void BatchNormInputGrad(const float* x, const float* dy, size_t rows, size_t channels,
+                        const float* mean, const float* inv_std, const float* k, const float* a,
+                        const float* b, float* dx) {
+  for (size_t r = 0; r < rows; ++r) {
+    const size_t row = r * channels;
+    ForEachVector(channels, [&](auto d, size_t ch) {
+      const auto xhat = hn::Mul(hn::Sub(hn::LoadU(d, x + row + ch), hn::LoadU(d, mean + ch)),
+                                hn::LoadU(d, inv_std + ch));
+      const auto centred = hn::Sub(hn::LoadU(d, dy + row + ch), hn::LoadU(d, a + ch));
+      hn::StoreU(
+          hn::Mul(hn::LoadU(d, k + ch), hn::Sub(centred, hn::Mul(xhat, hn::LoadU(d, b + ch)))), d,
+          dx + row + ch);
+    });
+  }
+}
+
 void LstmCell(const float* z, size_t ldz, size_t rows, size_t units, bool hard_sigmoid, float* c,
               float* h, size_t ldh) {
   for (size_t r = 0; r < rows; ++r) {
@@ -592,6 +688,10 @@ HWY_EXPORT(AdamUpdate);
 HWY_EXPORT(RmspropUpdate);
 HWY_EXPORT(SgdUpdate);
 HWY_EXPORT(ScaleShiftChannels);
+HWY_EXPORT(AddChannelSums);
+HWY_EXPORT(AddChannelSquaredDeviations);
+HWY_EXPORT(AddBatchNormGradSums);
+HWY_EXPORT(BatchNormInputGrad);
 HWY_EXPORT(LstmCell);
 
 void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,
@@ -726,6 +826,25 @@ std::size_t sgd_update(const float* p, const float* g, const float* vel, float* 
 void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,
                           const float* scale, const float* shift, float* out) noexcept {
   HWY_DYNAMIC_DISPATCH(ScaleShiftChannels)(in, rows, channels, scale, shift, out);
+}
+void add_channel_sums(const float* x, std::size_t rows, std::size_t channels,
+                      double* sums) noexcept {
+  HWY_DYNAMIC_DISPATCH(AddChannelSums)(x, rows, channels, sums);
+}
+void add_channel_squared_deviations(const float* x, std::size_t rows, std::size_t channels,
+                                    const double* means, double* m2) noexcept {
+  HWY_DYNAMIC_DISPATCH(AddChannelSquaredDeviations)(x, rows, channels, means, m2);
+}
+void add_batch_norm_grad_sums(const float* x, const float* dy, std::size_t rows,
+                              std::size_t channels, const float* mean, const float* inv_std,
+                              double* dy_sum, double* dy_xhat_sum) noexcept {
+  HWY_DYNAMIC_DISPATCH(AddBatchNormGradSums)
+  (x, dy, rows, channels, mean, inv_std, dy_sum, dy_xhat_sum);
+}
+void batch_norm_input_grad(const float* x, const float* dy, std::size_t rows, std::size_t channels,
+                           const float* mean, const float* inv_std, const float* k, const float* a,
+                           const float* b, float* dx) noexcept {
+  HWY_DYNAMIC_DISPATCH(BatchNormInputGrad)(x, dy, rows, channels, mean, inv_std, k, a, b, dx);
 }
 void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,
                bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept {

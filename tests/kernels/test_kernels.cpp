@@ -351,6 +351,66 @@ TEST_CASE("scale_shift_channels (BatchNorm), out of place and in place") {
     }
 }
 
+// Each channel's sums run down the rows in order on every target: the plain sums are the
+// reference's bits exactly.
+TEST_CASE("BatchNorm's training sums and input gradient") {
+  std::mt19937 rng(23);
+  for (const std::size_t rows : {1, 7, 300})
+    for (const std::size_t channels : {1, 3, 8, 16, 31, 32, 64, 70}) {
+      INFO("rows " << rows << " channels " << channels);
+      const std::vector<float> x = testing::random_floats(rows * channels, rng, -3.0f, 5.0f);
+      const std::vector<float> dy = testing::random_floats(rows * channels, rng);
+      const std::vector<float> mean = testing::random_floats(channels, rng);
+      const std::vector<float> inv_std = testing::random_floats(channels, rng, 0.5f, 2.0f);
+      const std::vector<float> k = testing::random_floats(channels, rng);
+      const std::vector<float> a = testing::random_floats(channels, rng);
+      const std::vector<float> b = testing::random_floats(channels, rng);
+      std::vector<double> start(channels);
+      for (std::size_t c = 0; c < channels; ++c) start[c] = 0.25 * double(c) - 1.0;
+      auto sums = [&](auto add) {
+        std::vector<double> out = start;
+        add(x.data(), rows, channels, out.data());
+        return out;
+      };
+      CHECK(sums(kernels::add_channel_sums) == sums(kernels::reference::add_channel_sums));
+      auto deviations = [&](auto add) {
+        std::vector<double> out = start;
+        add(x.data(), rows, channels, start.data(), out.data());
+        return out;
+      };
+      // A target may fuse the square's multiply-add: equal within double roundings.
+      const std::vector<double> m2 = deviations(kernels::add_channel_squared_deviations);
+      const std::vector<double> m2_expected =
+          deviations(kernels::reference::add_channel_squared_deviations);
+      for (std::size_t c = 0; c < channels; ++c)
+        CHECK(std::fabs(m2[c] - m2_expected[c]) <= 1e-13 * (std::fabs(m2_expected[c]) + 1.0));
+      auto gradient_sums = [&](auto add) {
+        std::vector<double> dy_sum = start, dy_xhat_sum = start;
+        add(x.data(), dy.data(), rows, channels, mean.data(), inv_std.data(), dy_sum.data(),
+            dy_xhat_sum.data());
+        dy_sum.insert(dy_sum.end(), dy_xhat_sum.begin(), dy_xhat_sum.end());
+        return dy_sum;
+      };
+      CHECK(gradient_sums(kernels::add_batch_norm_grad_sums) ==
+            gradient_sums(kernels::reference::add_batch_norm_grad_sums));
+      auto input_gradient = [&](auto compute) {
+        std::vector<float> dx(rows * channels, -7.0f);
+        compute(x.data(), dy.data(), rows, channels, mean.data(), inv_std.data(), k.data(),
+                a.data(), b.data(), dx.data());
+        return dx;
+      };
+      // The input gradient may fuse its multiply-subtract: within a few roundings of its terms.
+      const std::vector<float> dx = input_gradient(kernels::batch_norm_input_grad);
+      const std::vector<float> expected = input_gradient(kernels::reference::batch_norm_input_grad);
+      for (std::size_t i = 0; i < dx.size(); ++i) {
+        const std::size_t c = i % channels;
+        const float xhat = (x[i] - mean[c]) * inv_std[c];
+        const float terms = std::fabs(k[c]) * (std::fabs(dy[i] - a[c]) + std::fabs(xhat * b[c]));
+        CHECK(std::fabs(dx[i] - expected[i]) <= 4e-7f * terms + 1e-30f);
+      }
+    }
+}
+
 TEST_CASE("lstm_cell: sigmoid and hard sigmoid gates, strided gates and hidden rows") {
   std::mt19937 rng(22);
   for (const bool hard_sigmoid : {false, true})

@@ -53,7 +53,8 @@ std::vector<float> trained_weights(const Images& data, Precision precision, std:
 }  // namespace
 
 TEST_CASE("Auto is mixed bfloat16 exactly where that is faster than float") {
-  const Precision expected = kernels::bf16_faster_than_float() ? Precision::MixedBfloat16 : Precision::Float32;
+  const Precision expected = kernels::bf16_faster_than_float() ? Precision::MixedBfloat16
+                                                               : Precision::Float32;
   CHECK(resolve(Precision::Auto) == expected);
   CHECK(resolve(Precision::Float32) == Precision::Float32);
   CHECK(resolve(Precision::MixedBfloat16) == Precision::MixedBfloat16);

@@ -173,6 +173,21 @@ inline constexpr std::size_t kBf16RowGranule = 16;
      shift[ch] for the rows r < rows (out may be in). */     \
   void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,               \
                             const float* scale, const float* shift, float* out) noexcept;          \
+  /* Batch normalization in training, channels last (rows x channels), per channel c, the   \
+     sums down the rows in order, in double: sums[c] += x[r, c]; m2[c] += (x[r, c] -       \
+     means[c])^2; dy_sum[c] += dy[r, c] and dy_xhat_sum[c] += dy[r, c] * xhat, with xhat =  \
+     (x[r, c] - mean[c]) * inv_std[c] in float; and the input gradient dx[r, c] = k[c] *     \
+     ((dy[r, c] - a[c]) - xhat * b[c]) in float. */      \
+  void add_channel_sums(const float* x, std::size_t rows, std::size_t channels,                    \
+                        double* sums) noexcept;                                                    \
+  void add_channel_squared_deviations(const float* x, std::size_t rows, std::size_t channels,      \
+                                      const double* means, double* m2) noexcept;                   \
+  void add_batch_norm_grad_sums(const float* x, const float* dy, std::size_t rows,                 \
+                                std::size_t channels, const float* mean, const float* inv_std,     \
+                                double* dy_sum, double* dy_xhat_sum) noexcept;                     \
+  void batch_norm_input_grad(const float* x, const float* dy, std::size_t rows,                    \
+                             std::size_t channels, const float* mean, const float* inv_std,        \
+                             const float* k, const float* a, const float* b, float* dx) noexcept;  \
   /* One LSTM step of `rows` sequences, Keras' gate order i, f, c, o: row r of z (4 * units   \
      floats, rows ldz apart) holds x W + h U + b of the step. With s the recurrent activation  \
      (sigmoid, or Keras 2's hard sigmoid clip(0.2 x + 0.5, 0, 1) when hard_sigmoid):           \

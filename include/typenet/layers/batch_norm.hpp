@@ -216,14 +216,8 @@ struct BatchNorm {
       double* dy_sum = part.data() + 1;
       double* dy_xhat_sum = dy_sum + channels;
       part[0] = double(rows);
-      for (std::size_t r = 0; r < rows; ++r) {
-        const float* x = in + r * channels;
-        const float* dy = dout + r * channels;
-        for (std::size_t c = 0; c < channels; ++c) {
-          dy_sum[c] += dy[c];
-          dy_xhat_sum[c] += double(dy[c]) * ((x[c] - mean[c]) * inv_std[c]);
-        }
-      }
+      kernels::add_batch_norm_grad_sums(in, dout, rows, channels, mean, inv_std.data(), dy_sum,
+                                        dy_xhat_sum);
       float* dgamma = dparams;
       float* dbeta = dparams + channels;
       // The moving statistics' gradients stay 0.
@@ -245,13 +239,8 @@ struct BatchNorm {
         a[c] = float(total[1 + c] / total[0]);
         b[c] = float(total[1 + channels + c] / total[0]);
       }
-      for (std::size_t r = 0; r < rows; ++r) {
-        const float* x = in + r * channels;
-        const float* dy = dout + r * channels;
-        float* dx = din + r * channels;
-        for (std::size_t c = 0; c < channels; ++c)
-          dx[c] = k[c] * (dy[c] - a[c] - (x[c] - mean[c]) * inv_std[c] * b[c]);
-      }
+      kernels::batch_norm_input_grad(in, dout, rows, channels, mean, inv_std.data(), k.data(),
+                                     a.data(), b.data(), din);
     }
     // moving = momentum moving + (1 - momentum) batch statistic, in float as Keras.
     static void after_step(float* params, const float* step_state) noexcept {
@@ -273,14 +262,9 @@ struct BatchNorm {
       double* part_mean = part.data() + 1;
       double* part_m2 = part_mean + channels;
       part[0] = double(rows);
-      for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < channels; ++c) part_mean[c] += in[r * channels + c];
+      kernels::add_channel_sums(in, rows, channels, part_mean);
       for (std::size_t c = 0; c < channels; ++c) part_mean[c] /= double(rows);
-      for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < channels; ++c) {
-          const double deviation = in[r * channels + c] - part_mean[c];
-          part_m2[c] += deviation * deviation;
-        }
+      kernels::add_channel_squared_deviations(in, rows, channels, part_mean, part_m2);
       const double* all = ctx.batch_peers.all_gather(part.data(), part.size());
       double count = 0;
       std::array<double, channels> merged_mean{}, merged_m2{};

@@ -219,8 +219,8 @@ struct Conv {
                       Filters, i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);
         if (!din) continue;
         // The patches are no longer needed: reuse their buffer for the patch gradients.
-        kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters,
-                      params, Filters, 0.0f, col, patch, nullptr);
+        kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params,
+                      Filters, 0.0f, col, patch, nullptr);
         float* dimage = din + i * In::size;
         std::memset(dimage, 0, In::size * sizeof(float));
         kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
