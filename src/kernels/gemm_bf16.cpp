@@ -129,6 +129,7 @@ void Transpose16(const uint32_t* HWY_RESTRICT src, size_t src_stride, uint32_t* 
 // GCC 12's unpack intrinsics start from an "undefined" vector it then warns about.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
   __m512i v[16], t[16];
   for (size_t i = 0; i < 16; ++i) v[i] = _mm512_loadu_si512(src + i * src_stride);
   // Pairs of rows interleaved by 32 bits, then by 64, then 128-bit lanes gathered in two rounds.
@@ -208,6 +209,30 @@ void PackB(const Converter& convert, Trans trans_b, const float* b, size_t ldb, 
   }
 }
 
+// Rows [0, rows) of op(A), depths [0, depth), packed as bf16 rows `stride` apart (depth rounded
+// up to whole tiles, the rest zeros) from a source that gives op(A) a depth at a time (A^T's
+// rows): depth_pairs(p, dst) writes the (bf16, bf16) pairs of depths p and p + 1 (zeros for
+// p + 1 == depth) of the rows side by side to dst. 16 depth pairs are gathered, then transposed
+// 16 x 16 into the rows.
+template <class DepthPairs>
+void PackDepthMajor(size_t rows, size_t depth, size_t stride, uint16_t* HWY_RESTRICT out,
+                    const DepthPairs& depth_pairs) {
+  alignas(64) uint32_t pairs[16][bb::kMC];
+  for (size_t q0 = 0; 2 * q0 < stride; q0 += 16) {
+    for (size_t t = 0; t < 16; ++t) {
+      const size_t p = 2 * (q0 + t);
+      if (p < depth) depth_pairs(p, pairs[t]);
+      else std::fill(pairs[t], pairs[t] + rows, 0u);
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += 16) {
+      alignas(64) uint32_t transposed[16][16];
+      Transpose16(pairs[0] + r0, bb::kMC, transposed[0], 16, 16);
+      for (size_t r = 0; r < 16 && r0 + r < rows; ++r)
+        std::memcpy(out + (r0 + r) * stride + 2 * q0, transposed[r], sizeof transposed[r]);
+    }
+  }
+}
+
 // Where the rows of op(A) come from: a matrix ...
 struct MatrixRows {
   Trans trans;
@@ -225,51 +250,70 @@ struct MatrixRows {
       }
       return;
     }
-    // Two rows of A (depths) make a row of pairs for every row of op(A): 16 of them converted,
-    // then transposed 16 x 16 into the rows.
-    alignas(64) uint32_t pairs[16][bb::kMC];
-    for (size_t q0 = 0; 2 * q0 < stride; q0 += 16) {
-      for (size_t t = 0; t < 16; ++t) {
-        const size_t p = 2 * (q0 + t);
-        if (p < depth) {
-          const float* even = a + (p0 + p) * lda + i0;
-          convert.pairs(even, p + 1 < depth ? even + lda : nullptr, rows, pairs[t], kPanel);
-        } else {
-          std::fill(pairs[t], pairs[t] + rows, 0u);
-        }
-      }
-      for (size_t r0 = 0; r0 < rows; r0 += 16) {
-        alignas(64) uint32_t transposed[16][16];
-        Transpose16(pairs[0] + r0, bb::kMC, transposed[0], 16, 16);
-        for (size_t r = 0; r < 16 && r0 + r < rows; ++r)
-          std::memcpy(out + (r0 + r) * stride + 2 * q0, transposed[r], sizeof transposed[r]);
-      }
+    // Two rows of A (depths) make a row of pairs for every row of op(A).
+    PackDepthMajor(rows, depth, stride, out, [&](size_t p, uint32_t* dst) {
+      const float* even = a + (p0 + p) * lda + i0;
+      convert.pairs(even, p + 1 < depth ? even + lda : nullptr, rows, dst, kPanel);
+    });
+  }
+};
+
+// A convolution's patches in a channels-last image (already padded): the depth
+// p = (ky * kw + kx) * c + ch of a pixel's patch lies at its window's corner +
+// (p / segment) * image_row + p % segment, segment = kw * c floats (a kernel row, contiguous in
+// the image) and image_row = w * c.
+struct Patches {
+  const float* image;
+  size_t w, c, kw, stride, ow;
+  size_t segment() const { return kw * c; }
+  size_t image_row() const { return w * c; }
+  const float* corner(size_t pixel) const {
+    return image + ((pixel / ow) * w + pixel % ow) * stride * c;
+  }
+  // Calls run(offset, length, first) for the runs of patch depths [p0, p0 + depth) that are
+  // contiguous in the image: `length` depths from `first`, at `offset` from a window's corner.
+  template <class Run>
+  void for_each_run(size_t p0, size_t depth, const Run& run) const {
+    const size_t segment_length = segment();
+    for (size_t p = p0, end = p0 + depth; p < end;) {
+      const size_t offset = p % segment_length;
+      const size_t length = std::min(segment_length - offset, end - p);
+      run(p / segment_length * image_row() + offset, length, p);
+      p += length;
     }
   }
 };
 
-// ... or the patches of a convolution's output pixels [first_pixel, ...), from the image: the
-// depth p = (ky * kw + kx) * c + ch of a pixel's patch lies at its window's corner +
-// (p / segment) * image_row + p % segment, segment = kw * c floats (a kernel row, contiguous in
-// the image) and image_row = w * c.
+// ... or the patches of a convolution's output pixels [first_pixel, ...) (conv_forward) ...
 struct PatchRows {
-  const float* image;
-  size_t w, c, kw, stride, ow, first_pixel;
+  Patches patches;
+  size_t first_pixel;
   void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
             size_t out_stride, uint16_t* HWY_RESTRICT out) const {
-    const size_t segment = kw * c, image_row = w * c;
     for (size_t r = 0; r < rows; ++r) {
-      const size_t pixel = first_pixel + i0 + r;
-      const float* corner = image + ((pixel / ow) * w + pixel % ow) * stride * c;
+      const float* corner = patches.corner(first_pixel + i0 + r);
       uint16_t* row = out + r * out_stride;
-      for (size_t p = p0, end = p0 + depth; p < end;) {
-        const size_t offset = p % segment;
-        const size_t length = std::min(segment - offset, end - p);
-        convert.run(corner + p / segment * image_row + offset, length, row + (p - p0));
-        p += length;
-      }
+      patches.for_each_run(p0, depth, [&](size_t offset, size_t length, size_t first) {
+        convert.run(corner + offset, length, row + (first - p0));
+      });
       std::fill(row + depth, row + out_stride, uint16_t{0});
     }
+  }
+};
+
+// ... or their transpose, a row per patch depth and a depth per pixel (the kernel's gradient).
+struct PatchColumns {
+  Patches patches;
+  void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
+            size_t stride, uint16_t* HWY_RESTRICT out) const {
+    PackDepthMajor(rows, depth, stride, out, [&](size_t p, uint32_t* dst) {
+      const float* even = patches.corner(p0 + p);
+      const float* odd = p + 1 < depth ? patches.corner(p0 + p + 1) : nullptr;
+      patches.for_each_run(i0, rows, [&](size_t offset, size_t length, size_t first) {
+        convert.pairs(even + offset, odd ? odd + offset : nullptr, length, dst + (first - i0),
+                      kPanel);
+      });
+    });
   }
 };
 
@@ -667,8 +711,18 @@ void ConvForwardBf16(Bf16Path path, const float* image, size_t w, size_t c, size
   float* rows_out = out + first_pixel * filters;
   const size_t m = end_pixel - first_pixel;
   if (depth == 0) return ScaleAndAddBias(m, filters, 0.0f, rows_out, filters, bias);
-  GemmBlocked(path, PatchRows{image, w, c, kw, stride, ow, first_pixel}, Trans::No, m, filters,
+  GemmBlocked(path, PatchRows{{image, w, c, kw, stride, ow}, first_pixel}, Trans::No, m, filters,
               depth, kernel, filters, 0.0f, rows_out, filters, bias);
+}
+
+void ConvKernelGradBf16(Bf16Path path, const float* image, size_t w, size_t c, size_t kh, size_t kw,
+                        size_t stride, size_t ow, size_t pixels, const float* dy, size_t filters,
+                        float beta, float* dkernel) {
+  const size_t depth = kh * kw * c;
+  if (depth == 0 || filters == 0) return;
+  if (pixels == 0) return ScaleAndAddBias(depth, filters, beta, dkernel, filters, nullptr);
+  GemmBlocked(path, PatchColumns{{image, w, c, kw, stride, ow}}, Trans::No, depth, filters, pixels,
+              dy, filters, beta, dkernel, filters, nullptr);
 }
 
 }  // namespace typenet::kernels::HWY_NAMESPACE
@@ -679,6 +733,7 @@ namespace typenet::kernels {
 
 HWY_EXPORT(GemmBf16);
 HWY_EXPORT(ConvForwardBf16);
+HWY_EXPORT(ConvKernelGradBf16);
 
 namespace {
 
@@ -737,6 +792,15 @@ void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::si
   const Bf16Path path = ChosenPath();
   TYPENET_BF16_X86(path, ConvForwardBf16, image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
                    kernel, filters, bias, out);
+}
+
+void conv_kernel_grad_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                           std::size_t kw, std::size_t stride, std::size_t ow, std::size_t pixels,
+                           const float* dy, std::size_t filters, float beta,
+                           float* dkernel) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, ConvKernelGradBf16, image, w, c, kh, kw, stride, ow, pixels, dy, filters,
+                   beta, dkernel);
 }
 #undef TYPENET_BF16_X86
 
