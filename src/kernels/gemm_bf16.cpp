@@ -258,17 +258,56 @@ struct MatrixRows {
   }
 };
 
-// A convolution's patches in a channels-last image (already padded): the depth
-// p = (ky * kw + kx) * c + ch of a pixel's patch lies at its window's corner +
-// (p / segment) * image_row + p % segment, segment = kw * c floats (a kernel row, contiguous in
-// the image) and image_row = w * c.
+// The (bf16, bf16) pairs (even[j], odd[j]) (odd null: zeros) of values already bf16, j < count.
+void InterleaveBf16(const uint16_t* HWY_RESTRICT even, const uint16_t* HWY_RESTRICT odd,
+                    size_t count, uint32_t* HWY_RESTRICT dst) {
+  const DU du;
+  const hn::Rebind<uint16_t, DU> d16;
+  const size_t N = hn::Lanes(du);
+  size_t j = 0;
+  for (; j + N <= count; j += N) {
+    const auto high = odd ? hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, odd + j)))
+                          : hn::Zero(du);
+    hn::StoreU(hn::Or(hn::PromoteTo(du, hn::LoadU(d16, even + j)), high), du, dst + j);
+  }
+  for (; j < count; ++j) dst[j] = uint32_t{even[j]} | (odd ? uint32_t{odd[j]} << 16 : 0u);
+}
+
+// A run of `count` patch values to bf16 (dst[i]) or to (bf16, bf16) pairs (dst[j]), from the
+// float image (converted here) or from its bf16 copy (converted once per call).
+void CopyRun(const Converter& convert, const float* src, size_t count, uint16_t* dst) {
+  convert.run(src, count, dst);
+}
+void CopyRun(const Converter& /*convert*/, const uint16_t* HWY_RESTRICT src, size_t count,
+             uint16_t* HWY_RESTRICT dst) {
+  // Inline: runs are short (a kernel row of a patch), a call to memcpy costs as much.
+  const hn::CappedTag<uint16_t, 32> d16;
+  const size_t N = hn::Lanes(d16);
+  size_t i = 0;
+  for (; i + N <= count; i += N) hn::StoreU(hn::LoadU(d16, src + i), d16, dst + i);
+  for (; i < count; ++i) dst[i] = src[i];
+}
+void PairRun(const Converter& convert, const float* even, const float* odd, size_t count,
+             uint32_t* dst) {
+  convert.pairs(even, odd, count, dst, kPanel);
+}
+void PairRun(const Converter& /*convert*/, const uint16_t* even, const uint16_t* odd, size_t count,
+             uint32_t* dst) {
+  InterleaveBf16(even, odd, count, dst);
+}
+
+// A convolution's patches in a channels-last image (already padded) of floats or of their bf16
+// values, from image row `first_row` on: the depth p = (ky * kw + kx) * c + ch of a pixel's
+// patch lies at its window's corner + (p / segment) * image_row + p % segment, segment = kw * c
+// values (a kernel row, contiguous in the image) and image_row = w * c.
+template <class T>
 struct Patches {
-  const float* image;
-  size_t w, c, kw, stride, ow;
+  const T* image;
+  size_t w, c, kw, stride, ow, first_row;
   size_t segment() const { return kw * c; }
   size_t image_row() const { return w * c; }
-  const float* corner(size_t pixel) const {
-    return image + ((pixel / ow) * w + pixel % ow) * stride * c;
+  const T* corner(size_t pixel) const {
+    return image + ((pixel / ow * stride - first_row) * w + pixel % ow * stride) * c;
   }
   // Calls run(offset, length, first) for the runs of patch depths [p0, p0 + depth) that are
   // contiguous in the image: `length` depths from `first`, at `offset` from a window's corner.
@@ -285,16 +324,17 @@ struct Patches {
 };
 
 // ... or the patches of a convolution's output pixels [first_pixel, ...) (conv_forward) ...
+template <class T>
 struct PatchRows {
-  Patches patches;
+  Patches<T> patches;
   size_t first_pixel;
   void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
             size_t out_stride, uint16_t* HWY_RESTRICT out) const {
     for (size_t r = 0; r < rows; ++r) {
-      const float* corner = patches.corner(first_pixel + i0 + r);
+      const T* corner = patches.corner(first_pixel + i0 + r);
       uint16_t* row = out + r * out_stride;
       patches.for_each_run(p0, depth, [&](size_t offset, size_t length, size_t first) {
-        convert.run(corner + offset, length, row + (first - p0));
+        CopyRun(convert, corner + offset, length, row + (first - p0));
       });
       std::fill(row + depth, row + out_stride, uint16_t{0});
     }
@@ -302,16 +342,16 @@ struct PatchRows {
 };
 
 // ... or their transpose, a row per patch depth and a depth per pixel (the kernel's gradient).
+template <class T>
 struct PatchColumns {
-  Patches patches;
+  Patches<T> patches;
   void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
             size_t stride, uint16_t* HWY_RESTRICT out) const {
     PackDepthMajor(rows, depth, stride, out, [&](size_t p, uint32_t* dst) {
-      const float* even = patches.corner(p0 + p);
-      const float* odd = p + 1 < depth ? patches.corner(p0 + p + 1) : nullptr;
+      const T* even = patches.corner(p0 + p);
+      const T* odd = p + 1 < depth ? patches.corner(p0 + p + 1) : nullptr;
       patches.for_each_run(i0, rows, [&](size_t offset, size_t length, size_t first) {
-        convert.pairs(even + offset, odd ? odd + offset : nullptr, length, dst + (first - i0),
-                      kPanel);
+        PairRun(convert, even + offset, odd ? odd + offset : nullptr, length, dst + (first - i0));
       });
     });
   }
@@ -650,6 +690,16 @@ void ScaleAndAddBias(size_t m, size_t n, float beta, float* c, size_t ldc, const
     }
 }
 
+// The conversions of a path: the hardware paths' instruction, or Highway's in software.
+const Converter& ConverterFor(Bf16Path path) {
+#if HWY_TARGET == HWY_AVX3
+  if (path != Bf16Path::highway) return kHardware;
+#else
+  (void)path;
+#endif
+  return kSoftware;
+}
+
 // The blocked loops: B packed block by block (kNC columns, kKC deep), then the rows of op(A)
 // kMC at a time.
 template <class Rows>
@@ -661,11 +711,10 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
   const size_t mc_max = BlockLength(m, bb::kMC, 2 * kTile);
   // AMX takes the rows in whole tiles, counted from the first.
   const size_t amx_rows = path == Bf16Path::amx ? m / kTile * kTile : 0;
-#if HWY_TARGET == HWY_AVX3
-  const Converter& convert = path == Bf16Path::highway ? kSoftware : kHardware;
-#else
-  const Converter& convert = kSoftware;
-#endif
+  const Converter& convert = ConverterFor(path);
+  // An op(A) that is one block (a Dense layer's input gradient: 128 x 128 against 9216
+  // columns) is packed once, not once per column block.
+  const bool one_a_block = m <= mc_max && k <= kc_max;
   for (size_t jc = 0; jc < n; jc += nc_max) {
     const size_t nc = std::min(nc_max, n - jc);
     for (size_t pc = 0; pc < k; pc += kc_max) {
@@ -676,7 +725,7 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
       PackB(convert, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
       for (size_t ic = 0; ic < m; ic += mc_max) {
         const size_t mc = std::min(mc_max, m - ic);
-        rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
+        if (!one_a_block || jc == 0) rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
         const Block blk{buffers.a,
                         stride,
                         buffers.b,
@@ -711,8 +760,19 @@ void ConvForwardBf16(Bf16Path path, const float* image, size_t w, size_t c, size
   float* rows_out = out + first_pixel * filters;
   const size_t m = end_pixel - first_pixel;
   if (depth == 0) return ScaleAndAddBias(m, filters, 0.0f, rows_out, filters, bias);
-  GemmBlocked(path, PatchRows{{image, w, c, kw, stride, ow}, first_pixel}, Trans::No, m, filters,
-              depth, kernel, filters, 0.0f, rows_out, filters, bias);
+  // A 3 x 3 kernel reads each value 9 times: the rows the pixels' windows cover are converted
+  // once, where they fit the buffer (the same bf16 values as converted one patch at a time).
+  const size_t first_row = first_pixel / ow * stride;
+  const size_t image_values = ((end_pixel - 1) / ow * stride + kh - first_row) * w * c;
+  if (image_values > bb::kImageValues) {
+    return GemmBlocked(path, PatchRows<float>{{image, w, c, kw, stride, ow, 0}, first_pixel},
+                       Trans::No, m, filters, depth, kernel, filters, 0.0f, rows_out, filters,
+                       bias);
+  }
+  uint16_t* bf16_image = bb::packing_buffers().image;
+  ConverterFor(path).run(image + first_row * w * c, image_values, bf16_image);
+  GemmBlocked(path, PatchRows<uint16_t>{{bf16_image, w, c, kw, stride, ow, first_row}, first_pixel},
+              Trans::No, m, filters, depth, kernel, filters, 0.0f, rows_out, filters, bias);
 }
 
 void ConvKernelGradBf16(Bf16Path path, const float* image, size_t w, size_t c, size_t kh, size_t kw,
@@ -721,8 +781,16 @@ void ConvKernelGradBf16(Bf16Path path, const float* image, size_t w, size_t c, s
   const size_t depth = kh * kw * c;
   if (depth == 0 || filters == 0) return;
   if (pixels == 0) return ScaleAndAddBias(depth, filters, beta, dkernel, filters, nullptr);
-  GemmBlocked(path, PatchColumns{{image, w, c, kw, stride, ow}}, Trans::No, depth, filters, pixels,
-              dy, filters, beta, dkernel, filters, nullptr);
+  // Each image value converted once, where the image fits the buffer (see ConvForwardBf16).
+  const size_t image_values = ((pixels - 1) / ow * stride + kh) * w * c;
+  if (image_values > bb::kImageValues) {
+    return GemmBlocked(path, PatchColumns<float>{{image, w, c, kw, stride, ow, 0}}, Trans::No,
+                       depth, filters, pixels, dy, filters, beta, dkernel, filters, nullptr);
+  }
+  uint16_t* bf16_image = bb::packing_buffers().image;
+  ConverterFor(path).run(image, image_values, bf16_image);
+  GemmBlocked(path, PatchColumns<uint16_t>{{bf16_image, w, c, kw, stride, ow, 0}}, Trans::No, depth,
+              filters, pixels, dy, filters, beta, dkernel, filters, nullptr);
 }
 
 }  // namespace typenet::kernels::HWY_NAMESPACE

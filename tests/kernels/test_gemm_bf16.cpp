@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernel_test_support.h"
+#include "src/kernels/gemm_bf16_blocking.h"
 #include "typenet/kernels/kernel_paths.hpp"
 
 namespace {
@@ -292,7 +293,16 @@ struct ConvCase {
   std::size_t ow() const { return (w - kw) / stride + 1; }
 };
 
+// An image too large to be converted to bf16 once per call (converted patch by patch), whose
+// thirds are not.
+constexpr ConvCase kLargeImage{130, 130, 8, 3, 3, 1, 8};
+static_assert(kLargeImage.h * kLargeImage.w * kLargeImage.c >
+                  typenet::kernels::bf16_blocking::kImageValues &&
+              kLargeImage.h * kLargeImage.w * kLargeImage.c / 2 <=
+                  typenet::kernels::bf16_blocking::kImageValues);
+
 TEST_CASE("conv_forward_bf16 equals im2col + gemm_bf16's reference, on 16-pixel ranges") {
+  // The pieces of kLargeImage are converted to bf16 at once, the whole patch by patch.
   std::mt19937 rng(15);
   const ConvCase cases[] = {
       {26, 26, 32, 3, 3, 1, 64},  // conv2 of the seed CNN
@@ -300,6 +310,7 @@ TEST_CASE("conv_forward_bf16 equals im2col + gemm_bf16's reference, on 16-pixel 
       {16, 16, 24, 5, 5, 1, 20},  // 5x5, K = 600 > one depth block
       {13, 11, 3, 3, 3, 2, 7},    // stride 2, odd filters
       {15, 15, 8, 5, 5, 2, 33},   // 5x5 stride 2
+      kLargeImage,  // the whole image converted patch by patch, its pieces at once: same bits
   };
   for (const ConvCase& g : cases) {
     const std::size_t pixels = g.oh() * g.ow(), patch = g.kh * g.kw * g.c;
@@ -360,6 +371,7 @@ TEST_CASE("conv_kernel_grad_bf16 has the bits of im2col + gemm_bf16 (col^T dy) o
       {12, 10, 24, 3, 3, 1, 17},  // channels not a multiple of 16
       {9, 11, 40, 3, 2, 1, 70},   // nor of 32; 70 filters: two panels
       {10, 10, 3, 3, 3, 1, 5},    // an RGB image
+      kLargeImage,
   };
   for (const ConvCase& g : cases)
     for (const float beta : {0.0f, 1.0f}) {
