@@ -4,7 +4,9 @@
 // softmax; the 8-bit GEMM (GOP/s, 2 operations a multiply-add) on each instruction path this
 // machine has, beside the float gemm and OpenBLAS sgemm at its shapes (--benchmark_filter=int8);
 // gemm_bf16 and conv_forward_bf16 on each of their paths at the seed CNN's conv2 and Dense 9216
-// training products, GFLOP/s counted as the float rows' (--benchmark_filter='bf16|conv2|dense9216').
+// training products, GFLOP/s counted as the float rows' (--benchmark_filter='bf16|conv2|dense9216');
+// conv2's kernel gradient through im2col + gemm or gemm_bf16 and by conv_kernel_grad_bf16
+// (--benchmark_filter=conv_kernel_grad).
 //
 // For a fair OpenBLAS peak on an AVX-512 machine, run with OPENBLAS_CORETYPE=SkylakeX (some
 // environments pin an older core type); on an AVX2-only machine use its own core type.
@@ -20,6 +22,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "typenet/kernels/int8.hpp"
@@ -289,6 +292,38 @@ void BM_conv_forward(benchmark::State& state) {
   state.counters["best_GFLOP/s"] = flops / 1e9 / best.seconds();
 }
 
+// The kernel's gradient of conv2 (26x26x32 -> 24x24x64, 3x3) for one image, dkernel += col^T dy:
+// im2col then gemm or gemm_bf16 (conv2_dW_TN), or conv_kernel_grad_bf16 from the image itself.
+enum class KernelGrad { Im2colGemm, Im2colGemmBf16, FromImageBf16 };
+
+void BM_conv2_kernel_grad(benchmark::State& state, KernelGrad method) {
+  constexpr std::size_t h = 26, c = 32, filters = 64, out = h - 2, patch = 9 * c;
+  constexpr std::size_t pixels = out * out;
+  const std::vector<float> image = random_floats(h * h * c), dy = random_floats(pixels * filters);
+  std::vector<float> col(pixels * patch), dkernel(patch * filters);
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      if (method == KernelGrad::FromImageBf16) {
+        kernels::conv_kernel_grad_bf16(image.data(), h, c, 3, 3, 1, out, pixels, dy.data(), filters,
+                                       1.0f, dkernel.data());
+        return;
+      }
+      kernels::im2col(image.data(), h, h, c, 3, 3, 1, 0, 0, out, out, col.data());
+      (method == KernelGrad::Im2colGemm ? kernels::gemm : kernels::gemm_bf16)(
+          Trans::Yes, Trans::No, patch, filters, pixels, col.data(), patch, dy.data(), filters,
+          1.0f, dkernel.data(), filters, nullptr);
+    });
+    benchmark::DoNotOptimize(dkernel.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = 2.0 * double(pixels) * double(patch) * double(filters);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["best_GFLOP/s"] = flops / 1e9 / best.seconds();
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
 // The 2x2 pooling after conv2: 24x24x64 -> 12x12x64.
 void BM_maxpool_forward(benchmark::State& state) {
   const std::vector<float> in = random_floats(24 * 24 * 64);
@@ -372,8 +407,20 @@ int main(int argc, char** argv) {
   timed(benchmark::RegisterBenchmark("conv_forward/conv2_26x26x32_64",
                                      BM_conv_forward<kernels::conv_forward>)
             ->Args({26, 32, 64}));
+  timed(benchmark::RegisterBenchmark("conv_kernel_grad/im2col_gemm/conv2_26x26x32_64",
+                                     BM_conv2_kernel_grad, KernelGrad::Im2colGemm));
   for (const auto& [path, name] : kBf16Paths) {
     if (!kernels::detail::path_available(path)) continue;
+    for (const auto& [method, method_name] :
+         {std::pair{KernelGrad::Im2colGemmBf16, "im2col_gemm_bf16"},
+          std::pair{KernelGrad::FromImageBf16, "conv_kernel_grad_bf16"}})
+      timed(benchmark::RegisterBenchmark(
+          (std::string("conv_kernel_grad/") + method_name + "/" + name + "/conv2_26x26x32_64")
+              .c_str(),
+          [path = path, method = method](benchmark::State& state) {
+            const ForcedBf16Path forced(state, path);
+            BM_conv2_kernel_grad(state, method);
+          }));
     for (const GemmShape& shape : kGemmShapes)
       if (Bf16Shape(shape))
         timed(benchmark::RegisterBenchmark(

@@ -129,6 +129,7 @@ void Transpose16(const uint32_t* HWY_RESTRICT src, size_t src_stride, uint32_t* 
 // GCC 12's unpack intrinsics start from an "undefined" vector it then warns about.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
   __m512i v[16], t[16];
   for (size_t i = 0; i < 16; ++i) v[i] = _mm512_loadu_si512(src + i * src_stride);
   // Pairs of rows interleaved by 32 bits, then by 64, then 128-bit lanes gathered in two rounds.
@@ -208,6 +209,30 @@ void PackB(const Converter& convert, Trans trans_b, const float* b, size_t ldb, 
   }
 }
 
+// Rows [0, rows) of op(A), depths [0, depth), packed as bf16 rows `stride` apart (depth rounded
+// up to whole tiles, the rest zeros) from a source that gives op(A) a depth at a time (A^T's
+// rows): depth_pairs(p, dst) writes the (bf16, bf16) pairs of depths p and p + 1 (zeros for
+// p + 1 == depth) of the rows side by side to dst. 16 depth pairs are gathered, then transposed
+// 16 x 16 into the rows.
+template <class DepthPairs>
+void PackDepthMajor(size_t rows, size_t depth, size_t stride, uint16_t* HWY_RESTRICT out,
+                    const DepthPairs& depth_pairs) {
+  alignas(64) uint32_t pairs[16][bb::kMC];
+  for (size_t q0 = 0; 2 * q0 < stride; q0 += 16) {
+    for (size_t t = 0; t < 16; ++t) {
+      const size_t p = 2 * (q0 + t);
+      if (p < depth) depth_pairs(p, pairs[t]);
+      else std::fill(pairs[t], pairs[t] + rows, 0u);
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += 16) {
+      alignas(64) uint32_t transposed[16][16];
+      Transpose16(pairs[0] + r0, bb::kMC, transposed[0], 16, 16);
+      for (size_t r = 0; r < 16 && r0 + r < rows; ++r)
+        std::memcpy(out + (r0 + r) * stride + 2 * q0, transposed[r], sizeof transposed[r]);
+    }
+  }
+}
+
 // Where the rows of op(A) come from: a matrix ...
 struct MatrixRows {
   Trans trans;
@@ -225,51 +250,110 @@ struct MatrixRows {
       }
       return;
     }
-    // Two rows of A (depths) make a row of pairs for every row of op(A): 16 of them converted,
-    // then transposed 16 x 16 into the rows.
-    alignas(64) uint32_t pairs[16][bb::kMC];
-    for (size_t q0 = 0; 2 * q0 < stride; q0 += 16) {
-      for (size_t t = 0; t < 16; ++t) {
-        const size_t p = 2 * (q0 + t);
-        if (p < depth) {
-          const float* even = a + (p0 + p) * lda + i0;
-          convert.pairs(even, p + 1 < depth ? even + lda : nullptr, rows, pairs[t], kPanel);
-        } else {
-          std::fill(pairs[t], pairs[t] + rows, 0u);
-        }
-      }
-      for (size_t r0 = 0; r0 < rows; r0 += 16) {
-        alignas(64) uint32_t transposed[16][16];
-        Transpose16(pairs[0] + r0, bb::kMC, transposed[0], 16, 16);
-        for (size_t r = 0; r < 16 && r0 + r < rows; ++r)
-          std::memcpy(out + (r0 + r) * stride + 2 * q0, transposed[r], sizeof transposed[r]);
-      }
+    // Two rows of A (depths) make a row of pairs for every row of op(A).
+    PackDepthMajor(rows, depth, stride, out, [&](size_t p, uint32_t* dst) {
+      const float* even = a + (p0 + p) * lda + i0;
+      convert.pairs(even, p + 1 < depth ? even + lda : nullptr, rows, dst, kPanel);
+    });
+  }
+};
+
+// The (bf16, bf16) pairs (even[j], odd[j]) (odd null: zeros) of values already bf16, j < count.
+void InterleaveBf16(const uint16_t* HWY_RESTRICT even, const uint16_t* HWY_RESTRICT odd,
+                    size_t count, uint32_t* HWY_RESTRICT dst) {
+  const DU du;
+  const hn::Rebind<uint16_t, DU> d16;
+  const size_t N = hn::Lanes(du);
+  size_t j = 0;
+  for (; j + N <= count; j += N) {
+    const auto high = odd ? hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(d16, odd + j)))
+                          : hn::Zero(du);
+    hn::StoreU(hn::Or(hn::PromoteTo(du, hn::LoadU(d16, even + j)), high), du, dst + j);
+  }
+  for (; j < count; ++j) dst[j] = uint32_t{even[j]} | (odd ? uint32_t{odd[j]} << 16 : 0u);
+}
+
+// A run of `count` patch values to bf16 (dst[i]) or to (bf16, bf16) pairs (dst[j]), from the
+// float image (converted here) or from its bf16 copy (converted once per call).
+void CopyRun(const Converter& convert, const float* src, size_t count, uint16_t* dst) {
+  convert.run(src, count, dst);
+}
+void CopyRun(const Converter& /*convert*/, const uint16_t* HWY_RESTRICT src, size_t count,
+             uint16_t* HWY_RESTRICT dst) {
+  // Inline: runs are short (a kernel row of a patch), a call to memcpy costs as much.
+  const hn::CappedTag<uint16_t, 32> d16;
+  const size_t N = hn::Lanes(d16);
+  size_t i = 0;
+  for (; i + N <= count; i += N) hn::StoreU(hn::LoadU(d16, src + i), d16, dst + i);
+  for (; i < count; ++i) dst[i] = src[i];
+}
+void PairRun(const Converter& convert, const float* even, const float* odd, size_t count,
+             uint32_t* dst) {
+  convert.pairs(even, odd, count, dst, kPanel);
+}
+void PairRun(const Converter& /*convert*/, const uint16_t* even, const uint16_t* odd, size_t count,
+             uint32_t* dst) {
+  InterleaveBf16(even, odd, count, dst);
+}
+
+// A convolution's patches in a channels-last image (already padded) of floats or of their bf16
+// values, from image row `first_row` on: the depth p = (ky * kw + kx) * c + ch of a pixel's
+// patch lies at its window's corner + (p / segment) * image_row + p % segment, segment = kw * c
+// values (a kernel row, contiguous in the image) and image_row = w * c.
+template <class T>
+struct Patches {
+  const T* image;
+  size_t w, c, kw, stride, ow, first_row;
+  size_t segment() const { return kw * c; }
+  size_t image_row() const { return w * c; }
+  const T* corner(size_t pixel) const {
+    return image + ((pixel / ow * stride - first_row) * w + pixel % ow * stride) * c;
+  }
+  // Calls run(offset, length, first) for the runs of patch depths [p0, p0 + depth) that are
+  // contiguous in the image: `length` depths from `first`, at `offset` from a window's corner.
+  template <class Run>
+  void for_each_run(size_t p0, size_t depth, const Run& run) const {
+    const size_t segment_length = segment();
+    for (size_t p = p0, end = p0 + depth; p < end;) {
+      const size_t offset = p % segment_length;
+      const size_t length = std::min(segment_length - offset, end - p);
+      run(p / segment_length * image_row() + offset, length, p);
+      p += length;
     }
   }
 };
 
-// ... or the patches of a convolution's output pixels [first_pixel, ...), from the image: the
-// depth p = (ky * kw + kx) * c + ch of a pixel's patch lies at its window's corner +
-// (p / segment) * image_row + p % segment, segment = kw * c floats (a kernel row, contiguous in
-// the image) and image_row = w * c.
+// ... or the patches of a convolution's output pixels [first_pixel, ...) (conv_forward) ...
+template <class T>
 struct PatchRows {
-  const float* image;
-  size_t w, c, kw, stride, ow, first_pixel;
+  Patches<T> patches;
+  size_t first_pixel;
   void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
             size_t out_stride, uint16_t* HWY_RESTRICT out) const {
-    const size_t segment = kw * c, image_row = w * c;
     for (size_t r = 0; r < rows; ++r) {
-      const size_t pixel = first_pixel + i0 + r;
-      const float* corner = image + ((pixel / ow) * w + pixel % ow) * stride * c;
+      const T* corner = patches.corner(first_pixel + i0 + r);
       uint16_t* row = out + r * out_stride;
-      for (size_t p = p0, end = p0 + depth; p < end;) {
-        const size_t offset = p % segment;
-        const size_t length = std::min(segment - offset, end - p);
-        convert.run(corner + p / segment * image_row + offset, length, row + (p - p0));
-        p += length;
-      }
+      patches.for_each_run(p0, depth, [&](size_t offset, size_t length, size_t first) {
+        CopyRun(convert, corner + offset, length, row + (first - p0));
+      });
       std::fill(row + depth, row + out_stride, uint16_t{0});
     }
+  }
+};
+
+// ... or their transpose, a row per patch depth and a depth per pixel (the kernel's gradient).
+template <class T>
+struct PatchColumns {
+  Patches<T> patches;
+  void pack(const Converter& convert, size_t i0, size_t rows, size_t p0, size_t depth,
+            size_t stride, uint16_t* HWY_RESTRICT out) const {
+    PackDepthMajor(rows, depth, stride, out, [&](size_t p, uint32_t* dst) {
+      const T* even = patches.corner(p0 + p);
+      const T* odd = p + 1 < depth ? patches.corner(p0 + p + 1) : nullptr;
+      patches.for_each_run(i0, rows, [&](size_t offset, size_t length, size_t first) {
+        PairRun(convert, even + offset, odd ? odd + offset : nullptr, length, dst + (first - i0));
+      });
+    });
   }
 };
 
@@ -606,6 +690,16 @@ void ScaleAndAddBias(size_t m, size_t n, float beta, float* c, size_t ldc, const
     }
 }
 
+// The conversions of a path: the hardware paths' instruction, or Highway's in software.
+const Converter& ConverterFor(Bf16Path path) {
+#if HWY_TARGET == HWY_AVX3
+  if (path != Bf16Path::highway) return kHardware;
+#else
+  (void)path;
+#endif
+  return kSoftware;
+}
+
 // The blocked loops: B packed block by block (kNC columns, kKC deep), then the rows of op(A)
 // kMC at a time.
 template <class Rows>
@@ -617,11 +711,10 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
   const size_t mc_max = BlockLength(m, bb::kMC, 2 * kTile);
   // AMX takes the rows in whole tiles, counted from the first.
   const size_t amx_rows = path == Bf16Path::amx ? m / kTile * kTile : 0;
-#if HWY_TARGET == HWY_AVX3
-  const Converter& convert = path == Bf16Path::highway ? kSoftware : kHardware;
-#else
-  const Converter& convert = kSoftware;
-#endif
+  const Converter& convert = ConverterFor(path);
+  // An op(A) that is one block (a Dense layer's input gradient: 128 x 128 against 9216
+  // columns) is packed once, not once per column block.
+  const bool one_a_block = m <= mc_max && k <= kc_max;
   for (size_t jc = 0; jc < n; jc += nc_max) {
     const size_t nc = std::min(nc_max, n - jc);
     for (size_t pc = 0; pc < k; pc += kc_max) {
@@ -632,7 +725,7 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
       PackB(convert, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
       for (size_t ic = 0; ic < m; ic += mc_max) {
         const size_t mc = std::min(mc_max, m - ic);
-        rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
+        if (!one_a_block || jc == 0) rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
         const Block blk{buffers.a,
                         stride,
                         buffers.b,
@@ -667,8 +760,37 @@ void ConvForwardBf16(Bf16Path path, const float* image, size_t w, size_t c, size
   float* rows_out = out + first_pixel * filters;
   const size_t m = end_pixel - first_pixel;
   if (depth == 0) return ScaleAndAddBias(m, filters, 0.0f, rows_out, filters, bias);
-  GemmBlocked(path, PatchRows{image, w, c, kw, stride, ow, first_pixel}, Trans::No, m, filters,
-              depth, kernel, filters, 0.0f, rows_out, filters, bias);
+  // A 3 x 3 kernel reads each value 9 times: the rows the pixels' windows cover are converted
+  // once, where they fit the buffer (the same bf16 values as converted one patch at a time).
+  const size_t first_row = first_pixel / ow * stride;
+  const size_t image_values = ((end_pixel - 1) / ow * stride + kh - first_row) * w * c;
+  if (image_values > bb::kImageValues) {
+    return GemmBlocked(path, PatchRows<float>{{image, w, c, kw, stride, ow, 0}, first_pixel},
+                       Trans::No, m, filters, depth, kernel, filters, 0.0f, rows_out, filters,
+                       bias);
+  }
+  uint16_t* bf16_image = bb::packing_buffers().image;
+  ConverterFor(path).run(image + first_row * w * c, image_values, bf16_image);
+  GemmBlocked(path, PatchRows<uint16_t>{{bf16_image, w, c, kw, stride, ow, first_row}, first_pixel},
+              Trans::No, m, filters, depth, kernel, filters, 0.0f, rows_out, filters, bias);
+}
+
+void ConvKernelGradBf16(Bf16Path path, const float* image, size_t w, size_t c, size_t kh, size_t kw,
+                        size_t stride, size_t ow, size_t pixels, const float* dy, size_t filters,
+                        float beta, float* dkernel) {
+  const size_t depth = kh * kw * c;
+  if (depth == 0 || filters == 0) return;
+  if (pixels == 0) return ScaleAndAddBias(depth, filters, beta, dkernel, filters, nullptr);
+  // Each image value converted once, where the image fits the buffer (see ConvForwardBf16).
+  const size_t image_values = ((pixels - 1) / ow * stride + kh) * w * c;
+  if (image_values > bb::kImageValues) {
+    return GemmBlocked(path, PatchColumns<float>{{image, w, c, kw, stride, ow, 0}}, Trans::No,
+                       depth, filters, pixels, dy, filters, beta, dkernel, filters, nullptr);
+  }
+  uint16_t* bf16_image = bb::packing_buffers().image;
+  ConverterFor(path).run(image, image_values, bf16_image);
+  GemmBlocked(path, PatchColumns<uint16_t>{{bf16_image, w, c, kw, stride, ow, 0}}, Trans::No, depth,
+              filters, pixels, dy, filters, beta, dkernel, filters, nullptr);
 }
 
 }  // namespace typenet::kernels::HWY_NAMESPACE
@@ -679,6 +801,7 @@ namespace typenet::kernels {
 
 HWY_EXPORT(GemmBf16);
 HWY_EXPORT(ConvForwardBf16);
+HWY_EXPORT(ConvKernelGradBf16);
 
 namespace {
 
@@ -737,6 +860,15 @@ void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::si
   const Bf16Path path = ChosenPath();
   TYPENET_BF16_X86(path, ConvForwardBf16, image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
                    kernel, filters, bias, out);
+}
+
+void conv_kernel_grad_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                           std::size_t kw, std::size_t stride, std::size_t ow, std::size_t pixels,
+                           const float* dy, std::size_t filters, float beta,
+                           float* dkernel) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, ConvKernelGradBf16, image, w, c, kh, kw, stride, ow, pixels, dy, filters,
+                   beta, dkernel);
 }
 #undef TYPENET_BF16_X86
 

@@ -25,11 +25,16 @@ inline constexpr std::size_t kNC = 512;
 static_assert(kKC % kTileDepth == 0 && kMC % (2 * kTile) == 0 && kNC % kPanel == 0,
               "blocks must hold whole tiles and panels");
 
+// bf16 values of a convolution's image (the rows its windows cover), converted once per call
+// (256 KiB: a 64 x 64 x 32 image); a larger one is converted patch by patch.
+inline constexpr std::size_t kImageValues = 128 * 1024;
+
 struct PackingBuffers {
   // A block: kMC rows of kKC bf16 (row-major, as AMX's A tiles read it).
   alignas(64) std::uint16_t a[kMC * kKC];
   // B block: panels of kPanel columns, each kKC / 2 depth pairs of kPanel (bf16, bf16) pairs.
   alignas(64) std::uint32_t b[kKC / 2 * kNC];
+  alignas(64) std::uint16_t image[kImageValues];
 };
 
 // Zero-initialised thread-local storage: no allocation, no lock, no constructor to guard.

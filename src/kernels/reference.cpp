@@ -95,6 +95,27 @@ void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::si
                                  filters, bias, out);
 }
 
+void conv_kernel_grad_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                           std::size_t kw, std::size_t stride, std::size_t ow, std::size_t pixels,
+                           const float* dy, std::size_t filters, float beta,
+                           float* dkernel) noexcept {
+  // gemm_of's order: the products over the pixels, then beta * dkernel.
+  for (std::size_t ky = 0; ky < kh; ++ky)
+    for (std::size_t kx = 0; kx < kw; ++kx)
+      for (std::size_t ch = 0; ch < c; ++ch)
+        for (std::size_t f = 0; f < filters; ++f) {
+          double sum = 0;
+          for (std::size_t p = 0; p < pixels; ++p) {
+            const std::size_t oy = p / ow, ox = p % ow;
+            sum +=
+                double(round_to_bf16(image[((oy * stride + ky) * w + ox * stride + kx) * c + ch])) *
+                double(round_to_bf16(dy[p * filters + f]));
+          }
+          float& out = dkernel[((ky * kw + kx) * c + ch) * filters + f];
+          out = beta == 0.0f ? float(sum) : float(sum + double(beta) * out);
+        }
+}
+
 void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,
                      std::uint64_t seed, std::uint32_t threshold, float scale) noexcept {
   for (std::size_t i = 0; i < count; ++i) {

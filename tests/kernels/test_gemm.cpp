@@ -387,7 +387,7 @@ TEST_CASE("gemm allocates no memory") {
   CHECK(allocations.load() == 0);
 }
 
-TEST_CASE("gemm_bf16 and conv_forward_bf16 allocate no memory, on any path") {
+TEST_CASE("gemm_bf16, conv_forward_bf16 and conv_kernel_grad_bf16 allocate no memory, any path") {
   using typenet::kernels::detail::Bf16Path;
   std::mt19937 rng(8);
   const std::size_t m = 70, n = 100, k = 600;
@@ -409,6 +409,8 @@ TEST_CASE("gemm_bf16 and conv_forward_bf16 allocate no memory, on any path") {
         // A 10 x 10 image of 6 channels, 5 x 5 kernel: 36 pixels of 150-deep patches.
         kernels::conv_forward_bf16(a.data(), 10, 6, 5, 5, 1, 6, 0, 36, b.data(), 16, bias.data(),
                                    c.data());
+        kernels::conv_kernel_grad_bf16(a.data(), 10, 6, 5, 5, 1, 6, 36, b.data(), 16, 1.0f,
+                                       c.data());
       }
   };
   run_all();  // warm-up: CPU features detected, AMX permission asked, buffers in place

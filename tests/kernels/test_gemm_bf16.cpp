@@ -1,4 +1,5 @@
-// gemm_bf16 and conv_forward_bf16 against their references on every path this machine has
+// gemm_bf16, conv_forward_bf16 and conv_kernel_grad_bf16 against their references on every
+// path this machine has
 // (Highway on each target, AVX512_BF16, AMX): odd shapes, all transposes, beta 0/1, bias,
 // leading dimensions, column bands and row (pixel) ranges bit for bit, the rounding to bf16
 // (ties, NaN, inf, denormals), and the bf16 error bound against the float gemm.
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "kernel_test_support.h"
+#include "src/kernels/gemm_bf16_blocking.h"
 #include "typenet/kernels/kernel_paths.hpp"
 
 namespace {
@@ -291,7 +293,16 @@ struct ConvCase {
   std::size_t ow() const { return (w - kw) / stride + 1; }
 };
 
+// An image too large to be converted to bf16 once per call (converted patch by patch), whose
+// thirds are not.
+constexpr ConvCase kLargeImage{130, 130, 8, 3, 3, 1, 8};
+static_assert(kLargeImage.h * kLargeImage.w * kLargeImage.c >
+                  typenet::kernels::bf16_blocking::kImageValues &&
+              kLargeImage.h * kLargeImage.w * kLargeImage.c / 2 <=
+                  typenet::kernels::bf16_blocking::kImageValues);
+
 TEST_CASE("conv_forward_bf16 equals im2col + gemm_bf16's reference, on 16-pixel ranges") {
+  // The pieces of kLargeImage are converted to bf16 at once, the whole patch by patch.
   std::mt19937 rng(15);
   const ConvCase cases[] = {
       {26, 26, 32, 3, 3, 1, 64},  // conv2 of the seed CNN
@@ -299,6 +310,7 @@ TEST_CASE("conv_forward_bf16 equals im2col + gemm_bf16's reference, on 16-pixel 
       {16, 16, 24, 5, 5, 1, 20},  // 5x5, K = 600 > one depth block
       {13, 11, 3, 3, 3, 2, 7},    // stride 2, odd filters
       {15, 15, 8, 5, 5, 2, 33},   // 5x5 stride 2
+      kLargeImage,  // the whole image converted patch by patch, its pieces at once: same bits
   };
   for (const ConvCase& g : cases) {
     const std::size_t pixels = g.oh() * g.ow(), patch = g.kh * g.kw * g.c;
@@ -348,3 +360,62 @@ TEST_CASE("conv_forward_bf16 equals im2col + gemm_bf16's reference, on 16-pixel 
 }
 
 }  // namespace
+
+TEST_CASE("conv_kernel_grad_bf16 has the bits of im2col + gemm_bf16 (col^T dy) on every path") {
+  std::mt19937 rng(16);
+  const ConvCase cases[] = {
+      {26, 26, 32, 3, 3, 1, 64},  // conv2 of the seed CNN: 576 pixels, two depth blocks
+      {28, 28, 1, 3, 3, 1, 32},   // conv1: 3-float kernel rows
+      {15, 15, 32, 5, 5, 2, 16},  // 5x5 stride 2
+      {17, 13, 64, 5, 5, 2, 40},  // 5x5 stride 2, 1600 rows: row blocks across kernel rows
+      {12, 10, 24, 3, 3, 1, 17},  // channels not a multiple of 16
+      {9, 11, 40, 3, 2, 1, 70},   // nor of 32; 70 filters: two panels
+      {10, 10, 3, 3, 3, 1, 5},    // an RGB image
+      kLargeImage,
+  };
+  for (const ConvCase& g : cases)
+    for (const float beta : {0.0f, 1.0f}) {
+      const std::size_t pixels = g.oh() * g.ow(), patch = g.kh * g.kw * g.c;
+      INFO("image " << g.h << "x" << g.w << "x" << g.c << " kernel " << g.kh << "x" << g.kw
+                    << " stride " << g.stride << " filters " << g.filters << " beta " << beta);
+      const std::vector<float> image = testing::random_floats(g.h * g.w * g.c, rng);
+      const std::vector<float> dy = testing::random_floats(pixels * g.filters, rng);
+      const std::vector<float> start = beta == 0.0f
+                                           ? std::vector<float>(patch * g.filters, kNaN)
+                                           : testing::random_floats(patch * g.filters, rng);
+      std::vector<float> col(pixels * patch);
+      kernels::reference::im2col(image.data(), g.h, g.w, g.c, g.kh, g.kw, g.stride, 0, 0, g.oh(),
+                                 g.ow(), col.data());
+      std::vector<float> expected = start, bound = testing::absolute(start);
+      kernels::reference::gemm_bf16(Trans::Yes, Trans::No, patch, g.filters, pixels, col.data(),
+                                    patch, dy.data(), g.filters, beta, expected.data(), g.filters,
+                                    nullptr);
+      kernels::reference::gemm_bf16(
+          Trans::Yes, Trans::No, patch, g.filters, pixels, testing::absolute(col).data(), patch,
+          testing::absolute(dy).data(), g.filters, beta, bound.data(), g.filters, nullptr);
+      std::vector<float> reference = start;
+      kernels::reference::conv_kernel_grad_bf16(image.data(), g.w, g.c, g.kh, g.kw, g.stride,
+                                                g.ow(), pixels, dy.data(), g.filters, beta,
+                                                reference.data());
+      CHECK(std::memcmp(reference.data(), expected.data(), expected.size() * sizeof(float)) == 0);
+      for_each_bf16_path([&](bool hardware) {
+        std::vector<float> through_col = start, actual = start;
+        kernels::gemm_bf16(Trans::Yes, Trans::No, patch, g.filters, pixels, col.data(), patch,
+                           dy.data(), g.filters, beta, through_col.data(), g.filters, nullptr);
+        kernels::conv_kernel_grad_bf16(image.data(), g.w, g.c, g.kh, g.kw, g.stride, g.ow(), pixels,
+                                       dy.data(), g.filters, beta, actual.data());
+        CHECK(std::memcmp(actual.data(), through_col.data(), actual.size() * sizeof(float)) == 0);
+        check_within(actual, expected, bound, summation_tolerance(pixels),
+                     hardware ? kFlushedDenormals : 0.0);
+      });
+    }
+}
+
+TEST_CASE("conv_kernel_grad_bf16 over no pixels is beta * dkernel") {
+  for (const float beta : {0.0f, 1.0f}) {
+    std::vector<float> dkernel(9 * 2 * 3, 2.5f);
+    const float image = 1.0f, dy = 1.0f;
+    kernels::conv_kernel_grad_bf16(&image, 3, 2, 3, 3, 1, 1, 0, &dy, 3, beta, dkernel.data());
+    CHECK(dkernel == std::vector<float>(dkernel.size(), beta * 2.5f));
+  }
+}

@@ -65,6 +65,17 @@ inline constexpr std::size_t kBf16RowGranule = 16;
                          std::size_t kw, std::size_t stride, std::size_t ow,                       \
                          std::size_t first_pixel, std::size_t end_pixel, const float* kernel,      \
                          std::size_t filters, const float* bias, float* out) noexcept;             \
+  /* The kernel's gradient of a convolution of one image (conv_forward's arguments; dy the   \
+     output's gradient, pixels x filters): dkernel[(ky * kw + kx) * c + ch, f] = beta * dkernel \
+     + sum over pixels p < `pixels` (p = oy * ow + ox) of                                      \
+     image[(oy * stride + ky) * w + ox * stride + kx, ch] * dy[p * filters + f], beta 0 or 1,  \
+     operands rounded to bf16: the bits of gemm_bf16(Trans::Yes, Trans::No, kh * kw * c,       \
+     filters, pixels, col, kh * kw * c, dy, filters, beta, dkernel, filters, nullptr) on the   \
+     patch matrix col that im2col makes of the image, with no col. */     \
+  void conv_kernel_grad_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,     \
+                             std::size_t kw, std::size_t stride, std::size_t ow,                   \
+                             std::size_t pixels, const float* dy, std::size_t filters, float beta, \
+                             float* dkernel) noexcept;                                             \
   /* bias_grad[j] += sum over rows i < m of dy[i * ldy + j], for j < n (dy row-major, rows   \
      ldy >= n floats apart: a band of columns of a wider matrix). */     \
   void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,             \
