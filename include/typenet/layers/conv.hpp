@@ -90,8 +90,8 @@ struct Conv {
     using activation = typename options::activation;
     static constexpr std::size_t kernel_count = patch * Filters;
     static constexpr std::size_t param_count = kernel_count + Filters;
-    static constexpr std::size_t scratch_floats =
-        std::max(pixels * patch, framed ? framed_size : 0);
+    // The patches (backward), then the framed image (forward; backward in bfloat16).
+    static constexpr std::size_t scratch_floats = pixels * patch + (framed ? framed_size : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
     // In a team, each member computes its part of the output pixels: whole 6-row micro-tiles of
@@ -209,16 +209,26 @@ struct Conv {
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
       float* col = ctx.scratch;
+      float* frame = ctx.scratch + pixels * patch;
       const Precision precision = kernels::layer_precision(ctx.precision, patch);
       if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
       for (std::size_t i = 0; i < n; ++i) {
         const float* dy = dout + i * output_shape::size;
+        const float* image = in + i * In::size;
+        const float beta = i == 0 && ctx.assign_grads ? 0.0f : 1.0f;
         kernels::add_column_sums(dy, pixels, Filters, Filters, dparams + kernel_count);
-        im2col(in + i * In::size, col);
-        kernels::gemm(precision, Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy,
-                      Filters, i == 0 && ctx.assign_grads ? 0.0f : 1.0f, dparams, Filters, nullptr);
+        if (precision == Precision::MixedBfloat16) {
+          // The patches straight from the image: no im2col.
+          kernels::conv_kernel_grad_bf16(framed_image(image, frame, Team{}), read_width, channels,
+                                         Kernel, Kernel, stride, out_width, pixels, dy, Filters,
+                                         beta, dparams);
+        } else {
+          im2col(image, col);
+          kernels::gemm(Trans::Yes, Trans::No, patch, Filters, pixels, col, patch, dy, Filters,
+                        beta, dparams, Filters, nullptr);
+        }
         if (!din) continue;
-        // The patches are no longer needed: reuse their buffer for the patch gradients.
+        // The patch gradients, then their sums into the image's pixels.
         kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params,
                       Filters, 0.0f, col, patch, nullptr);
         float* dimage = din + i * In::size;
