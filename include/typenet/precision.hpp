@@ -5,14 +5,14 @@
 //                  products summed in float; weights, activations, gradients and the optimizer
 //                  stay float ("mixed_bfloat16", PyTorch's CPU autocast). A product's relative
 //                  error is then at most about 2^-8 of the sum of its terms' magnitudes.
-//   Auto           MixedBfloat16 where it is faster than float: on CPUs with AMX tiles
-//                  (bench_kernels: 3x to 4.4x the float GEMM on conv2's and the Dense layer's
-//                  training products, Sapphire Rapids); Float32 elsewhere. AVX512_BF16's dot
-//                  products alone run at half the float GEMM's rate there (one port against
-//                  two FMA ports); on AMD Zen 4 they are unmeasured, so Auto does not take them.
+//   Auto           MixedBfloat16 where it is faster than float: on CPUs with AMX tiles;
+//                  Float32 elsewhere. AVX512_BF16's dot products alone are slower than the
+//                  float GEMM on Sapphire Rapids (one port against two FMA ports) and
+//                  unmeasured on AMD Zen 4, so Auto does not take them (docs/performance.md).
 //
-// ModelOptions::precision (default Auto) governs everything a Model computes: fit, evaluate,
-// predict. Net::predict, the embedded and batch-1 path, is always Float32.
+// ModelOptions::precision (default Auto) governs what a Model computes: fit, evaluate,
+// predict. Net::predict, the embedded and batch-1 path, is always Float32, and so is a Model's
+// predict of fewer images than threads, which shares each image among the threads through it.
 #pragma once
 
 #include <cstdint>
