@@ -1,7 +1,7 @@
 // typenet's best MNIST recipe, beyond the tutorials: two blocks of Conv3-Conv3-Conv5/2 with
 // BatchNorm after every convolution and the Dense128, dropout 0.4, data augmentation (rotation,
 // zoom and translation as Keras' layers), Adam with a cosine-decayed learning rate, batch 128,
-// 20 epochs. Validation and the early-stopping choice of weights use the last 10 % of the
+// 30 epochs. Validation and the early-stopping choice of weights use the last 10 % of the
 // 60,000 training images; the test set is used once, at the end. `typenet train --model best`
 // runs the same recipe (src/cli/models.hpp).
 #include "example_main.hpp"

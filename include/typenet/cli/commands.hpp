@@ -527,7 +527,7 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
   add_out(train_command);
   add_threads(train_command);
   train_command->add_option("--epochs", options.epochs,
-                            "Training epochs (default: the model's recipe: 5; best: 20)");
+                            "Training epochs (default: the model's recipe: 5; best: 30)");
   train_command->add_option("--batch-size", options.batch_size, "Samples per optimizer step")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
