@@ -423,6 +423,11 @@ ModelFile decode(std::span<const std::byte> bytes, std::string_view source) {
   }
   if (in.remaining() != 0)
     in.malformed(std::to_string(in.remaining()) + " unexpected bytes after the last section");
+  // One encoding per content: a file is written in the oldest version that holds it.
+  if (version > version_needed(file))
+    in.malformed("format version " + std::to_string(version) +
+                 " for a file that holds nothing version " + std::to_string(version_needed(file)) +
+                 " lacks (no int8 array, not a quantized net)");
   return file;
 }
 

@@ -642,6 +642,7 @@ TEST_CASE(
   }
   SUBCASE("an unknown file kind") { put_u32(bytes, 12, 7); }
   SUBCASE("format version 0") { put_u32(bytes, 8, 0); }
+  SUBCASE("format version 2 for a float file, which version 1 holds") { put_u32(bytes, 8, 2); }
   SUBCASE("an architecture hash that does not match the layers") { bytes[24] ^= std::byte{1}; }
   SUBCASE("a layer count larger than the file") { put_u32(bytes, 32, 0xffffffffu); }
   reseal(bytes);
