@@ -3,7 +3,7 @@
 //
 // Each is both an option tag (`Dense<128, Relu>`) and a layer of its own (`Dense<512>, Relu`, as
 // Keras' `Activation('relu')`). Either way the Net applies it in place on the layer's output, so
-// one code path serves both spellings. Most are differentiated from that output alone; Gelu and
+// one code path serves both spellings (as a layer, fused with the layer's copy). Most are differentiated from that output alone; Gelu and
 // Swish, whose slope their output does not determine, say `needs_input`: while training, the
 // Net keeps the layer's output before the activation (Buffers::pre_activations) and
 // differentiates from that. Inference is the same in-place pass for all.
@@ -165,6 +165,7 @@ struct Activation {
   template <class In>
   struct bind : IdentityLayer<In>, ActivationInt8<Kind, In> {
     using activation = Activation;
+    static constexpr bool forward_is_copy = true;
     static void check_keras(const KerasConfig& config) {
       const KerasActivation found = keras_activation_layer(config);
       config.expect_activation("Activation", KerasActivation{Kind, alpha}, found);

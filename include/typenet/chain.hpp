@@ -59,6 +59,17 @@ concept SplitsInTeam = SaysTeamSplit<Bound> && Bound::team_split;
 template <class Bound>
 concept TrainsInTeam = !SplitsInTeam<Bound> ||
                        (SaysTeamSplitsOutputs<Bound> && Bound::team_splits_outputs);
+// The passes the Net may save for a bound layer (see layers/layer.hpp).
+template <class Bound>
+concept ForwardIsCopy = requires {
+  { Bound::forward_is_copy } -> std::convertible_to<bool>;
+}
+&&Bound::forward_is_copy;
+template <class Bound>
+concept ImagesIndependent = requires {
+  { Bound::images_independent } -> std::convertible_to<bool>;
+}
+&&Bound::images_independent;
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 

@@ -217,25 +217,39 @@ class Net<Input<InputExtents...>, Layers...> {
     for_each_layer([&](auto i) {
       using L = layer<i>;
       constexpr std::size_t channels = L::output_shape::last_extent;
+      constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
       float* out = buffers.output_of(i);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
       ctx.layer_index = i;
       if constexpr (updates_after_step) ctx.step_state = buffers.step_state_of(i);
-      auto activate = [&](std::size_t first, std::size_t count) {
-        if constexpr (Training && L::activation::needs_input)
-          std::copy_n(out + first, count, buffers.pre_activation_of(i) + first);
-        L::activation::forward(out + first, count, channels);
+      // The layer on `images` images from `image` on, each activated where it was computed.
+      auto run = [&](std::size_t image, std::size_t images) {
+        Context call = ctx;
+        call.first_image = ctx.first_image + image;
+        float* y = out + image * out_size;
+        auto activate = [&](std::size_t first, std::size_t count) {
+          if constexpr (Training && L::activation::needs_input)
+            std::copy_n(y + first, count, buffers.pre_activation_of(i) + image * out_size + first);
+          L::activation::forward(y + first, count, channels);
+        };
+        if constexpr (splits_in_team<L>) {
+          L::forward(params + plan::param_offsets[i], in + image * in_size, y, images, call);
+          activate_in_team<L>(team, images, activate);
+        } else if (team.member == 0) {
+          call.team = Team{};
+          L::forward(params + plan::param_offsets[i], in + image * in_size, y, images, call);
+          activate(0, images * out_size);
+        }
       };
-      if constexpr (splits_in_team<L>) {
-        L::forward(params + plan::param_offsets[i], in, out, n, ctx);
-        activate_in_team<L>(team, n, activate);
-      } else if (team.member == 0) {
-        ctx.team = Team{};
-        L::forward(params + plan::param_offsets[i], in, out, n, ctx);
-        activate(0, n * L::output_shape::size);
-        ctx.team = team;
+      if constexpr (detail::ForwardIsCopy<L>) {
+        // The input is the activation's input: backward reads it there.
+        if (team.member == 0) copy_activated<L>(in, out, n * out_size);
+      } else if constexpr (detail::ImagesIndependent<L>) {
+        for (std::size_t image = 0; image < n; ++image) run(image, 1);
+      } else {
+        run(0, n);
       }
       team.sync();
       in = out;
@@ -266,6 +280,7 @@ class Net<Input<InputExtents...>, Layers...> {
     for_each_layer_reversed([&](auto i) {
       using L = layer<i>;
       constexpr std::size_t channels = L::output_shape::last_extent;
+      constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
       const float* out = buffers.output_of(i);
       const float* in = i == 0 ? args.input : buffers.output_of(i - 1);
       float* din = i == 0 ? args.input_grad : spare;
@@ -280,18 +295,37 @@ class Net<Input<InputExtents...>, Layers...> {
       // From the activation's output, or from its input where it needs that.
       const float* activation_from = L::activation::needs_input ? buffers.pre_activation_of(i)
                                                                 : out;
-      auto differentiate = [&](std::size_t first, std::size_t count) {
-        L::activation::backward(activation_from + first, dout + first, count, channels);
+      // The layer on `images` images from `image` on, each differentiated where it is used.
+      auto run = [&](std::size_t image, std::size_t images) {
+        Context call = ctx;
+        call.first_image = ctx.first_image + image;
+        call.assign_grads = ctx.assign_grads && image == 0;
+        float* dy = dout + image * out_size;
+        float* dx = din ? din + image * in_size : nullptr;
+        const float* x = in + image * in_size;
+        auto differentiate = [&](std::size_t first, std::size_t count) {
+          L::activation::backward(activation_from + image * out_size + first, dy + first, count,
+                                  channels);
+        };
+        if constexpr (splits_in_team<L>) {
+          // Each member's share of dout is what the layer's backward reads before it syncs.
+          if (activation_applies) activate_in_team<L>(team, images, differentiate);
+          L::backward(args.params + plan::param_offsets[i], x, dy, dx, dparams, images, call);
+        } else if (team.member == 0) {
+          call.team = Team{};
+          if (activation_applies) differentiate(0, images * out_size);
+          L::backward(args.params + plan::param_offsets[i], x, dy, dx, dparams, images, call);
+        }
       };
-      if constexpr (splits_in_team<L>) {
-        // Each member's share of dout is what the layer's backward reads before it syncs.
-        if (activation_applies) activate_in_team<L>(team, args.n, differentiate);
-        L::backward(args.params + plan::param_offsets[i], in, dout, din, dparams, args.n, ctx);
-      } else if (team.member == 0) {
-        ctx.team = Team{};
-        if (activation_applies) differentiate(0, args.n * L::output_shape::size);
-        L::backward(args.params + plan::param_offsets[i], in, dout, din, dparams, args.n, ctx);
-        ctx.team = team;
+      if constexpr (detail::ForwardIsCopy<L>) {
+        if (team.member == 0 && din)
+          copy_differentiated<L>(
+              activation_applies ? (L::activation::needs_input ? in : out) : nullptr, dout, din,
+              args.n * out_size);
+      } else if constexpr (detail::ImagesIndependent<L>) {
+        for (std::size_t image = 0; image < args.n; ++image) run(image, 1);
+      } else {
+        run(0, args.n);
       }
       team.sync();
       std::swap(dout, spare);
@@ -328,6 +362,33 @@ class Net<Input<InputExtents...>, Layers...> {
   }
   template <class L>
   static constexpr bool splits_in_team = detail::SplitsInTeam<L>;
+  // The floats an activation pass takes at a time in the fused copies below: whole rows (softmax
+  // needs them), within L1.
+  template <class L>
+  static constexpr std::size_t activation_block =
+      L::output_shape::last_extent* std::max<std::size_t>(1, 2048 / L::output_shape::last_extent);
+  // out = activation(in) for a layer whose forward is a copy: one pass instead of a copy and an
+  // in-place pass.
+  template <class L>
+  static void copy_activated(const float* in, float* out, std::size_t count) noexcept {
+    for (std::size_t first = 0; first < count; first += activation_block<L>) {
+      const std::size_t length = std::min(activation_block<L>, count - first);
+      std::copy_n(in + first, length, out + first);
+      L::activation::forward(out + first, length, L::output_shape::last_extent);
+    }
+  }
+  // din = dout differentiated through the activation (from its input or output, as it needs; no
+  // differentiation when `from` is null) for a layer whose backward is a copy.
+  template <class L>
+  static void copy_differentiated(const float* from, const float* dout, float* din,
+                                  std::size_t count) noexcept {
+    for (std::size_t first = 0; first < count; first += activation_block<L>) {
+      const std::size_t length = std::min(activation_block<L>, count - first);
+      std::copy_n(dout + first, length, din + first);
+      if (from)
+        L::activation::backward(from + first, din + first, length, L::output_shape::last_extent);
+    }
+  }
   // Calls apply(first, count) on the floats of layer L's outputs for n images that this team
   // member activates (or differentiates): all of them when it works alone; for a softmax, which
   // needs whole rows, member 0 all of them once every member's part is there; otherwise its

@@ -98,6 +98,7 @@ struct Conv {
     // the float kernel and 16-row tiles of the bfloat16 one, so that a team's bits are one
     // thread's.
     static constexpr bool team_split = flops >= kTeamSplitFlops;
+    static constexpr bool images_independent = true;
     static constexpr std::size_t team_pixel_granule = 48;
     static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
       const auto [first, end] = team.part(pixels, team_pixel_granule);

@@ -31,6 +31,16 @@
 // (per image); the Net then gives it ctx.saved, that many floats per image for the n images of
 // the call, in training passes only.
 //
+// Passes the Net saves (optional; false when absent):
+//   static constexpr bool forward_is_copy;  // forward copies in to out, backward dout to din (an
+//                                           // activation used as a layer): the Net copies and
+//                                           // applies the activation in one cache-sized pass
+//   static constexpr bool images_independent;  // forward and backward compute each image on its
+//                                           // own (a convolution): the Net calls them an image
+//                                           // at a time (ctx.first_image and assign_grads set
+//                                           // for that image) and applies the activation to each
+//                                           // image while it is still in cache
+//
 // Inference-only layers: a layer whose backward is not written yet says `static constexpr bool
 // trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
 // with such a layer fail to compile, saying so.
