@@ -401,30 +401,56 @@ std::size_t sgd_update(const float* p, const float* g, const float* vel, float* 
   });
 }
 
+namespace {
+// Runs of kBatchNormRun rows: visit(first, end) for each, in order.
+template <class Visit>
+void for_each_run(std::size_t rows, const Visit& visit) {
+  for (std::size_t first = 0; first < rows; first += kBatchNormRun)
+    visit(first, std::min(rows, first + kBatchNormRun));
+}
+}  // namespace
+
 void add_channel_sums(const float* x, std::size_t rows, std::size_t channels,
                       double* sums) noexcept {
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < channels; ++c) sums[c] += x[r * channels + c];
+  for_each_run(rows, [&](std::size_t first, std::size_t end) {
+    for (std::size_t c = 0; c < channels; ++c) {
+      float run = 0.0f;
+      for (std::size_t r = first; r < end; ++r) run += x[r * channels + c];
+      sums[c] += run;
+    }
+  });
 }
 
 void add_channel_squared_deviations(const float* x, std::size_t rows, std::size_t channels,
                                     const double* means, double* m2) noexcept {
-  for (std::size_t r = 0; r < rows; ++r)
+  for_each_run(rows, [&](std::size_t first, std::size_t end) {
     for (std::size_t c = 0; c < channels; ++c) {
-      const double deviation = x[r * channels + c] - means[c];
-      m2[c] += deviation * deviation;
+      const float mean = float(means[c]);
+      float run = 0.0f;
+      for (std::size_t r = first; r < end; ++r) {
+        const float deviation = x[r * channels + c] - mean;
+        run = std::fma(deviation, deviation, run);
+      }
+      m2[c] += run;
     }
+  });
 }
 
 void add_batch_norm_grad_sums(const float* x, const float* dy, std::size_t rows,
                               std::size_t channels, const float* mean, const float* inv_std,
                               double* dy_sum, double* dy_xhat_sum) noexcept {
-  for (std::size_t r = 0; r < rows; ++r)
+  for_each_run(rows, [&](std::size_t first, std::size_t end) {
     for (std::size_t c = 0; c < channels; ++c) {
-      const float xhat = (x[r * channels + c] - mean[c]) * inv_std[c];
-      dy_sum[c] += dy[r * channels + c];
-      dy_xhat_sum[c] += double(dy[r * channels + c]) * xhat;
+      float run = 0.0f, run_xhat = 0.0f;
+      for (std::size_t r = first; r < end; ++r) {
+        const float xhat = (x[r * channels + c] - mean[c]) * inv_std[c];
+        run += dy[r * channels + c];
+        run_xhat = std::fma(dy[r * channels + c], xhat, run_xhat);
+      }
+      dy_sum[c] += run;
+      dy_xhat_sum[c] += run_xhat;
     }
+  });
 }
 
 void batch_norm_input_grad(const float* x, const float* dy, std::size_t rows, std::size_t channels,

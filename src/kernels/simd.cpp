@@ -9,6 +9,7 @@
 #include <hwy/contrib/math/math-inl.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -530,83 +531,93 @@ void ScaleShiftChannels(const float* in, size_t rows, size_t channels, const flo
   }
 }
 
-// Batch normalization's sums over rows, per channel, in double: the lanes are channels, and each
-// channel's sum runs down the rows in order, so every target gives the reference's bits. Up to
-// 4 vectors of channels at a time, each its own chain of additions.
+// Batch normalization's sums over rows, per channel (kernels.hpp: runs of kBatchNormRun rows in
+// float, their sums in double): the lanes are channels, and each channel's sums run down the
+// rows in order, so every target gives the reference's bits. Up to 2 vectors of channels at a
+// time, then single channels.
 template <class Body>
 HWY_INLINE void ForEachChannelBlock(size_t channels, const Body& body) {
-  const hn::ScalableTag<double> d;
+  const hn::ScalableTag<float> d;
   const size_t N = hn::Lanes(d);
   size_t c = 0;
-  for (; c + 4 * N <= channels; c += 4 * N) body(d, c, std::integral_constant<size_t, 4>());
+  for (; c + 2 * N <= channels; c += 2 * N) body(d, c, std::integral_constant<size_t, 2>());
   for (; c + N <= channels; c += N) body(d, c, std::integral_constant<size_t, 1>());
-  for (; c < channels; ++c)
-    body(hn::CappedTag<double, 1>(), c, std::integral_constant<size_t, 1>());
+  for (; c < channels; ++c) body(hn::CappedTag<float, 1>(), c, std::integral_constant<size_t, 1>());
 }
 
-// The floats at p (as many as d's lanes), in double.
+// sums[0, lanes of d) += the float lanes of v, in double.
 template <class D>
-HWY_INLINE hn::Vec<D> LoadPromoted(D d, const float* p) {
-  const hn::Rebind<float, D> df;
-  return hn::PromoteTo(d, hn::LoadU(df, p));
+HWY_INLINE void AddPromoted(D d, hn::Vec<D> v, double* sums) {
+  if constexpr (hn::MaxLanes(d) == 1) {
+    sums[0] += double(hn::GetLane(v));
+  } else {
+#if HWY_TARGET != HWY_SCALAR  // (one lane there: the branch above)
+    const hn::Repartition<double, D> dd;
+    const hn::Half<D> dh;
+    const size_t half = hn::Lanes(dd);
+    hn::StoreU(hn::Add(hn::LoadU(dd, sums), hn::PromoteTo(dd, hn::LowerHalf(dh, v))), dd, sums);
+    hn::StoreU(hn::Add(hn::LoadU(dd, sums + half), hn::PromoteTo(dd, hn::UpperHalf(dh, v))), dd,
+               sums + half);
+#endif
+  }
+}
+
+// For each run of kBatchNormRun rows, per channel vector, float sums of its rows' terms, added
+// to each of `sums` in double. block_terms(d, c) sets up the vector of channels from c on and
+// returns add(r, run): adds row r's terms to the run's sums, one per output (products with
+// MulAdd: fused wherever the target has FMA, as the reference's std::fma).
+template <size_t Outputs, class BlockTerms>
+HWY_INLINE void AddRunSums(size_t rows, size_t channels, const std::array<double*, Outputs>& sums,
+                           const BlockTerms& block_terms) {
+  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
+    using V = hn::Vec<decltype(d)>;
+    const size_t N = hn::Lanes(d);
+    // (With one block, the second is the first again, unused.)
+    const std::array add{block_terms(d, c), block_terms(d, c + (blocks() - 1) * N)};
+    for (size_t first = 0; first < rows; first += kBatchNormRun) {
+      const size_t end = std::min(rows, first + kBatchNormRun);
+      std::array<V, Outputs> run[blocks()];
+      for (size_t b = 0; b < blocks(); ++b) run[b].fill(hn::Zero(d));
+      for (size_t r = first; r < end; ++r)
+        for (size_t b = 0; b < blocks(); ++b) add[b](r, run[b]);
+      for (size_t b = 0; b < blocks(); ++b)
+        for (size_t o = 0; o < Outputs; ++o) AddPromoted(d, run[b][o], sums[o] + c + b * N);
+    }
+  });
 }
 
 void AddChannelSums(const float* x, size_t rows, size_t channels, double* sums) {
-  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
-    const size_t N = hn::Lanes(d);
-    hn::Vec<decltype(d)> acc[blocks()];
-    for (size_t b = 0; b < blocks(); ++b) acc[b] = hn::LoadU(d, sums + c + b * N);
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t b = 0; b < blocks(); ++b)
-        acc[b] = hn::Add(acc[b], LoadPromoted(d, x + r * channels + c + b * N));
-    for (size_t b = 0; b < blocks(); ++b) hn::StoreU(acc[b], d, sums + c + b * N);
+  AddRunSums<1>(rows, channels, {sums}, [&](auto d, size_t c) {
+    return
+        [=](size_t r, auto& run) { run[0] = hn::Add(run[0], hn::LoadU(d, x + r * channels + c)); };
   });
 }
 
 void AddChannelSquaredDeviations(const float* x, size_t rows, size_t channels, const double* means,
                                  double* m2) {
-  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
-    const size_t N = hn::Lanes(d);
-    hn::Vec<decltype(d)> acc[blocks()], mean[blocks()];
-    for (size_t b = 0; b < blocks(); ++b) {
-      acc[b] = hn::LoadU(d, m2 + c + b * N);
-      mean[b] = hn::LoadU(d, means + c + b * N);
-    }
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t b = 0; b < blocks(); ++b) {
-        const auto deviation = hn::Sub(LoadPromoted(d, x + r * channels + c + b * N), mean[b]);
-        acc[b] = hn::Add(acc[b], hn::Mul(deviation, deviation));
-      }
-    for (size_t b = 0; b < blocks(); ++b) hn::StoreU(acc[b], d, m2 + c + b * N);
+  AddRunSums<1>(rows, channels, {m2}, [&](auto d, size_t c) {
+    HWY_ALIGN float centres[hn::MaxLanes(d)];
+    for (size_t i = 0; i < hn::Lanes(d); ++i) centres[i] = float(means[c + i]);
+    const auto centre = hn::Load(d, centres);
+    return [=](size_t r, auto& run) {
+      const auto deviation = hn::Sub(hn::LoadU(d, x + r * channels + c), centre);
+      run[0] = hn::MulAdd(deviation, deviation, run[0]);
+    };
   });
 }
 
 void AddBatchNormGradSums(const float* x, const float* dy, size_t rows, size_t channels,
                           const float* mean, const float* inv_std, double* dy_sum,
                           double* dy_xhat_sum) {
-  ForEachChannelBlock(channels, [&](auto d, size_t c, auto blocks) {
-    const size_t N = hn::Lanes(d);
-    const hn::Rebind<float, decltype(d)> df;
-    hn::Vec<decltype(d)> sum[blocks()], sum_xhat[blocks()];
-    hn::Vec<decltype(df)> centre[blocks()], scale[blocks()];
-    for (size_t b = 0; b < blocks(); ++b) {
-      sum[b] = hn::LoadU(d, dy_sum + c + b * N);
-      sum_xhat[b] = hn::LoadU(d, dy_xhat_sum + c + b * N);
-      centre[b] = hn::LoadU(df, mean + c + b * N);
-      scale[b] = hn::LoadU(df, inv_std + c + b * N);
-    }
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t b = 0; b < blocks(); ++b) {
-        const size_t at = r * channels + c + b * N;
-        const auto xhat = hn::Mul(hn::Sub(hn::LoadU(df, x + at), centre[b]), scale[b]);
-        const auto gradient = LoadPromoted(d, dy + at);
-        sum[b] = hn::Add(sum[b], gradient);
-        sum_xhat[b] = hn::Add(sum_xhat[b], hn::Mul(gradient, hn::PromoteTo(d, xhat)));
-      }
-    for (size_t b = 0; b < blocks(); ++b) {
-      hn::StoreU(sum[b], d, dy_sum + c + b * N);
-      hn::StoreU(sum_xhat[b], d, dy_xhat_sum + c + b * N);
-    }
+  AddRunSums<2>(rows, channels, {dy_sum, dy_xhat_sum}, [&](auto d, size_t c) {
+    const auto centre = hn::LoadU(d, mean + c), scale = hn::LoadU(d, inv_std + c);
+    return [=](size_t r, auto& run) {
+      const size_t at = r * channels + c;
+      const auto xhat = hn::Mul(hn::Sub(hn::LoadU(d, x + at), centre), scale);
+      const auto gradient = hn::LoadU(d, dy + at);
+      run[0] = hn::Add(run[0], gradient);
+      run[1] = hn::MulAdd(gradient, xhat, run[1]);
+    };
   });
 }
 

@@ -22,6 +22,10 @@ enum class Trans : std::uint8_t { No, Yes };
 // one thread gets.
 inline constexpr std::size_t kGemmColumnGranule = 64;
 
+// Batch normalization's training sums add this many rows in float (a vector of channels per row:
+// cheap), then the run's sum in double (add_channel_sums and its twins below).
+inline constexpr std::size_t kBatchNormRun = 16;
+
 // gemm_bf16 and conv_forward_bf16 (declared in the list below): gemm and conv_forward (same
 // arguments, same meaning) in mixed precision, as PyTorch's CPU autocast: every element of op(A)
 // and op(B) (of the image and the kernel) is rounded to bfloat16 (to nearest, ties to even; NaN
@@ -185,10 +189,12 @@ inline constexpr std::size_t kBf16RowGranule = 16;
   void scale_shift_channels(const float* in, std::size_t rows, std::size_t channels,               \
                             const float* scale, const float* shift, float* out) noexcept;          \
   /* Batch normalization in training, channels last (rows x channels), per channel c, the   \
-     sums down the rows in order, in double: sums[c] += x[r, c]; m2[c] += (x[r, c] -       \
-     means[c])^2; dy_sum[c] += dy[r, c] and dy_xhat_sum[c] += dy[r, c] * xhat, with xhat =  \
-     (x[r, c] - mean[c]) * inv_std[c] in float; and the input gradient dx[r, c] = k[c] *     \
-     ((dy[r, c] - a[c]) - xhat * b[c]) in float. */      \
+     sums down the rows in order: each run of kBatchNormRun rows summed in float from zero,   \
+     each run's sum added in double: sums[c] += x[r, c]; m2[c] += (x[r, c] - float(means[c]))^2;\
+     dy_sum[c] += dy[r, c] and dy_xhat_sum[c] += dy[r, c] * xhat, with xhat = (x[r, c] -     \
+     mean[c]) * inv_std[c] (a product and its addition fused, as std::fma, on targets with     \
+     FMA); and the input gradient dx[r, c] = k[c] * ((dy[r, c] - a[c]) - xhat * b[c]) in     \
+     float. */      \
   void add_channel_sums(const float* x, std::size_t rows, std::size_t channels,                    \
                         double* sums) noexcept;                                                    \
   void add_channel_squared_deviations(const float* x, std::size_t rows, std::size_t channels,      \

@@ -12,8 +12,8 @@
 // The ratio is computed in double and rounded to float, as Keras adds float32(epsilon).
 //
 // Training: the batch statistics are exact over the whole batch however the trainer splits it
-// (layers/layer.hpp, "Batch statistics"): each worker's count, mean and M2 (two passes in
-// double), merged with Chan's formula in worker order. Backward goes through the statistics:
+// (layers/layer.hpp, "Batch statistics"): each worker's count, mean and M2 (two passes, in double
+// over short runs of rows summed in float), merged with Chan's formula in worker order. Backward goes through the statistics:
 // dx = gamma / sqrt(var + eps) (dy - mean(dy) - xhat mean(dy xhat)), the means over the whole
 // batch again; dgamma = sum(dy xhat), dbeta = sum(dy). The moving statistics are not trained
 // (their gradients stay 0): after each optimizer step, moving = momentum moving + (1 - momentum)
