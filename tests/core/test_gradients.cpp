@@ -60,18 +60,6 @@ TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, soft
   check_gradients<Small>(15, 2);
 }
 
-TEST_CASE(
-    "a convolution's input gradient: as a convolution of dy, or folded from patch gradients") {
-  // Large enough that the second conv's input gradient is a convolution of its framed dy ...
-  using Large = Net<Input<22, 21, 1>, Conv<2, 3, Tanh>, Conv<3, 3, Tanh>, Flatten, Dense<3>>;
-  static_assert(Large::layer<1>::input_grad_as_conv);
-  check_gradients<Large>(16);
-  // ... and small enough that it is not (the frame would add more than a quarter).
-  using Valid = Net<Input<9, 8, 2>, Conv<2, 3, Tanh>, Conv<3, 3, Tanh>, Flatten, Dense<3>>;
-  static_assert(!Valid::layer<1>::input_grad_as_conv);
-  check_gradients<Valid>(17);
-}
-
 TEST_CASE("residual blocks: identity and projection shortcuts, dropout and gelu inside, nested") {
   check_gradients<Net<Input<6, 6, 2>, Residual<Main<Conv<2, 3, Tanh, Same>, Conv<2, 3, Same>>>,
                       Tanh, Flatten, Dense<3>>>(40);

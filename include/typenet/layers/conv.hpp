@@ -90,18 +90,8 @@ struct Conv {
     using activation = typename options::activation;
     static constexpr std::size_t kernel_count = patch * Filters;
     static constexpr std::size_t param_count = kernel_count + Filters;
-    // With stride 1 the input gradient is itself a convolution: of dy framed by Kernel - 1 -
-    // padding zeros, with the kernel flipped and its channels and filters swapped; no patch
-    // gradients to write and fold back. Its products cover every input pixel rather than every
-    // output pixel: taken where that adds at most a quarter (Same padding, large images).
-    static constexpr bool input_grad_as_conv = stride == 1 && 4 * height * width <= 5 * pixels;
-    static constexpr std::size_t dy_frame_width = width + Kernel - 1;
-    static constexpr std::size_t dy_frame_size = (height + Kernel - 1) * dy_frame_width * Filters;
-    // The patches (backward), then the framed image (forward; backward in bfloat16), then for an
-    // input gradient as a convolution the flipped kernel and the framed dy.
-    static constexpr std::size_t scratch_floats =
-        pixels * patch + (framed ? framed_size : 0) +
-        (input_grad_as_conv ? kernel_count + dy_frame_size : 0);
+    // The patches (backward), then the framed image (forward; backward in bfloat16).
+    static constexpr std::size_t scratch_floats = pixels * patch + (framed ? framed_size : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
     // In a team, each member computes its part of the output pixels: whole 6-row micro-tiles of
@@ -195,21 +185,12 @@ struct Conv {
         return image;
       } else {
         const auto [first_row, end_row] = team.part(framed_height);
-        constexpr std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
-        constexpr std::size_t left = pad_left * channels, right_start = left + row_floats;
-        constexpr std::size_t framed_row = framed_width * channels;
-        for (std::size_t y = first_row; y < end_row; ++y) {
-          float* row = scratch + y * framed_row;
-          if (y < pad_top || y >= pad_top + height) {
-            std::fill_n(row, framed_row, 0.0f);
-          } else {
-            // Zeros only where the frame is.
-            std::fill_n(row, left, 0.0f);
-            std::memcpy(row + left, image + (y - pad_top) * width * channels,
-                        row_floats * sizeof(float));
-            std::fill(row + right_start, row + framed_row, 0.0f);
-          }
-        }
+        std::fill(scratch + first_row * framed_width * channels,
+                  scratch + end_row * framed_width * channels, 0.0f);
+        const std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
+        for (std::size_t y = std::max(first_row, pad_top); y < end_row && y < pad_top + height; ++y)
+          std::memcpy(scratch + (y * framed_width + pad_left) * channels,
+                      image + (y - pad_top) * width * channels, row_floats * sizeof(float));
         team.sync();
         return scratch;
       }
@@ -230,12 +211,8 @@ struct Conv {
       using kernels::Trans;
       float* col = ctx.scratch;
       float* frame = ctx.scratch + pixels * patch;
-      float* flipped = frame + (framed ? framed_size : 0);
-      float* dy_frame = flipped + kernel_count;
       const Precision precision = kernels::layer_precision(ctx.precision, patch);
       if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
-      if constexpr (input_grad_as_conv)
-        if (din) flip_kernel(params, flipped);
       for (std::size_t i = 0; i < n; ++i) {
         const float* dy = dout + i * output_shape::size;
         const float* image = in + i * In::size;
@@ -252,52 +229,13 @@ struct Conv {
                         beta, dparams, Filters, nullptr);
         }
         if (!din) continue;
+        // The patch gradients, then their sums into the image's pixels.
+        kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params,
+                      Filters, 0.0f, col, patch, nullptr);
         float* dimage = din + i * In::size;
-        if constexpr (input_grad_as_conv) {
-          frame_dy(dy, dy_frame);
-          kernels::conv_forward(kernels::layer_precision(ctx.precision, Kernel * Kernel * Filters),
-                                dy_frame, dy_frame_width, Filters, Kernel, Kernel, 1, width, 0,
-                                height * width, flipped, channels, nullptr, dimage);
-        } else {
-          // The patch gradients, then their sums into the image's pixels.
-          kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters,
-                        params, Filters, 0.0f, col, patch, nullptr);
-          std::memset(dimage, 0, In::size * sizeof(float));
-          kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top,
-                              pad_left, out_height, out_width, dimage);
-        }
-      }
-    }
-
-   private:
-    // flipped[(ky, kx, f), ch] = kernel[(Kernel - 1 - ky, Kernel - 1 - kx, ch), f]: the kernel of
-    // the input gradient's convolution.
-    static void flip_kernel(const float* kernel, float* flipped) noexcept {
-      for (std::size_t ky = 0; ky < Kernel; ++ky)
-        for (std::size_t kx = 0; kx < Kernel; ++kx) {
-          const float* from = kernel +
-                              ((Kernel - 1 - ky) * Kernel + (Kernel - 1 - kx)) * channels * Filters;
-          float* to = flipped + (ky * Kernel + kx) * Filters * channels;
-          for (std::size_t f = 0; f < Filters; ++f)
-            for (std::size_t ch = 0; ch < channels; ++ch)
-              to[f * channels + ch] = from[ch * Filters + f];
-        }
-    }
-    // dy framed by Kernel - 1 - padding zeros: every window of the input gradient's convolution
-    // inside it.
-    static void frame_dy(const float* dy, float* dy_frame) noexcept {
-      constexpr std::size_t top = Kernel - 1 - pad_top, left = (Kernel - 1 - pad_left) * Filters;
-      constexpr std::size_t row_floats = out_width * Filters, frame_row = dy_frame_width * Filters;
-      constexpr std::size_t frame_rows = height + Kernel - 1;
-      for (std::size_t y = 0; y < frame_rows; ++y) {
-        float* row = dy_frame + y * frame_row;
-        if (y < top || y >= top + out_height) {
-          std::fill_n(row, frame_row, 0.0f);
-        } else {
-          std::fill_n(row, left, 0.0f);
-          std::memcpy(row + left, dy + (y - top) * row_floats, row_floats * sizeof(float));
-          std::fill(row + left + row_floats, row + frame_row, 0.0f);
-        }
+        std::memset(dimage, 0, In::size * sizeof(float));
+        kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
+                            out_height, out_width, dimage);
       }
     }
   };
