@@ -185,12 +185,21 @@ struct Conv {
         return image;
       } else {
         const auto [first_row, end_row] = team.part(framed_height);
-        std::fill(scratch + first_row * framed_width * channels,
-                  scratch + end_row * framed_width * channels, 0.0f);
-        const std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
-        for (std::size_t y = std::max(first_row, pad_top); y < end_row && y < pad_top + height; ++y)
-          std::memcpy(scratch + (y * framed_width + pad_left) * channels,
-                      image + (y - pad_top) * width * channels, row_floats * sizeof(float));
+        constexpr std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
+        constexpr std::size_t left = pad_left * channels, right_start = left + row_floats;
+        constexpr std::size_t framed_row = framed_width * channels;
+        for (std::size_t y = first_row; y < end_row; ++y) {
+          float* row = scratch + y * framed_row;
+          if (y < pad_top || y >= pad_top + height) {
+            std::fill_n(row, framed_row, 0.0f);
+          } else {
+            // Zeros only where the frame is.
+            std::fill_n(row, left, 0.0f);
+            std::memcpy(row + left, image + (y - pad_top) * width * channels,
+                        row_floats * sizeof(float));
+            std::fill(row + right_start, row + framed_row, 0.0f);
+          }
+        }
         team.sync();
         return scratch;
       }

@@ -168,10 +168,12 @@ struct MaxPool {
     static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
                          const Context& ctx) noexcept {
       if (!din) return;
-      std::memset(din, 0, n * In::size * sizeof(float));
-      for (std::size_t i = 0; i < n; ++i)
+      // Image by image: the zeros still in cache when the gradients land on them.
+      for (std::size_t i = 0; i < n; ++i) {
+        std::memset(din + i * In::size, 0, In::size * sizeof(float));
         kernels::maxpool_backward(dout + i * output_shape::size, ctx.cache + i * cache_words,
                                   output_shape::size, din + i * In::size);
+      }
     }
   };
 };
@@ -222,12 +224,13 @@ struct AvgPool {
     static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
                          const Context&) noexcept {
       if (!din) return;
-      std::memset(din, 0, n * In::size * sizeof(float));
-      for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t i = 0; i < n; ++i) {
+        std::memset(din + i * In::size, 0, In::size * sizeof(float));
         kernels::avg_pool_backward_add(dout + i * output_shape::size, In::height, In::width,
                                        In::channels, Size, window::stride, window::pad_top,
                                        window::pad_left, window::out_height, window::out_width,
                                        din + i * In::size);
+      }
     }
   };
 };
