@@ -2,11 +2,12 @@
 // Swish (= Silu) and Softplus.
 //
 // Each is both an option tag (`Dense<128, Relu>`) and a layer of its own (`Dense<512>, Relu`, as
-// Keras' `Activation('relu')`). Either way the Net applies it in place on the layer's output, so
-// one code path serves both spellings (as a layer, fused with the layer's copy). Most are differentiated from that output alone; Gelu and
-// Swish, whose slope their output does not determine, say `needs_input`: while training, the
-// Net keeps the layer's output before the activation (Buffers::pre_activations) and
-// differentiates from that. Inference is the same in-place pass for all.
+// Keras' `Activation('relu')`). Either way the Net applies it on the layer's output, so one code
+// path serves both spellings (as a layer, in the same pass as the layer's copy). Most are
+// differentiated from that output alone; Gelu and Swish, whose slope their output does not
+// determine, say `needs_input`: while training, the Net keeps the layer's output before the
+// activation (Buffers::pre_activations; as a layer, its input) and differentiates from that.
+// Inference is the same pass for all.
 //
 // 8-bit (quantized.hpp): used as a layer, Linear passes its input's codes on and ReLU clamps them
 // at the code of zero; the others run in float. As options, the layer they are given to says.

@@ -13,12 +13,12 @@
 //
 // Training: the batch statistics are exact over the whole batch however the trainer splits it
 // (layers/layer.hpp, "Batch statistics"): each worker's count, mean and M2 (two passes, in double
-// over short runs of rows summed in float), merged with Chan's formula in worker order. Backward goes through the statistics:
-// dx = gamma / sqrt(var + eps) (dy - mean(dy) - xhat mean(dy xhat)), the means over the whole
-// batch again; dgamma = sum(dy xhat), dbeta = sum(dy). The moving statistics are not trained
-// (their gradients stay 0): after each optimizer step, moving = momentum moving + (1 - momentum)
-// batch statistic, Keras' update with its default momentum 0.99 (a file's other momentum is not
-// kept: typenet trains with 0.99).
+// over short runs of rows summed in float), merged with Chan's formula in worker order. Backward
+// goes through the statistics: dx = gamma / sqrt(var + eps) (dy - mean(dy) - xhat mean(dy xhat)),
+// the means over the whole batch again; dgamma = sum(dy xhat), dbeta = sum(dy). The moving
+// statistics are not trained (their gradients stay 0): after each optimizer step, moving =
+// momentum moving + (1 - momentum) batch statistic, Keras' update with its default momentum 0.99
+// (a file's other momentum is not kept: typenet trains with 0.99).
 #pragma once
 
 #include <array>
