@@ -113,6 +113,33 @@ struct PlanOf {
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
   static constexpr auto step_state_offsets = exclusive_sums(step_state_sizes);
 
+  // In training, an activation used as a layer (forward_is_copy) whose backward reads only its
+  // output works in place on the layer before it when that layer's activation is Linear: that
+  // output is then read by nobody else (a layer's backward reads its input, not its output). It
+  // shares that layer's output floats, and its backward turns the gradient in place.
+  static constexpr std::array<bool, layer_count> trains_in_place = [] {
+    constexpr std::array<bool, layer_count> copies{ForwardIsCopy<Bound>...};
+    constexpr std::array<bool, layer_count> reads_input{Bound::activation::needs_input...};
+    constexpr std::array<bool, layer_count> linear{
+        (Bound::activation::kind == ActivationKind::Linear)...};
+    std::array<bool, layer_count> in_place{};
+    for (std::size_t i = 1; i < layer_count; ++i)
+      in_place[i] = copies[i] && !reads_input[i] && linear[i - 1];
+    return in_place;
+  }();
+  // Where each layer's output starts in training buffers (output_offsets, with the layers that
+  // train in place at their predecessor's), and the floats of all of them (the last entry).
+  static constexpr auto training_output_offsets = [] {
+    std::array<std::size_t, layer_count + 1> offsets{};
+    std::size_t end = 0;
+    for (std::size_t i = 0; i < layer_count; ++i) {
+      offsets[i] = trains_in_place[i] ? offsets[i - 1] : end;
+      if (!trains_in_place[i]) end += output_sizes[i];
+    }
+    offsets[layer_count] = end;
+    return offsets;
+  }();
+
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image
   static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image

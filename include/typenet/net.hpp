@@ -42,7 +42,10 @@ template <class NetT, std::size_t Chunk, bool Training>
 struct Buffers {
   using plan = typename NetT::plan;
   static constexpr std::size_t chunk = Chunk;
-  alignas(64) std::array<float, Chunk * plan::activation_floats> activations{};
+  // Each layer's output: output_offsets, or training_output_offsets (some layers in place).
+  static constexpr const auto& output_offsets = Training ? plan::training_output_offsets
+                                                         : plan::output_offsets;
+  alignas(64) std::array<float, Chunk * output_offsets.back()> activations{};
   alignas(64) std::array<std::uint32_t, Chunk * plan::cache_words> cache{};
   alignas(64) std::array<float, plan::scratch_floats> scratch{};
   // What the last training forward kept for backward and after_step (batch statistics).
@@ -56,11 +59,9 @@ struct Buffers {
   // What layers keep from forward to backward besides their outputs (layers/layer.hpp).
   alignas(64) std::array<float, Training ? Chunk * plan::saved_floats : 0> saved{};
 
-  float* output_of(std::size_t layer) {
-    return activations.data() + Chunk * plan::output_offsets[layer];
-  }
+  float* output_of(std::size_t layer) { return activations.data() + Chunk * output_offsets[layer]; }
   const float* output_of(std::size_t layer) const {
-    return activations.data() + Chunk * plan::output_offsets[layer];
+    return activations.data() + Chunk * output_offsets[layer];
   }
   float* pre_activation_of(std::size_t layer) {
     return pre_activations.data() + Chunk * plan::pre_activation_offsets[layer];
@@ -243,7 +244,9 @@ class Net<Input<InputExtents...>, Layers...> {
           activate(0, images * out_size);
         }
       };
-      if constexpr (detail::ForwardIsCopy<L>) {
+      if constexpr (Training && plan::trains_in_place[i]) {
+        if (team.member == 0) L::activation::forward(out, n * out_size, channels);
+      } else if constexpr (detail::ForwardIsCopy<L>) {
         // The input is the activation's input: backward reads it there.
         if (team.member == 0) copy_activated<L>(in, out, n * out_size);
       } else if constexpr (detail::ImagesIndependent<L>) {
@@ -317,7 +320,10 @@ class Net<Input<InputExtents...>, Layers...> {
           L::backward(args.params + plan::param_offsets[i], x, dy, dx, dparams, images, call);
         }
       };
-      if constexpr (detail::ForwardIsCopy<L>) {
+      if constexpr (plan::trains_in_place[i]) {
+        if (team.member == 0 && activation_applies)
+          L::activation::backward(out, dout, args.n * out_size, channels);
+      } else if constexpr (detail::ForwardIsCopy<L>) {
         if (team.member == 0 && din)
           copy_differentiated<L>(
               activation_applies ? (L::activation::needs_input ? in : out) : nullptr, dout, din,
@@ -328,7 +334,7 @@ class Net<Input<InputExtents...>, Layers...> {
         run(0, args.n);
       }
       team.sync();
-      std::swap(dout, spare);
+      if constexpr (!plan::trains_in_place[i]) std::swap(dout, spare);
     });
   }
 

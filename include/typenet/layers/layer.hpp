@@ -34,7 +34,9 @@
 // Passes the Net saves (optional; false when absent):
 //   static constexpr bool forward_is_copy;  // forward copies in to out, backward dout to din (an
 //                                           // activation used as a layer): the Net copies and
-//                                           // applies the activation in one cache-sized pass
+//                                           // applies the activation in one cache-sized pass;
+//                                           // in training, after a Linear layer, in place
+//                                           // (plan::trains_in_place)
 //   static constexpr bool images_independent;  // forward and backward compute each image on its
 //                                           // own (a convolution): the Net calls them an image
 //                                           // at a time (ctx.first_image and assign_grads set
