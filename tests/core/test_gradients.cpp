@@ -36,8 +36,16 @@ TEST_CASE("AvgPool (valid, same with clipped windows, stride), Rescaling and Res
 }
 
 TEST_CASE("stand-alone activation layers") {
-  check_gradients<Net<Input<8>, Dense<6>, Tanh, Dense<4>, Sigmoid, Dense<5>, Softmax>>(13);
+  // After a Linear layer they train in place on its output; after an activated one, or when
+  // their backward reads their input (Gelu), on floats of their own.
+  using InPlace = Net<Input<8>, Dense<6>, Tanh, Dense<4>, Sigmoid, Dense<5>, Softmax>;
+  static_assert(InPlace::plan::trains_in_place ==
+                std::array{false, true, false, true, false, true});
+  using Copied = Net<Input<8>, Dense<6, Relu>, Tanh, Dense<4>, Gelu, Dense<3>>;
+  static_assert(Copied::plan::trains_in_place == std::array{false, false, false, false, false});
+  check_gradients<InPlace>(13);
   check_gradients<Net<Input<8>, Dense<6>, Relu, Dense<3>>>(14, 1);
+  check_gradients<Copied>(15);
 }
 
 TEST_CASE("selu, elu, leaky_relu, gelu, swish, softplus: as options and as layers") {
