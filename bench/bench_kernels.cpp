@@ -1,8 +1,9 @@
 // Kernel benchmarks, single-threaded: gemm at the shapes the MNIST layers use (GFLOP/s), the
 // scalar reference gemm for scale, OpenBLAS sgemm at the same shapes and the machine's peak
-// (a large OpenBLAS sgemm on 1 and 2 threads; when built with OpenBLAS), im2col, maxpool and
-// softmax; the 8-bit GEMM (GOP/s, 2 operations a multiply-add) on each instruction path this
-// machine has, beside the float gemm and OpenBLAS sgemm at its shapes (--benchmark_filter=int8);
+// (a large OpenBLAS sgemm on 1 and 2 threads; when built with OpenBLAS), im2col, maxpool,
+// softmax and affine_transform (beside its reference); the 8-bit GEMM (GOP/s, 2 operations a
+// multiply-add) on each instruction path this machine has, beside the float gemm and OpenBLAS
+// sgemm at its shapes (--benchmark_filter=int8);
 // gemm_bf16 and conv_forward_bf16 on each of their paths at the seed CNN's conv2 and Dense 9216
 // training products, GFLOP/s counted as the float rows' (--benchmark_filter='bf16|conv2|dense9216');
 // conv2's kernel gradient through im2col + gemm or gemm_bf16 and by conv_kernel_grad_bf16
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -356,6 +358,31 @@ void BM_softmax_forward(benchmark::State& state) {
   state.counters["best_us"] = best.seconds() * 1e6;
 }
 
+// One augmentation of an MNIST image as mnist_best draws them (bilinear, Reflect): a rotation by
+// 0.1 radian about the centre, a zoom by 1.1 and a shift, on the dispatched kernel or its
+// reference.
+template <decltype(&kernels::affine_transform) kAffineTransform>
+void BM_affine_transform(benchmark::State& state) {
+  constexpr std::size_t side = 28;
+  const std::vector<float> image = random_floats(side * side);
+  std::vector<float> out(image.size());
+  const float cos = 1.1f * std::cos(0.1f), sin = 1.1f * std::sin(0.1f), centre = 13.5f;
+  const float x_shift = centre - centre * cos + centre * sin + 1.5f;
+  const float y_shift = centre - centre * sin - centre * cos - 2.0f;
+  const float transform[8] = {cos, -sin, x_shift, sin, cos, y_shift, 0, 0};
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      kAffineTransform(image.data(), side, side, 1, transform, kernels::Interpolation::Bilinear,
+                       kernels::FillMode::Reflect, 0.0f, out.data());
+    });
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations()));
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
 }  // namespace
 
 // Wall-clock time: CPU time is misaccounted on a shared virtual machine.
@@ -436,6 +463,10 @@ int main(int argc, char** argv) {
   }
   timed(benchmark::RegisterBenchmark("maxpool_forward/24x24x64", BM_maxpool_forward));
   timed(benchmark::RegisterBenchmark("softmax_forward/128x10", BM_softmax_forward));
+  timed(benchmark::RegisterBenchmark("affine_transform/28x28x1_bilinear_reflect",
+                                     BM_affine_transform<kernels::affine_transform>));
+  timed(benchmark::RegisterBenchmark("reference_affine_transform/28x28x1_bilinear_reflect",
+                                     BM_affine_transform<kernels::reference::affine_transform>));
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

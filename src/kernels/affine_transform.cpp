@@ -1,16 +1,17 @@
-// affine_transform (kernels.hpp): TensorFlow's ImageProjectiveTransformV3 (Keras 3's
-// affine_transform), operation for operation in float, so that its roundings are TensorFlow's.
+// The reference affine_transform (kernels.hpp): TensorFlow's ImageProjectiveTransformV3 (Keras
+// 3's affine_transform), operation for operation in float, so that its roundings are
+// TensorFlow's. Compiled without fused multiply-adds (src/kernels/meson.build).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "src/kernels/affine_transform_reference.h"
 #include "typenet/kernels/kernels.hpp"
 
-namespace typenet::kernels {
+namespace typenet::kernels::reference {
 namespace {
 
 using Index = std::int64_t;  // TensorFlow's DenseIndex: coordinates truncate through it
-constexpr float kFarOut = 0x1p40f;
 
 float clamp_to_image(float coord, Index len) {
   return std::fmin(std::fmax(coord, 0.0f), float(len - 1));
@@ -72,33 +73,42 @@ struct Image {
 
 }  // namespace
 
-void affine_transform(const float* in, std::size_t h, std::size_t w, std::size_t c,
-                      const float* transform, Interpolation interpolation, FillMode fill_mode,
-                      float fill_value, float* out) noexcept {
+void affine_transform_pixels(const float* in, std::size_t h, std::size_t w, std::size_t c,
+                             const float* transform, Interpolation interpolation,
+                             FillMode fill_mode, float fill_value, std::size_t row,
+                             std::size_t first_x, std::size_t end_x, float* out) noexcept {
   const Image image{in, Index(h), Index(w), Index(c), fill_value};
   const float* t = transform;
-  for (Index out_y = 0; out_y < image.h; ++out_y) {
-    for (Index out_x = 0; out_x < image.w; ++out_x) {
-      float* pixel = out + (out_y * image.w + out_x) * image.c;
-      const float projection = t[6] * float(out_x) + t[7] * float(out_y) + 1.0f;
-      const float in_x = (t[0] * float(out_x) + t[1] * float(out_y) + t[2]) / projection;
-      const float in_y = (t[3] * float(out_x) + t[4] * float(out_y) + t[5]) / projection;
-      // A point at infinity (projection 0), or one so far out that no image reaches it, reads
-      // nothing (which spares the casts to Index an overflow).
-      const bool finite = projection != 0 && std::fabs(in_x) < kFarOut && std::fabs(in_y) < kFarOut;
-      if (!finite) {
-        for (Index ch = 0; ch < image.c; ++ch) pixel[ch] = fill_value;
-        continue;
-      }
-      // Only Constant leaves a point outside the image: its neighbours there read fill_value.
-      const float x = map_coordinate(in_x, image.w, fill_mode);
-      const float y = map_coordinate(in_y, image.h, fill_mode);
-      for (Index ch = 0; ch < image.c; ++ch)
-        pixel[ch] = interpolation == Interpolation::Nearest
-                        ? image.at(Index(std::round(y)), Index(std::round(x)), ch)
-                        : image.bilinear(y, x, ch);
+  const Index out_y = Index(row);
+  for (Index out_x = Index(first_x); out_x < Index(end_x); ++out_x) {
+    float* pixel = out + (out_y * image.w + out_x) * image.c;
+    const float projection = t[6] * float(out_x) + t[7] * float(out_y) + 1.0f;
+    const float in_x = (t[0] * float(out_x) + t[1] * float(out_y) + t[2]) / projection;
+    const float in_y = (t[3] * float(out_x) + t[4] * float(out_y) + t[5]) / projection;
+    // A point at infinity (projection 0), or one so far out that no image reaches it, reads
+    // nothing (which spares the casts to Index an overflow).
+    const bool finite = projection != 0 && std::fabs(in_x) < kAffineFarOut &&
+                        std::fabs(in_y) < kAffineFarOut;
+    if (!finite) {
+      for (Index ch = 0; ch < image.c; ++ch) pixel[ch] = fill_value;
+      continue;
     }
+    // Only Constant leaves a point outside the image: its neighbours there read fill_value.
+    const float x = map_coordinate(in_x, image.w, fill_mode);
+    const float y = map_coordinate(in_y, image.h, fill_mode);
+    for (Index ch = 0; ch < image.c; ++ch)
+      pixel[ch] = interpolation == Interpolation::Nearest
+                      ? image.at(Index(std::round(y)), Index(std::round(x)), ch)
+                      : image.bilinear(y, x, ch);
   }
 }
 
-}  // namespace typenet::kernels
+void affine_transform(const float* in, std::size_t h, std::size_t w, std::size_t c,
+                      const float* transform, Interpolation interpolation, FillMode fill_mode,
+                      float fill_value, float* out) noexcept {
+  for (std::size_t row = 0; row < h; ++row)
+    affine_transform_pixels(in, h, w, c, transform, interpolation, fill_mode, fill_value, row, 0, w,
+                            out);
+}
+
+}  // namespace typenet::kernels::reference

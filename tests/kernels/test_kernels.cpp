@@ -1,10 +1,14 @@
 // The kernels other than gemm against their references, on odd sizes (vector tails), every
 // Highway target, convolution geometries with stride and padding, pooling with stride != size.
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <string_view>
 
 #include "kernel_test_support.h"
@@ -630,6 +634,141 @@ TEST_CASE("optimizer updates name the first parameter they make non-finite") {
           }
         });
       }
+}
+
+using AffineTransform = std::array<float, 8>;
+
+// Transforms that reach every path of affine_transform in an h x w image: Nearest's ties, the
+// image's edges and whole extents beyond them, folds over many periods, coordinates on both
+// sides of 2^22 (where the SIMD version hands pixels to the reference) and of 2^40 (fill),
+// projections that are 0 at a pixel or cross 0 inside the image, NaN and infinite entries,
+// coordinates of -0, and random rotations, zooms, shears and shifts, affine and projective.
+std::vector<AffineTransform> affine_test_transforms(std::size_t h, std::size_t w,
+                                                    std::mt19937& rng) {
+  const float fh = float(h), fw = float(w);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float below_2_40 = std::nextafter(0x1p40f, 0.0f);
+  std::vector<AffineTransform> transforms = {
+      {1, 0, 0, 0, 1, 0, 0, 0},
+      {1, 0, 0.5f, 0, 1, -0.5f, 0, 0},
+      {0.5f, 0, -3.5f, 0, -1.5f, 2.5f, 0, 0},
+      {1, 0, -fw, 0, 1, fh, 0, 0},
+      {-1, 0, fw - 1, 0, -1, 2 * fh - 1, 0, 0},
+      {3, 0, -7.25f, 0, 2.5f, -4.75f, 0, 0},
+      {37, 0.5f, -400.3f, -0.25f, 41, 333.7f, 0, 0},
+      {1e6f, 0, -5e5f, 0, 1, 1e5f, 0, 0},
+      {1, 0, 0x1p22f - 3, 0, 1, 2 - 0x1p22f, 0, 0},
+      {1, 0, 0.5f - 0x1p22f, 0, -1, 0x1p22f - 0.5f, 0, 0},
+      {1e9f, 0, 0, 0, -1e9f, 1, 0, 0},
+      {1e12f, 0, 1, 0, 1e12f, -1, 0, 0},
+      {1, 0, below_2_40, 0, 1, 0, 0, 0},
+      {1, 0, 0, 0, 1, -0x1p40f, 0, 0},
+      {1, 0, 0, 0, 1, 0, -0.25f, 0},
+      {1, 0.2f, 0, -0.1f, 1, 0, -2 / fw, 0.05f},
+      {0.9f, 0, 1, 0, 1.1f, -1, 0.01f, -1.5f / fh},
+      {1, 0, nan, 0, 1, 0, 0, 0},
+      {inf, 0, 0, 0, 1, 0, 0, 0},
+      {1, 0, 0, 0, 1, 0, nan, 0},
+      {1, 0, 0, 0, 1, 0, 0, -inf},
+      {-0.0f, -0.0f, -0.0f, 0, 1, 0, 0, 0},
+      {1, 0, 0, -0.0f, -0.0f, -0.0f, 0, 0},
+      {1, 0, 0, 0, 1, 0, -1, -1},
+  };
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (int i = 0; i < 12; ++i) {
+    const float angle = 3.14159265f * unit(rng), zoom = std::exp(1.2f * unit(rng));
+    const float cos = zoom * std::cos(angle), sin = zoom * std::sin(angle);
+    const float cx = 0.5f * (fw - 1), cy = 0.5f * (fh - 1);
+    const float shear = i % 3 == 0 ? 0.5f * unit(rng) : 0.0f;
+    const float shift_x = 2 * fw * unit(rng), shift_y = 2 * fh * unit(rng);
+    // Every other one projective, enough to cross 0 inside the image now and then.
+    const float t6 = i % 2 ? 2 * unit(rng) / fw : 0.0f, t7 = i % 2 ? 2 * unit(rng) / fh : 0.0f;
+    transforms.push_back({cos, -sin + shear, cx - cx * cos + cy * sin + shift_x, sin, cos,
+                          cy - cx * sin - cy * cos + shift_y, t6, t7});
+  }
+  return transforms;
+}
+
+// Random pixels, a tenth of them zeros of either sign, three in a hundred infinities or NaN.
+std::vector<float> affine_test_image(std::size_t count, std::mt19937& rng) {
+  std::vector<float> pixels = testing::random_floats(count, rng);
+  const float specials[] = {std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN()};
+  std::uniform_int_distribution<int> percent(0, 99);
+  for (float& pixel : pixels) {
+    const int draw = percent(rng);
+    if (draw < 10) pixel = draw % 2 ? 0.0f : -0.0f;
+    else if (draw < 13) pixel = specials[draw % 3];
+  }
+  return pixels;
+}
+
+std::string describe(const AffineTransform& transform) {
+  std::ostringstream text;
+  text.precision(9);
+  for (const float t : transform) text << t << ' ';
+  return text.str();
+}
+
+// The index of the first element whose bits differ, NaNs aside (size() when none does): which
+// of two NaN operands an instruction passes on depends on the order the compiler gives them.
+std::size_t first_bit_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  std::size_t i = 0;
+  while (i < a.size() &&
+         (std::bit_cast<std::uint32_t>(a[i]) == std::bit_cast<std::uint32_t>(b[i]) ||
+          (std::isnan(a[i]) && std::isnan(b[i]))))
+    ++i;
+  return i;
+}
+
+// The SIMD version does the reference's float operations in its order on every target: its
+// outputs are the reference's bits, the signs of zeros included (and NaN where it has NaN).
+TEST_CASE("affine_transform: the reference's bits in every mode, on every target") {
+  using kernels::FillMode;
+  using kernels::Interpolation;
+  struct Size {
+    std::size_t h, w;
+  };
+  constexpr Size kSizes[] = {{1, 1}, {1, 19}, {19, 1}, {2, 2}, {5, 7}, {9, 33}, {28, 28}};
+  const float fills[] = {0.0f, 0.5f, -2.0f, std::numeric_limits<float>::infinity(),
+                         std::numeric_limits<float>::quiet_NaN()};
+  std::mt19937 rng(29);
+  std::size_t cases = 0;
+  for (const Size size : kSizes)
+    for (const std::size_t c : {1, 2, 3}) {
+      const std::size_t h = size.h, w = size.w;
+      // A random image, and one of -0s, where a weight of -0 for the reference's +0 shows.
+      for (const std::vector<float>& image :
+           {affine_test_image(h * w * c, rng), std::vector<float>(h * w * c, -0.0f)})
+        for (const AffineTransform& transform : affine_test_transforms(h, w, rng))
+          for (const Interpolation interpolation :
+               {Interpolation::Bilinear, Interpolation::Nearest})
+            for (const FillMode fill_mode :
+                 {FillMode::Reflect, FillMode::Wrap, FillMode::Constant, FillMode::Nearest}) {
+              const float fill_value = fills[cases++ % std::size(fills)];
+              INFO("h " << h << " w " << w << " c " << c << ", interpolation " << int(interpolation)
+                        << ", fill mode " << int(fill_mode) << ", fill value " << fill_value
+                        << ", transform " << describe(transform));
+              const auto run = [&](auto affine_transform) {
+                std::vector<float> out(image.size(), 12345.0f);
+                affine_transform(image.data(), h, w, c, transform.data(), interpolation, fill_mode,
+                                 fill_value, out.data());
+                return out;
+              };
+              const std::vector<float> expected = run(kernels::reference::affine_transform);
+              testing::for_each_target([&] {
+                const std::vector<float> actual = run(kernels::affine_transform);
+                const std::size_t i = first_bit_difference(actual, expected);
+                if (i == actual.size()) return;
+                INFO("first difference at pixel " << i / c << " channel " << i % c << ": got "
+                                                  << actual[i] << ", expected " << expected[i]);
+                CHECK(i == actual.size());
+              });
+            }
+    }
 }
 
 }  // namespace

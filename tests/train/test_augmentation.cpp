@@ -143,12 +143,13 @@ float max_difference(const std::vector<float>& a, const std::vector<float>& b) {
   return largest;
 }
 
-// Pixels are in [0, 1]. The kernel does TensorFlow's float operations in TensorFlow's order and
-// matches it to the bit here (Keras 3.15.1, TensorFlow 2.21, x86-64); the margin is for a build
-// of either that fuses a multiply-add, or a libm whose sin or cos rounds the other way: a sample
-// point a few ulps (about 1e-6 for these sizes) away moves a bilinear value by as much times
-// the image's slope (at most 1 a pixel), and a chain resamples three times. Nearest
-// interpolation is compared exactly: no point of the fixture lies within ulps of a half-pixel.
+// Pixels are in [0, 1]. The kernel (the reference, and the dispatched one, which gives its bits)
+// does TensorFlow's float operations in TensorFlow's order and matches it to the bit here (Keras
+// 3.15.1, TensorFlow 2.21, x86-64); the margin is for a TensorFlow build that fuses a
+// multiply-add, or a libm whose sin or cos rounds the other way: a sample point a few ulps (about
+// 1e-6 for these sizes) away moves a bilinear value by as much times the image's slope (at most 1
+// a pixel), and a chain resamples three times. Nearest interpolation is compared exactly: no
+// point of the fixture lies within ulps of a half-pixel.
 constexpr float kTolerance = 1e-5f;
 
 }  // namespace
@@ -161,13 +162,17 @@ TEST_CASE("affine_transform matches TensorFlow's ImageProjectiveTransformV3 in e
     CAPTURE(golden_case.name);
     const GoldenImage& image = golden().images.at(golden_case.input);
     REQUIRE(golden_case.transform.size() == 8);
-    std::vector<float> out(image.pixels.size(), -1.0f);
     const Interpolation interpolation = interpolation_of(golden_case.interpolation);
-    kernels::affine_transform(
-        image.pixels.data(), image.h, image.w, image.c, golden_case.transform.data(), interpolation,
-        fill_mode_of(golden_case.fill_mode), golden_case.fill_value, out.data());
-    if (interpolation == Interpolation::Nearest) CHECK(out == golden_case.expected);
-    else CHECK(max_difference(out, golden_case.expected) <= kTolerance);
+    for (const auto affine_transform :
+         {kernels::affine_transform, kernels::reference::affine_transform}) {
+      CAPTURE(affine_transform == kernels::affine_transform ? "dispatched" : "reference");
+      std::vector<float> out(image.pixels.size(), -1.0f);
+      affine_transform(image.pixels.data(), image.h, image.w, image.c, golden_case.transform.data(),
+                       interpolation, fill_mode_of(golden_case.fill_mode), golden_case.fill_value,
+                       out.data());
+      if (interpolation == Interpolation::Nearest) CHECK(out == golden_case.expected);
+      else CHECK(max_difference(out, golden_case.expected) <= kTolerance);
+    }
     ++seen[golden_case.interpolation + " " + golden_case.fill_mode];
     ++cases;
   }

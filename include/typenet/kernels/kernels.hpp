@@ -40,6 +40,30 @@ inline constexpr std::size_t kBatchNormRun = 16;
 // instructions.
 inline constexpr std::size_t kBf16RowGranule = 16;
 
+// How affine_transform (declared in the list below) reads between pixels and beyond the image's
+// edges (Keras' and TensorFlow's `interpolation` and `fill_mode`).
+enum class Interpolation : std::uint8_t { Bilinear, Nearest };
+enum class FillMode : std::uint8_t {
+  Reflect,   // (d c b a | a b c d | d c b a): about the edge of the last pixel
+  Wrap,      // (a b c d | a b c d | a b c d)
+  Constant,  // (k k k k | a b c d | k k k k), k the fill value
+  Nearest,   // (a a a a | a b c d | d d d d)
+};
+
+// affine_transform: one channels-last image (h, w, c) resampled through a projective transform,
+// as TensorFlow's ImageProjectiveTransformV3 (what Keras 3's affine_transform and its
+// RandomTranslation, RandomRotation and RandomZoom layers run): the output pixel at column x,
+// row y (integers: the pixel centres) reads the input at
+//   x' = (t[0] x + t[1] y + t[2]) / k,  y' = (t[3] x + t[4] y + t[5]) / k,  k = t[6] x + t[7] y + 1,
+// each coordinate first mapped into [0, extent - 1] by the fill mode (Constant leaves it), then
+// interpolated, pixels outside the image reading fill_value (bilinear: a point half a pixel
+// beyond the edge is half the edge pixel, half fill_value; nearest: rounded half away from
+// zero). k == 0, or a coordinate beyond +-2^40 (no image reaches it), gives fill_value. out must
+// not overlap in. The reference is TensorFlow's float operations in its order, none fused; the
+// SIMD version, a vector of a row's pixels at a time, gives its bits on every target (below 2^22
+// its float lanes provably follow the reference's truncations through int64; the rare pixels
+// whose coordinates pass 2^22 are the reference's own).
+
 // Every kernel is declared twice, once in each namespace, from this single list.
 #define TYPENET_KERNEL_DECLARATIONS                                                                \
   /* C[M,N] = op(A)[M,K] * op(B)[K,N] + beta * C (+ bias[n] when bias != nullptr).            \
@@ -211,9 +235,13 @@ inline constexpr std::size_t kBf16RowGranule = 16;
      c = s(z_f) c + s(z_i) tanh(z_c), h = s(z_o) tanh(c). c is rows x units (updated in place);  \
      row r of h is written at h + r * ldh. */    \
   void lstm_cell(const float* z, std::size_t ldz, std::size_t rows, std::size_t units,             \
-                 bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept;
+                 bool hard_sigmoid, float* c, float* h, std::size_t ldh) noexcept;                 \
+  /* One image through a projective transform: see Interpolation and FillMode above. */            \
+  void affine_transform(const float* in, std::size_t h, std::size_t w, std::size_t c,              \
+                        const float* transform, Interpolation interpolation, FillMode fill_mode,   \
+                        float fill_value, float* out) noexcept;
 
-// The dispatched, SIMD versions (src/kernels/simd.cpp).
+// The dispatched, SIMD versions (src/kernels/: simd.cpp, gemm*.cpp, affine_transform_simd.cpp).
 TYPENET_KERNEL_DECLARATIONS
 
 // The 32 random bits of element i of a dropout mask: two rounds of MurmurHash3's finaliser over
@@ -231,31 +259,6 @@ constexpr std::uint32_t dropout_bits(std::uint64_t seed, std::uint32_t i) noexce
                      std::uint32_t(seed >> 32));
 }
 
-// How affine_transform reads between pixels and beyond the image's edges (Keras' and
-// TensorFlow's `interpolation` and `fill_mode`).
-enum class Interpolation : std::uint8_t { Bilinear, Nearest };
-enum class FillMode : std::uint8_t {
-  Reflect,   // (d c b a | a b c d | d c b a): about the edge of the last pixel
-  Wrap,      // (a b c d | a b c d | a b c d)
-  Constant,  // (k k k k | a b c d | k k k k), k the fill value
-  Nearest,   // (a a a a | a b c d | d d d d)
-};
-
-// One channels-last image (h, w, c) resampled through a projective transform, as TensorFlow's
-// ImageProjectiveTransformV3 (what Keras 3's affine_transform and its RandomTranslation,
-// RandomRotation and RandomZoom layers run): the output pixel at column x, row y (integers: the
-// pixel centres) reads the input at
-//   x' = (t[0] x + t[1] y + t[2]) / k,  y' = (t[3] x + t[4] y + t[5]) / k,  k = t[6] x + t[7] y + 1,
-// each coordinate first mapped into [0, extent - 1] by the fill mode (Constant leaves it), then
-// interpolated, pixels outside the image reading fill_value (bilinear: a point half a pixel
-// beyond the edge is half the edge pixel, half fill_value; nearest: rounded half away from zero). k == 0, or a coordinate beyond
-// +-2^40 (no image reaches it), gives fill_value. out must not overlap in.
-// Scalar only (no SIMD twin): an augmentation costs a few operations a pixel, next to the
-// thousands a training pass spends on it; the tests compare it with TensorFlow's outputs.
-void affine_transform(const float* in, std::size_t h, std::size_t w, std::size_t c,
-                      const float* transform, Interpolation interpolation, FillMode fill_mode,
-                      float fill_value, float* out) noexcept;
-
 // Name of the Highway target the dispatched kernels run on here, e.g. "AVX3".
 const char* simd_target_name() noexcept;
 
@@ -263,7 +266,8 @@ const char* simd_target_name() noexcept;
 // Highway target's name (simd_target_name()).
 const char* bf16_kernel_path() noexcept;
 
-// Plain scalar versions (src/kernels/reference.cpp): the oracle of the kernel tests.
+// Plain scalar versions (src/kernels/reference.cpp, and affine_transform.cpp): the oracle of the
+// kernel tests.
 namespace reference {
 TYPENET_KERNEL_DECLARATIONS
 }  // namespace reference
