@@ -20,13 +20,13 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <utility>
 
 #include "src/kernels/gemm_bf16_blocking.h"
+#include "src/kernels/path_choice.h"
 #include "src/kernels/x86_features.h"
 #include "typenet/kernels/kernel_paths.hpp"
 #include "typenet/kernels/kernels.hpp"
@@ -807,13 +807,15 @@ namespace {
 
 using detail::Bf16Path;
 
-std::atomic<Bf16Path> forced_path{Bf16Path::best};
+PathChoice<Bf16Path> path_choice;
 
 Bf16Path ChosenPath() {
-  const Bf16Path forced = forced_path.load(std::memory_order_relaxed);
-  if (forced != Bf16Path::best) return forced;
-  const x86::Features& cpu = x86::features();
-  return cpu.amx_bf16 ? Bf16Path::amx : cpu.avx512_bf16 ? Bf16Path::avx512_bf16 : Bf16Path::highway;
+  return path_choice.chosen([] {
+    const x86::Features& cpu = x86::features();
+    return cpu.amx_bf16      ? Bf16Path::amx
+           : cpu.avx512_bf16 ? Bf16Path::avx512_bf16
+                             : Bf16Path::highway;
+  });
 }
 
 }  // namespace
@@ -828,11 +830,7 @@ bool path_available(Bf16Path path) noexcept {
   }
 }
 
-bool force_path(Bf16Path path) noexcept {
-  if (!path_available(path)) return false;
-  forced_path.store(path, std::memory_order_relaxed);
-  return true;
-}
+bool force_path(Bf16Path path) noexcept { return path_choice.force(path, path_available(path)); }
 
 }  // namespace detail
 

@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +23,7 @@
 #include <utility>
 
 #include "src/kernels/int8_scalar.h"
+#include "src/kernels/path_choice.h"
 #include "src/kernels/x86_features.h"
 #include "typenet/kernels/int8.hpp"
 #include "typenet/kernels/kernel_paths.hpp"
@@ -613,13 +613,13 @@ using detail::Int8Path;
 #define TYPENET_INT8_X86 0
 #endif
 
-std::atomic<Int8Path> forced_path{Int8Path::best};
+PathChoice<Int8Path> path_choice;
 
 Int8Path ChosenPath() {
-  const Int8Path forced = forced_path.load(std::memory_order_relaxed);
-  if (forced != Int8Path::best) return forced;
-  const x86::Features& cpu = x86::features();
-  return cpu.amx_int8 ? Int8Path::amx : cpu.avx512_vnni ? Int8Path::vnni : Int8Path::highway;
+  return path_choice.chosen([] {
+    const x86::Features& cpu = x86::features();
+    return cpu.amx_int8 ? Int8Path::amx : cpu.avx512_vnni ? Int8Path::vnni : Int8Path::highway;
+  });
 }
 
 template <typename Out>
@@ -681,11 +681,7 @@ bool path_available(Int8Path path) noexcept {
   }
 }
 
-bool force_path(Int8Path path) noexcept {
-  if (!path_available(path)) return false;
-  forced_path.store(path, std::memory_order_relaxed);
-  return true;
-}
+bool force_path(Int8Path path) noexcept { return path_choice.force(path, path_available(path)); }
 
 }  // namespace detail
 

@@ -8,11 +8,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "typenet/kernels/kernel_paths.hpp"
 #include "typenet/kernels/kernels.hpp"
 
 namespace typenet::kernels::testing {
@@ -76,6 +79,32 @@ void for_each_target(const Body& body) {
     INFO("Highway target " << hwy::TargetName(target));
     REQUIRE(std::string(simd_target_name()) == hwy::TargetName(target));
     body();
+  }
+}
+
+// Runs body(path) on every path of a family of kernels (kernel_paths.hpp) this machine has:
+// Path::highway on each Highway target, then each of `hardware` (path, the name kernel_path()
+// gives it) that is available; then the normal choice again.
+template <class Path, class KernelPath, class Body>
+void for_each_forced_path(std::initializer_list<std::pair<Path, const char*>> hardware,
+                          KernelPath kernel_path, const Body& body) {
+  struct RestorePath {
+    ~RestorePath() { detail::force_path(Path::best); }
+  } restore;
+  REQUIRE(detail::force_path(Path::highway));
+  for_each_target([&] {
+    REQUIRE(std::string(kernel_path()) == simd_target_name());
+    body(Path::highway);
+  });
+  for (const auto& [path, name] : hardware) {
+    if (!detail::path_available(path)) {
+      MESSAGE("no " << name << " on this machine: not tested");
+      continue;
+    }
+    REQUIRE(detail::force_path(path));
+    INFO("path " << name);
+    REQUIRE(std::string(kernel_path()) == name);
+    body(path);
   }
 }
 

@@ -42,25 +42,9 @@ constexpr Trans kTransposes[] = {Trans::No, Trans::Yes};
 // (hardware false), AVX512_BF16 and AMX (true: denormals flushed); then the normal choice.
 template <class Body>
 void for_each_bf16_path(const Body& body) {
-  struct RestorePath {
-    ~RestorePath() { kernels::detail::force_path(Bf16Path::best); }
-  } restore;
-  REQUIRE(kernels::detail::force_path(Bf16Path::highway));
-  testing::for_each_target([&] {
-    REQUIRE(std::string(kernels::bf16_kernel_path()) == kernels::simd_target_name());
-    body(false);
-  });
-  for (const auto& [path, name] :
-       {std::pair{Bf16Path::avx512_bf16, "avx512_bf16"}, {Bf16Path::amx, "amx"}}) {
-    if (!kernels::detail::path_available(path)) {
-      MESSAGE("no " << name << " on this machine: not tested");
-      continue;
-    }
-    REQUIRE(kernels::detail::force_path(path));
-    INFO("path " << name);
-    REQUIRE(std::string(kernels::bf16_kernel_path()) == name);
-    body(true);
-  }
+  testing::for_each_forced_path<Bf16Path>(
+      {{Bf16Path::avx512_bf16, "avx512_bf16"}, {Bf16Path::amx, "amx"}}, kernels::bf16_kernel_path,
+      [&](Bf16Path path) { body(path != Bf16Path::highway); });
 }
 
 // Element i passes when |actual - expected| <= relative * bound[i] + absolute (NaN only where

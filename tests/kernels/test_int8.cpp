@@ -64,24 +64,8 @@ void check_same_codes(const std::vector<std::uint8_t>& actual,
 // then the normal choice again.
 template <class Body>
 void for_each_int8_path(const Body& body) {
-  struct RestorePath {
-    ~RestorePath() { kernels::detail::force_path(Int8Path::best); }
-  } restore;
-  REQUIRE(kernels::detail::force_path(Int8Path::highway));
-  testing::for_each_target([&] {
-    REQUIRE(std::string(kernels::int8_kernel_path()) == kernels::simd_target_name());
-    body();
-  });
-  for (const auto& [path, name] : {std::pair{Int8Path::vnni, "vnni"}, {Int8Path::amx, "amx"}}) {
-    if (!kernels::detail::path_available(path)) {
-      MESSAGE("no " << name << " on this machine: not tested");
-      continue;
-    }
-    REQUIRE(kernels::detail::force_path(path));
-    INFO("path " << name);
-    REQUIRE(std::string(kernels::int8_kernel_path()) == name);
-    body();
-  }
+  testing::for_each_forced_path<Int8Path>({{Int8Path::vnni, "vnni"}, {Int8Path::amx, "amx"}},
+                                          kernels::int8_kernel_path, [&](Int8Path) { body(); });
 }
 
 // A product: m x k codes (lda apart), the k x n weights packed, the epilogue's parameters.
