@@ -97,9 +97,10 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> saved_sizes{layer_saved_floats<Bound>()...};
   static constexpr std::array<std::size_t, layer_count> step_state_sizes{
       step_state_floats_of<Bound>()...};
-  // What the Net keeps of each layer's output before an activation that needs its input.
+  // What the Net keeps of each layer's output before an activation that needs its input: none
+  // for an activation used as a layer (forward_is_copy), whose input is that.
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
-      (Bound::activation::needs_input ? Bound::output_shape::size : 0)...};
+      (Bound::activation::needs_input && !ForwardIsCopy<Bound> ? Bound::output_shape::size : 0)...};
 
   static constexpr auto exclusive_sums(const std::array<std::size_t, layer_count>& sizes) {
     std::array<std::size_t, layer_count + 1> offsets{};
@@ -252,7 +253,7 @@ struct Chain {
       float* y = output_in(kept, n, i);
       L::forward(params + plan::param_offsets[i], x, y, n,
                  inner_context<i>(ctx, n, kept, cache, scratch, stream));
-      if constexpr (L::activation::needs_input)
+      if constexpr (plan::pre_activation_sizes[i] > 0)
         std::copy_n(y, n * L::output_shape::size, pre_activation_in(kept, n, i));
       L::activation::forward(y, n * L::output_shape::size, L::output_shape::last_extent);
       x = y;
@@ -281,8 +282,11 @@ struct Chain {
       constexpr std::size_t size = L::output_shape::size;
       const float* x = in;
       if constexpr (i > 0) x = output_in(kept, n, i - 1);
-      const float* activation_from = L::activation::needs_input ? pre_activation_in(kept, n, i)
-                                                                : output_in(kept, n, i);
+      // From the activation's output, or its input where it needs that: the layer's own input
+      // for an activation used as a layer.
+      const float* activation_from = !L::activation::needs_input ? output_in(kept, n, i)
+                                     : detail::ForwardIsCopy<L>  ? x
+                                                                 : pre_activation_in(kept, n, i);
       L::activation::backward(activation_from, dout, n * size, L::output_shape::last_extent);
       L::backward(params + plan::param_offsets[i], x, dout, i == 0 ? din : spare,
                   dparams + plan::param_offsets[i], n,

@@ -77,6 +77,11 @@ TEST_CASE("residual blocks: identity and projection shortcuts, dropout and gelu 
                       Sigmoid, Flatten, Dense<3>>>(41);
   check_gradients<Net<Input<6>, Dense<6, Tanh>,
                       Residual<Main<Dense<6, Gelu>, Dropout<30>, Dense<6>>>, Dense<3>>>(42);
+  // Gelu as a layer differentiates from its input: no pre-activation floats are kept for it.
+  using GeluLayer = Net<Input<6>, Residual<Main<Dense<6>, Gelu, Dense<6>>>, Dense<3>>;
+  static_assert(GeluLayer::layer<0>::main_chain::plan::pre_activation_floats == 0);
+  static_assert(Net<Input<6>, Dense<6, Gelu>, Swish, Dense<3>>::plan::pre_activation_floats == 6);
+  check_gradients<GeluLayer>(45);
   check_gradients<Net<Input<5>, Residual<Main<Dense<4, Swish>, Dense<5>>, Shortcut<Dense<5>>>,
                       Residual<Main<Residual<Main<Dense<5, Tanh>>>, Dense<5, Tanh>>>, Dense<2>>>(
       43);
