@@ -1,7 +1,7 @@
 // perf_nets: how fast whole networks train and predict, as machine-readable lines that
 // bench/compare_pytorch puts side by side with PyTorch doing the same work:
 //
-//   setup target=AVX2 threads=2 precision=mixed_bfloat16 data=mnist
+//   setup target=AVX2 threads=2 precision=mixed_bfloat16 bf16_path=avx512_bf16 data=mnist
 //   net=cnn figure=train images_per_s=1234.5 images=60000 seconds=48.6 gflops=88.1 allocations=0
 //   net=cnn figure=latency threads=1 median_us=412.0 p99_us=530.1 calls=7000 params=1199882
 //       gflops=58.2 allocations=0 checksum=31.4
@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include <typenet/kernels/kernel_paths.hpp>
+
 #include "allocation_counter.hpp"
 #include "nets.hpp"
 
@@ -42,6 +44,9 @@ struct Settings {
   double seconds = 3.0;            // per latency or throughput figure
   std::vector<std::string> only;   // empty: every network
   std::string precision = "auto";  // of the Model's training and throughput (typenet/precision.hpp)
+  // The bf16 kernels' path (typenet/kernels/kernel_paths.hpp): "best", or one forced, to time
+  // e.g. the AVX512_BF16 path that CPUs without AMX take on a CPU that has AMX.
+  std::string bf16_path = "best";
 
   ModelOptions model_options() const {
     return {.threads = threads, .precision = parse_precision(precision)};
@@ -166,6 +171,14 @@ void measure_throughput(const char* name, const Settings& settings, const bench:
               name, rate, kPredictBatch, repeats, double(NetT::flops) * rate * 1e-9, allocations);
 }
 
+kernels::detail::Bf16Path bf16_path_named(const std::string& name) {
+  using kernels::detail::Bf16Path;
+  if (name == "highway") return Bf16Path::highway;
+  if (name == "avx512_bf16") return Bf16Path::avx512_bf16;
+  if (name == "amx") return Bf16Path::amx;
+  return Bf16Path::best;
+}
+
 int run(const Settings& settings) {
   const bench::BenchData data = bench::load_bench_data();
   if (data.test.count < kPredictBatch)
@@ -173,9 +186,10 @@ int run(const Settings& settings) {
                              " images, the throughput figure needs " +
                              std::to_string(kPredictBatch));
   const std::size_t threads = ThreadPool(settings.threads).size();
-  std::printf("setup target=%s threads=%zu precision=%s data=%s\n", kernels::simd_target_name(),
-              threads, std::string(to_string(resolve(parse_precision(settings.precision)))).c_str(),
-              data.source.c_str());
+  std::printf("setup target=%s threads=%zu precision=%s bf16_path=%s data=%s\n",
+              kernels::simd_target_name(), threads,
+              std::string(to_string(resolve(parse_precision(settings.precision)))).c_str(),
+              kernels::bf16_kernel_path(), data.source.c_str());
   std::fflush(stdout);
   std::size_t total_allocations = 0;
   bench::for_each_net([&]<class NetT>(const char* name, bool trained) {
@@ -215,12 +229,21 @@ int main(int argc, char** argv) {
                  "Arithmetic of training and batch throughput (latency is Net::predict: float32)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
+  app.add_option("--bf16-path", settings.bf16_path,
+                 "Force the bf16 kernels' instructions (best: AMX, else AVX512_BF16, else Highway)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"best", "highway", "avx512_bf16", "amx"}));
   app.add_option("--only", settings.only, "Measure only this network (repeatable)")
       ->check(CLI::IsMember({"cnn", "mlp", "conv64", "keras5x5"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
+  }
+  if (const auto path = bf16_path_named(settings.bf16_path); !kernels::detail::force_path(path)) {
+    std::fprintf(stderr, "perf_nets: --bf16-path %s: this CPU or build does not have it\n",
+                 settings.bf16_path.c_str());
+    return 1;
   }
   try {
     return run(settings);
