@@ -97,6 +97,8 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> saved_sizes{layer_saved_floats<Bound>()...};
   static constexpr std::array<std::size_t, layer_count> step_state_sizes{
       step_state_floats_of<Bound>()...};
+  static constexpr std::array<std::size_t, layer_count> packed_weight_sizes{
+      layer_packed_weight_words<Bound>()...};
   // What the Net keeps of each layer's output before an activation that needs its input: none
   // for an activation used as a layer (forward_is_copy), whose input is that.
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
@@ -113,6 +115,7 @@ struct PlanOf {
   static constexpr auto saved_offsets = exclusive_sums(saved_sizes);
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
   static constexpr auto step_state_offsets = exclusive_sums(step_state_sizes);
+  static constexpr auto packed_weight_offsets = exclusive_sums(packed_weight_sizes);
 
   // In training, an activation used as a layer (forward_is_copy) whose backward reads only its
   // output works in place on the layer before it when that layer's activation is Linear: that
@@ -147,6 +150,7 @@ struct PlanOf {
   static constexpr std::size_t saved_floats = saved_offsets[layer_count];  // per image, training
   static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
   static constexpr std::size_t step_state_floats = step_state_offsets[layer_count];
+  static constexpr std::size_t packed_weight_words = packed_weight_offsets[layer_count];
   // The largest partial statistics a layer exchanges; 0 when no layer needs batch statistics.
   static constexpr std::size_t batch_statistics_doubles =
       std::max({std::size_t{0}, batch_statistics_doubles_of<Bound>()...});
@@ -326,6 +330,7 @@ struct Chain {
     ctx.scratch = scratch;
     ctx.layer_index = stream + I;
     ctx.team = Team{};
+    ctx.packed_weights = nullptr;  // the branch's layers pack per call
     if constexpr (plan::step_state_floats > 0) ctx.step_state += plan::step_state_offsets[I];
     return ctx;
   }

@@ -118,6 +118,8 @@ class Net<Input<InputExtents...>, Layers...> {
   static constexpr bool needs_batch_statistics = plan::batch_statistics_doubles > 0;
   // Whether a layer updates parameters after each optimizer step (after_step: layers/layer.hpp).
   static constexpr bool updates_after_step = plan::step_state_floats > 0;
+  // The words of every layer's weights packed for the bf16 products (pack_weights).
+  static constexpr std::size_t packed_weight_words = plan::packed_weight_words;
   // Input first, then one record per layer.
   static constexpr std::array<LayerInfo, layer_count + 1> layer_infos = plan::layer_infos();
   template <std::size_t I>
@@ -214,12 +216,14 @@ class Net<Input<InputExtents...>, Layers...> {
   static const float* forward(const float* params, const float* input, std::size_t n,
                               Buffers<Net, Chunk, Training>& buffers, Context ctx) noexcept {
     const Team team = ctx.team;
+    const std::uint32_t* packed = ctx.packed_weights;  // every layer's (pack_weights)
     const float* in = input;
     for_each_layer([&](auto i) {
       using L = layer<i>;
       constexpr std::size_t channels = L::output_shape::last_extent;
       constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
       float* out = buffers.output_of(i);
+      ctx.packed_weights = packed_weights_of<i>(packed);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
@@ -278,10 +282,13 @@ class Net<Input<InputExtents...>, Layers...> {
   static void backward(const BackwardArgs& args, Buffers<Net, Chunk, true>& buffers,
                        Context ctx) noexcept {
     const Team team = ctx.team;
+    const std::uint32_t* packed = ctx.packed_weights;  // every layer's (pack_weights)
     float* dout = buffers.grad_a.data();
     float* spare = buffers.grad_b.data();
     for_each_layer_reversed([&](auto i) {
       using L = layer<i>;
+      // The first layer's input gradient is not packed (pack_weights).
+      ctx.packed_weights = i == 0 ? nullptr : packed_weights_of<i>(packed);
       constexpr std::size_t channels = L::output_shape::last_extent;
       constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
       const float* out = buffers.output_of(i);
@@ -338,6 +345,23 @@ class Net<Input<InputExtents...>, Layers...> {
     });
   }
 
+  // This worker's share (request.part of request.parts) of the layers' weights packed for the
+  // bf16 products of a pass (layers/layer.hpp, "Weights packed once"), into packed_weight_words
+  // words; forward and backward then read them when given them as ctx.packed_weights. The first
+  // layer's input gradient (rarely asked for) packs per call.
+  static void pack_weights(const float* params, std::uint32_t* packed,
+                           const PackRequest& request) noexcept {
+    PackRequest layer_request = request;
+    for_each_layer([&](auto i) {
+      if constexpr (plan::packed_weight_sizes[i] > 0) {
+        layer_request.backward = request.backward && i > 0;
+        layer<i>::pack_weights(params + plan::param_offsets[i],
+                               packed + plan::packed_weight_offsets[i], layer_request);
+        layer_request = layer_request.next().next();
+      }
+    });
+  }
+
   // After an optimizer step that was given the batch of the last training forward through
   // `buffers`: each layer's after_step on its committed parameters (layers/layer.hpp).
   template <std::size_t Chunk, bool Training>
@@ -350,6 +374,12 @@ class Net<Input<InputExtents...>, Layers...> {
   }
 
  private:
+  // Layer I's part of the packed weights of every layer (null: none packed).
+  template <std::size_t I>
+  static const std::uint32_t* packed_weights_of(const std::uint32_t* packed) noexcept {
+    if constexpr (plan::packed_weight_sizes[I] == 0) return nullptr;
+    else return packed ? packed + plan::packed_weight_offsets[I] : nullptr;
+  }
   // Calls f(std::integral_constant<size_t, I>) for each layer index I, unrolled at compile time.
   template <class F>
   static void for_each_layer(F&& f) {

@@ -70,13 +70,8 @@ HWY_INLINE uint16_t Bf16Of(float x) {
   return uint16_t(hn::GetLane(Bf16Bits(d1, hn::Set(d1, x))));
 }
 
-size_t RoundUp(size_t value, size_t granule) { return (value + granule - 1) / granule * granule; }
-
-// Block length for splitting `total` into blocks of at most `max_block` (a multiple of
-// `granule`) as evenly as possible.
-size_t BlockLength(size_t total, size_t max_block, size_t granule) {
-  const size_t blocks = (total + max_block - 1) / max_block;
-  return RoundUp((total + blocks - 1) / blocks, granule);
+constexpr size_t RoundUp(size_t value, size_t granule) {
+  return bf16_packing::round_up(value, granule);
 }
 
 // The two conversions packing is made of, in software (here, every target) or with
@@ -700,15 +695,24 @@ const Converter& ConverterFor(Bf16Path path) {
   return kSoftware;
 }
 
-// The blocked loops: B packed block by block (kNC columns, kKC deep), then the rows of op(A)
-// kMC at a time.
+// op(B): the float matrix, packed here block by block, or packed whole beforehand (PackBf16).
+struct BSource {
+  Trans trans;
+  const float* b;
+  size_t ldb;
+  const uint32_t* packed;  // null: pack b here
+};
+
+// The blocked loops: B packed block by block (kNC columns, kKC deep) or taken from a B packed
+// whole, then the rows of op(A) kMC at a time.
 template <class Rows>
-void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_t n, size_t k,
-                 const float* b, size_t ldb, float beta, float* c, size_t ldc, const float* bias) {
+void GemmBlocked(Bf16Path path, const Rows& rows, const BSource& source, size_t m, size_t n,
+                 size_t k, float beta, float* c, size_t ldc, const float* bias) {
   bb::PackingBuffers& buffers = bb::packing_buffers();
-  const size_t nc_max = BlockLength(n, bb::kNC, kPanel);
-  const size_t kc_max = BlockLength(k, bb::kKC, kTileDepth);
-  const size_t mc_max = BlockLength(m, bb::kMC, 2 * kTile);
+  const bf16_packing::PackedLayout layout{k, n};
+  const size_t nc_max = layout.column_block();
+  const size_t kc_max = layout.depth_block();
+  const size_t mc_max = bf16_packing::block_length(m, bb::kMC, 2 * kTile);
   // AMX takes the rows in whole tiles, counted from the first.
   const size_t amx_rows = path == Bf16Path::amx ? m / kTile * kTile : 0;
   const Converter& convert = ConverterFor(path);
@@ -722,13 +726,15 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
       const size_t stride = RoundUp(kc, kTileDepth);
       // The first depth block starts from the bias and beta * C; the later ones from C.
       const bool first = pc == 0;
-      PackB(convert, trans_b, b, ldb, pc, kc, jc, nc, buffers.b);
+      const uint32_t* b_block = source.packed ? source.packed + layout.offset(jc, pc) : buffers.b;
+      if (!source.packed)
+        PackB(convert, source.trans, source.b, source.ldb, pc, kc, jc, nc, buffers.b);
       for (size_t ic = 0; ic < m; ic += mc_max) {
         const size_t mc = std::min(mc_max, m - ic);
         if (!one_a_block || jc == 0) rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
         const Block blk{buffers.a,
                         stride,
-                        buffers.b,
+                        b_block,
                         mc,
                         nc,
                         kc,
@@ -744,35 +750,50 @@ void GemmBlocked(Bf16Path path, const Rows& rows, Trans trans_b, size_t m, size_
 
 }  // namespace
 
+void PackBf16(Bf16Path path, Trans trans_b, size_t k, size_t n, const float* b, size_t ldb,
+              uint32_t* packed, size_t part, size_t parts) {
+  const bf16_packing::PackedLayout layout{k, n};
+  const size_t nc_max = layout.column_block(), kc_max = layout.depth_block();
+  // The blocks in turn to the parts: block i to part i % parts.
+  size_t block = 0;
+  for (size_t jc = 0; jc < n; jc += nc_max)
+    for (size_t pc = 0; pc < k; pc += kc_max, ++block)
+      if (block % parts == part)
+        PackB(ConverterFor(path), trans_b, b, ldb, pc, std::min(kc_max, k - pc), jc,
+              std::min(nc_max, n - jc), packed + layout.offset(jc, pc));
+}
+
 void GemmBf16(Bf16Path path, Trans trans_a, Trans trans_b, size_t m, size_t n, size_t k,
-              const float* a, size_t lda, const float* b, size_t ldb, float beta, float* c,
-              size_t ldc, const float* bias) {
+              const float* a, size_t lda, const float* b, size_t ldb, const uint32_t* packed_b,
+              float beta, float* c, size_t ldc, const float* bias) {
   if (m == 0 || n == 0) return;
   if (k == 0) return ScaleAndAddBias(m, n, beta, c, ldc, bias);
-  GemmBlocked(path, MatrixRows{trans_a, a, lda}, trans_b, m, n, k, b, ldb, beta, c, ldc, bias);
+  GemmBlocked(path, MatrixRows{trans_a, a, lda}, BSource{trans_b, b, ldb, packed_b}, m, n, k, beta,
+              c, ldc, bias);
 }
 
 void ConvForwardBf16(Bf16Path path, const float* image, size_t w, size_t c, size_t kh, size_t kw,
                      size_t stride, size_t ow, size_t first_pixel, size_t end_pixel,
-                     const float* kernel, size_t filters, const float* bias, float* out) {
+                     const float* kernel, const uint32_t* packed_kernel, size_t filters,
+                     const float* bias, float* out) {
   if (first_pixel >= end_pixel || filters == 0) return;
   const size_t depth = kh * kw * c;
   float* rows_out = out + first_pixel * filters;
   const size_t m = end_pixel - first_pixel;
   if (depth == 0) return ScaleAndAddBias(m, filters, 0.0f, rows_out, filters, bias);
+  const BSource source{Trans::No, kernel, filters, packed_kernel};
   // A 3 x 3 kernel reads each value 9 times: the rows the pixels' windows cover are converted
   // once, where they fit the buffer (the same bf16 values as converted one patch at a time).
   const size_t first_row = first_pixel / ow * stride;
   const size_t image_values = ((end_pixel - 1) / ow * stride + kh - first_row) * w * c;
   if (image_values > bb::kImageValues) {
     return GemmBlocked(path, PatchRows<float>{{image, w, c, kw, stride, ow, 0}, first_pixel},
-                       Trans::No, m, filters, depth, kernel, filters, 0.0f, rows_out, filters,
-                       bias);
+                       source, m, filters, depth, 0.0f, rows_out, filters, bias);
   }
   uint16_t* bf16_image = bb::packing_buffers().image;
   ConverterFor(path).run(image + first_row * w * c, image_values, bf16_image);
   GemmBlocked(path, PatchRows<uint16_t>{{bf16_image, w, c, kw, stride, ow, first_row}, first_pixel},
-              Trans::No, m, filters, depth, kernel, filters, 0.0f, rows_out, filters, bias);
+              source, m, filters, depth, 0.0f, rows_out, filters, bias);
 }
 
 void ConvKernelGradBf16(Bf16Path path, const float* image, size_t w, size_t c, size_t kh, size_t kw,
@@ -781,16 +802,17 @@ void ConvKernelGradBf16(Bf16Path path, const float* image, size_t w, size_t c, s
   const size_t depth = kh * kw * c;
   if (depth == 0 || filters == 0) return;
   if (pixels == 0) return ScaleAndAddBias(depth, filters, beta, dkernel, filters, nullptr);
+  const BSource source{Trans::No, dy, filters, nullptr};
   // Each image value converted once, where the image fits the buffer (see ConvForwardBf16).
   const size_t image_values = ((pixels - 1) / ow * stride + kh) * w * c;
   if (image_values > bb::kImageValues) {
-    return GemmBlocked(path, PatchColumns<float>{{image, w, c, kw, stride, ow, 0}}, Trans::No,
-                       depth, filters, pixels, dy, filters, beta, dkernel, filters, nullptr);
+    return GemmBlocked(path, PatchColumns<float>{{image, w, c, kw, stride, ow, 0}}, source, depth,
+                       filters, pixels, beta, dkernel, filters, nullptr);
   }
   uint16_t* bf16_image = bb::packing_buffers().image;
   ConverterFor(path).run(image, image_values, bf16_image);
-  GemmBlocked(path, PatchColumns<uint16_t>{{bf16_image, w, c, kw, stride, ow, 0}}, Trans::No, depth,
-              filters, pixels, dy, filters, beta, dkernel, filters, nullptr);
+  GemmBlocked(path, PatchColumns<uint16_t>{{bf16_image, w, c, kw, stride, ow, 0}}, source, depth,
+              filters, pixels, beta, dkernel, filters, nullptr);
 }
 
 }  // namespace typenet::kernels::HWY_NAMESPACE
@@ -799,6 +821,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace typenet::kernels {
 
+HWY_EXPORT(PackBf16);
 HWY_EXPORT(GemmBf16);
 HWY_EXPORT(ConvForwardBf16);
 HWY_EXPORT(ConvKernelGradBf16);
@@ -848,7 +871,22 @@ void gemm_bf16(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::
                const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
                float* c, std::size_t ldc, const float* bias) noexcept {
   const Bf16Path path = ChosenPath();
-  TYPENET_BF16_X86(path, GemmBf16, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+  TYPENET_BF16_X86(path, GemmBf16, trans_a, trans_b, m, n, k, a, lda, b, ldb, nullptr, beta, c, ldc,
+                   bias);
+}
+
+void pack_bf16(Trans trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
+               std::uint32_t* packed, std::size_t part, std::size_t parts) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, PackBf16, trans_b, k, n, b, ldb, packed, part, parts);
+}
+
+void gemm_bf16_packed(Trans trans_a, std::size_t m, std::size_t n, std::size_t k, const float* a,
+                      std::size_t lda, const std::uint32_t* packed_b, float beta, float* c,
+                      std::size_t ldc, const float* bias) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, GemmBf16, trans_a, Trans::No, m, n, k, a, lda, nullptr, 0, packed_b, beta,
+                   c, ldc, bias);
 }
 
 void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,
@@ -857,7 +895,17 @@ void conv_forward_bf16(const float* image, std::size_t w, std::size_t c, std::si
                        const float* bias, float* out) noexcept {
   const Bf16Path path = ChosenPath();
   TYPENET_BF16_X86(path, ConvForwardBf16, image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
-                   kernel, filters, bias, out);
+                   kernel, nullptr, filters, bias, out);
+}
+
+void conv_forward_bf16_packed(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                              std::size_t kw, std::size_t stride, std::size_t ow,
+                              std::size_t first_pixel, std::size_t end_pixel,
+                              const std::uint32_t* packed_kernel, std::size_t filters,
+                              const float* bias, float* out) noexcept {
+  const Bf16Path path = ChosenPath();
+  TYPENET_BF16_X86(path, ConvForwardBf16, image, w, c, kh, kw, stride, ow, first_pixel, end_pixel,
+                   nullptr, packed_kernel, filters, bias, out);
 }
 
 void conv_kernel_grad_bf16(const float* image, std::size_t w, std::size_t c, std::size_t kh,

@@ -5,25 +5,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "typenet/kernels/packed_bf16.hpp"
+
 namespace typenet::kernels::bf16_blocking {
 
-// Depth of an AMX tile (32 bf16 = 64 bytes a tile row). Depth blocks are multiples of it, so
-// that the tiles of every block line up with the depth counted from 0, and a block's packed
-// depth is padded with zeros to a multiple of it.
-inline constexpr std::size_t kTileDepth = 32;
+using bf16_packing::kKC;
+using bf16_packing::kNC;
+using bf16_packing::kPanel;
+using bf16_packing::kTileDepth;
 // Rows and columns of an AMX tile of C (16 x 16 floats).
 inline constexpr std::size_t kTile = 16;
-// Columns of a packed panel of B: four 16-float vectors (AVX512_BF16), four C tiles (AMX).
-inline constexpr std::size_t kPanel = 64;
-// Depth of a block: a 32-column slice of B (32 KiB of bf16) stays in L1 while the AMX tiles of
-// the rows go by.
-inline constexpr std::size_t kKC = 512;
 // Rows of an A block (128 KiB of bf16, in L2).
 inline constexpr std::size_t kMC = 128;
-// Columns of a B block (512 KiB of bf16).
-inline constexpr std::size_t kNC = 512;
-static_assert(kKC % kTileDepth == 0 && kMC % (2 * kTile) == 0 && kNC % kPanel == 0,
-              "blocks must hold whole tiles and panels");
+static_assert(kMC % (2 * kTile) == 0, "A blocks must hold whole tiles");
 
 // bf16 values of a convolution's image (the rows its windows cover), converted once per call
 // (256 KiB: a 64 x 64 x 32 image); a larger one is converted patch by patch.

@@ -129,10 +129,14 @@ TEST_CASE("a compiled model allocates training memory at its first training step
   model.evaluate({x, y});
   CHECK(model.predict(x).size() == 64 * 10);
   const std::size_t inference = allocated_bytes - start;
-  // Two workers' forward buffers; besides them (threads, predictions) less than the gradient
-  // block or one optimizer slot would take.
-  CHECK(inference >= 2 * forward_buffers);
-  CHECK(inference < 2 * forward_buffers + Cnn::param_bytes);
+  // In bf16, the weights packed for the products (both forms: layers/layer.hpp).
+  const std::size_t packed_bytes = resolve(Precision::Auto) == Precision::MixedBfloat16
+                                       ? Cnn::packed_weight_words * sizeof(std::uint32_t)
+                                       : 0;
+  // Two workers' forward buffers and the packed weights; besides them (threads, predictions)
+  // less than the gradient block or one optimizer slot would take.
+  CHECK(inference >= 2 * forward_buffers + packed_bytes);
+  CHECK(inference < 2 * forward_buffers + packed_bytes + Cnn::param_bytes);
   model.train_on_batch({x, y}, batch);
   // Adam's two slots in two halves, the staged parameters and two gradient blocks at least.
   CHECK(allocated_bytes - start - inference >= (2 * 2 + 1 + 2) * Cnn::param_bytes);

@@ -2,7 +2,8 @@
 // path this machine has
 // (Highway on each target, AVX512_BF16, AMX): odd shapes, all transposes, beta 0/1, bias,
 // leading dimensions, column bands and row (pixel) ranges bit for bit, the rounding to bf16
-// (ties, NaN, inf, denormals), and the bf16 error bound against the float gemm.
+// (ties, NaN, inf, denormals), the bf16 error bound against the float gemm, and op(B) packed once
+// (pack_bf16) giving the bits of packing per call.
 //
 // Tolerances. Against the reference (exact products, one rounding at the end) a path differs
 // only by its float additions: k products, the bias and C, each sum rounded with a relative
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -130,6 +132,18 @@ void check_gemm_bf16(const GemmCase& g, std::mt19937& rng) {
     check_within(actual, fp32, bound, 0x1p-7, 0.0);
     for (std::size_t r = 0; r < g.m; ++r)
       for (std::size_t j = g.n; j < x.ldc; ++j) REQUIRE(actual[r * x.ldc + j] == kSentinel);
+    // op(B) packed once (by one worker or shared by three; unwritten words would be NaNs), then
+    // read by gemm_bf16_packed: the same bits.
+    for (const std::size_t parts : {1, 3}) {
+      std::vector<std::uint32_t> packed(kernels::bf16_packing::PackedLayout{g.k, g.n}.words(),
+                                        0xFFFFFFFFu);
+      for (std::size_t part = 0; part < parts; ++part)
+        kernels::pack_bf16(g.trans_b, g.k, g.n, x.b.data(), x.ldb, packed.data(), part, parts);
+      std::vector<float> from_packed = x.c;
+      kernels::gemm_bf16_packed(g.trans_a, g.m, g.n, g.k, x.a.data(), x.lda, packed.data(), g.beta,
+                                from_packed.data(), x.ldc, bias);
+      CHECK(std::memcmp(from_packed.data(), actual.data(), actual.size() * sizeof(float)) == 0);
+    }
   });
 }
 
@@ -339,6 +353,17 @@ TEST_CASE("conv_forward_bf16 equals im2col + gemm_bf16's reference, on 16-pixel 
           REQUIRE(pieces[i] == kSentinel);
       }
       CHECK(std::memcmp(whole.data(), pieces.data(), whole.size() * sizeof(float)) == 0);
+      // The kernel packed once: the same bits.
+      std::vector<std::uint32_t> packed(
+          kernels::bf16_packing::PackedLayout{patch, g.filters}.words(), 0xFFFFFFFFu);
+      for (std::size_t part = 0; part < 2; ++part)
+        kernels::pack_bf16(Trans::No, patch, g.filters, kernel.data(), g.filters, packed.data(),
+                           part, 2);
+      std::vector<float> from_packed(pixels * g.filters, kNaN);
+      kernels::conv_forward_bf16_packed(image.data(), g.w, g.c, g.kh, g.kw, g.stride, g.ow(), 0,
+                                        pixels, packed.data(), g.filters, bias.data(),
+                                        from_packed.data());
+      CHECK(std::memcmp(whole.data(), from_packed.data(), whole.size() * sizeof(float)) == 0);
     });
   }
 }

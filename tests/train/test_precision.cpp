@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -166,4 +168,43 @@ TEST_CASE("the seed CNN learns MNIST in mixed bfloat16") {
   MESSAGE("seed CNN, 12,000 images, one epoch: mixed bfloat16 " << mixed << ", float32 " << exact);
   CHECK(mixed > 0.93);
   CHECK(std::abs(mixed - exact) < 0.01);
+}
+
+TEST_CASE("weights packed once per pass give the bits of products that pack at every call") {
+  // The trainer packs a bf16 Net's weights once per step and per prediction (Net::pack_weights,
+  // its workers sharing the blocks); the passes that read them match passes whose products
+  // pack per call, in outputs and in gradients.
+  static_assert(SmallCnn::packed_weight_words > 0);
+  constexpr std::size_t n = 5;
+  const Images data = make_images(n, 21);
+  const SmallCnn net(7);
+  const float* params = net.parameters().data();
+  std::vector<std::uint32_t> packed(SmallCnn::packed_weight_words, 0xFFFFFFFFu);
+  for (std::size_t part = 0; part < 3; ++part)
+    SmallCnn::pack_weights(
+        params, packed.data(),
+        {.precision = Precision::MixedBfloat16, .backward = true, .part = part, .parts = 3});
+  const auto pass = [&](const std::uint32_t* packed_weights) {
+    auto buffers = std::make_unique<Buffers<SmallCnn, 8, true>>();
+    const Context ctx{.training = true,
+                      .seed = 5,
+                      .assign_grads = true,
+                      .precision = Precision::MixedBfloat16,
+                      .packed_weights = packed_weights};
+    const float* out = SmallCnn::forward(params, data.x.data(), n, *buffers, ctx);
+    std::vector<float> result(out, out + n * SmallCnn::output_size);
+    for (std::size_t i = 0; i < result.size(); ++i)
+      buffers->grad_a[i] = 0.01f * float(i % 7) - 0.03f;
+    std::vector<float> gradients(SmallCnn::param_count);
+    SmallCnn::backward(
+        {.params = params, .input = data.x.data(), .n = n, .dparams = gradients.data()}, *buffers,
+        ctx);
+    result.insert(result.end(), gradients.begin(), gradients.end());
+    return result;
+  };
+  const std::vector<float> from_packed = pass(packed.data()), per_call = pass(nullptr);
+  REQUIRE(from_packed.size() == per_call.size());
+  CHECK(std::memcmp(from_packed.data(), per_call.data(), per_call.size() * sizeof(float)) == 0);
+  CHECK(std::any_of(per_call.begin() + n * SmallCnn::output_size, per_call.end(),
+                    [](float g) { return g != 0.0f; }));
 }

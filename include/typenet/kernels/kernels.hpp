@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "typenet/kernels/packed_bf16.hpp"
+
 namespace typenet::kernels {
 
 enum class Trans : std::uint8_t { No, Yes };
@@ -261,6 +263,24 @@ constexpr std::uint32_t dropout_bits(std::uint64_t seed, std::uint32_t i) noexce
 
 // Name of the Highway target the dispatched kernels run on here, e.g. "AVX3".
 const char* simd_target_name() noexcept;
+
+// A bf16 product's op(B) (k x n) packed once for many products, where gemm_bf16 and
+// conv_forward_bf16 would convert and pack it at every call: a layer's weights over a training
+// step's or a prediction's images (products.hpp). pack_bf16 writes the blocks of part `part` of
+// `parts` (workers pack one B together) into bf16_packing::PackedLayout{k, n}.words() words,
+// converting as the path chosen at that time does. gemm_bf16_packed and conv_forward_bf16_packed
+// (op(B), the kernel, packed with Trans::No) then give the bits of gemm_bf16 and
+// conv_forward_bf16 on that B, whose reference twins are theirs.
+void pack_bf16(Trans trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
+               std::uint32_t* packed, std::size_t part, std::size_t parts) noexcept;
+void gemm_bf16_packed(Trans trans_a, std::size_t m, std::size_t n, std::size_t k, const float* a,
+                      std::size_t lda, const std::uint32_t* packed_b, float beta, float* c,
+                      std::size_t ldc, const float* bias) noexcept;
+void conv_forward_bf16_packed(const float* image, std::size_t w, std::size_t c, std::size_t kh,
+                              std::size_t kw, std::size_t stride, std::size_t ow,
+                              std::size_t first_pixel, std::size_t end_pixel,
+                              const std::uint32_t* packed_kernel, std::size_t filters,
+                              const float* bias, float* out) noexcept;
 
 // The instructions gemm_bf16 and conv_forward_bf16 run on here: "amx", "avx512_bf16", or the
 // Highway target's name (simd_target_name()).

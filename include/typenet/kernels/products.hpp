@@ -1,8 +1,10 @@
 // The products of Conv and Dense in a Context's precision (typenet/precision.hpp): the float
-// kernels or their bfloat16 twins, same arguments; and which of the two a layer's products take.
+// kernels or their bfloat16 twins, same arguments; which of the two a layer's products take; and
+// their weights packed once for many bf16 products (layers/layer.hpp, "Weights packed once").
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "typenet/kernels/kernels.hpp"
 #include "typenet/precision.hpp"
@@ -25,6 +27,22 @@ inline void gemm(Precision precision, Trans trans_a, Trans trans_b, std::size_t 
   else gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
 }
 
+// The words of a k x n op(B) packed whole for the bf16 products.
+constexpr std::size_t packed_words(std::size_t k, std::size_t n) noexcept {
+  return bf16_packing::PackedLayout{k, n}.words();
+}
+
+// gemm in `precision`, op(B) read from `packed_b` when it is not null (packed by pack_bf16 from
+// this b with trans_b; bf16 products only): the same bits.
+inline void gemm(Precision precision, Trans trans_a, Trans trans_b, std::size_t m, std::size_t n,
+                 std::size_t k, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+                 const std::uint32_t* packed_b, float beta, float* c, std::size_t ldc,
+                 const float* bias) noexcept {
+  if (packed_b && precision == Precision::MixedBfloat16)
+    gemm_bf16_packed(trans_a, m, n, k, a, lda, packed_b, beta, c, ldc, bias);
+  else gemm(precision, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc, bias);
+}
+
 inline void conv_forward(Precision precision, const float* image, std::size_t w, std::size_t c,
                          std::size_t kh, std::size_t kw, std::size_t stride, std::size_t ow,
                          std::size_t first_pixel, std::size_t end_pixel, const float* kernel,
@@ -35,6 +53,21 @@ inline void conv_forward(Precision precision, const float* image, std::size_t w,
   else
     conv_forward(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel, filters, bias,
                  out);
+}
+
+// conv_forward in `precision`, the kernel read from `packed_kernel` when it is not null (packed
+// by pack_bf16 from this kernel; bf16 products only): the same bits.
+inline void conv_forward(Precision precision, const float* image, std::size_t w, std::size_t c,
+                         std::size_t kh, std::size_t kw, std::size_t stride, std::size_t ow,
+                         std::size_t first_pixel, std::size_t end_pixel, const float* kernel,
+                         const std::uint32_t* packed_kernel, std::size_t filters, const float* bias,
+                         float* out) noexcept {
+  if (packed_kernel && precision == Precision::MixedBfloat16)
+    conv_forward_bf16_packed(image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, packed_kernel,
+                             filters, bias, out);
+  else
+    conv_forward(precision, image, w, c, kh, kw, stride, ow, first_pixel, end_pixel, kernel,
+                 filters, bias, out);
 }
 
 }  // namespace typenet::kernels

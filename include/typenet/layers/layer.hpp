@@ -43,6 +43,18 @@
 //                                           // for that image) and applies the activation to each
 //                                           // image while it is still in cache
 //
+// Weights packed once for the bf16 products (Conv, Dense): a layer whose products would convert
+// and pack the same weights for every image or chunk of a step says
+//   static constexpr std::size_t packed_weight_words;  // its weights in bf16 product layout
+//   static void pack_weights(const float* params, std::uint32_t* packed,
+//                            const PackRequest& request) noexcept;
+// Before each data-parallel training step and each evaluation or prediction, the trainer has
+// every worker call Net::pack_weights, and each layer packs its part (request.part of
+// request.parts) of the forms the pass needs (request.backward: the input gradient's too) into
+// `packed`, for the products of request.precision (nothing in float). The passes then get
+// ctx.packed_weights, that storage, or null where nothing was packed (a team's share of a
+// product, a direct call): the layer's products then pack per call, with the same bits.
+//
 // Inference-only layers: a layer whose backward is not written yet says `static constexpr bool
 // trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
 // with such a layer fail to compile, saying so.
@@ -180,6 +192,22 @@ struct Context {
   float* step_state = nullptr;  // this layer's step_state_floats (see above), set by the Net
   BatchPeers batch_peers{};
   Precision precision = Precision::Float32;  // of Conv's and Dense's products; never Auto
+  // This layer's packed_weight_words, packed for this pass (see above); null: not packed.
+  const std::uint32_t* packed_weights = nullptr;
+};
+
+// What Net::pack_weights asks of each layer that packs its weights (see above).
+struct PackRequest {
+  Precision precision = Precision::Float32;  // of the pass's products; never Auto
+  bool backward = false;                     // the input gradient's form too
+  std::size_t part = 0, parts = 1;           // this worker's share of the blocks
+  // The request of the layer's next packed matrix: its blocks start at the next worker, so that
+  // matrices of one block each spread over the workers.
+  constexpr PackRequest next() const noexcept {
+    PackRequest following = *this;
+    following.part = (part + 1) % parts;
+    return following;
+  }
 };
 
 // The record every bound layer L starts its info() from: its words and its shapes.
@@ -310,6 +338,13 @@ constexpr bool layer_trains() {
 template <class L>
 constexpr std::size_t layer_saved_floats() {
   if constexpr (requires { L::saved_floats; }) return std::size_t(L::saved_floats);
+  else return 0;
+}
+
+// The 32-bit words of a bound layer's packed weights (see "Weights packed once" above).
+template <class L>
+constexpr std::size_t layer_packed_weight_words() {
+  if constexpr (requires { L::packed_weight_words; }) return std::size_t(L::packed_weight_words);
   else return 0;
 }
 

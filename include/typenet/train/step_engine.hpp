@@ -89,6 +89,7 @@ class StepEngine {
     if (augmentation) prepare_augmentation();
     state.allocate();
     const std::uint64_t step = state.steps() + 1;  // counted from 1, as the messages say
+    pack_weights(net.parameters().data(), /*training=*/true);
     const Evaluation result =
         compute_gradients(net.parameters().data(), data, indices, step_seed, augmentation);
     if (!std::isfinite(result.loss))
@@ -136,6 +137,7 @@ class StepEngine {
   // Mean loss and accuracy over data (checked by the caller), inference mode (no dropout).
   Evaluation evaluate(const float* params, const samples& data) {
     prepare_inference();
+    pack_weights(params, /*training=*/false);
     const std::size_t count = data.x.size() / NetT::input_size;
     auto job = [&](std::size_t w) {
       Worker& worker = workers_[w];
@@ -155,6 +157,7 @@ class StepEngine {
   // Outputs for every image, the images split between the workers (sizes checked by the caller).
   void predict(const float* params, std::span<const float> images, std::span<float> outputs) {
     prepare_inference();
+    pack_weights(params, /*training=*/false);
     const std::size_t count = images.size() / NetT::input_size;
     auto job = [&](std::size_t w) {
       Worker& worker = workers_[w];
@@ -233,10 +236,35 @@ class StepEngine {
       if (!worker.training && !worker.inference)
         worker.inference = std::make_unique<Buffers<NetT, Chunk, false>>();
   }
+  // Whether the passes read the layers' weights packed once (Net::pack_weights): in bf16, and
+  // not in a team's step (whose members each pack their share of a product's columns per call).
+  bool packs_weights(bool training) const {
+    return NetT::packed_weight_words > 0 && precision_ == Precision::MixedBfloat16 &&
+           !(training && steps_in_team());
+  }
+  // The workers pack the weights for a step's passes (training: the input gradients' forms too)
+  // or an inference's, each its share, when the passes read them packed.
+  void pack_weights(const float* params, bool training) {
+    if (!packs_weights(training)) {
+      passes_packed_weights_ = nullptr;
+      return;
+    }
+    if (!packed_weights_)
+      packed_weights_ = std::make_unique_for_overwrite<PackedLine[]>(
+          (NetT::packed_weight_words + PackedLine::words - 1) / PackedLine::words);
+    std::uint32_t* packed = packed_weights_[0].words_;
+    auto pack = [&](std::size_t w) {
+      NetT::pack_weights(
+          params, packed,
+          {.precision = precision_, .backward = training, .part = w, .parts = pool_.size()});
+    };
+    pool_.run(pack);
+    passes_packed_weights_ = packed;
+  }
   // The worker's forward pass over n images, inference mode.
   const float* infer(Worker& worker, const float* params, const float* images,
                      std::size_t n) const {
-    const Context ctx{.precision = precision_};
+    const Context ctx{.precision = precision_, .packed_weights = passes_packed_weights_};
     if (worker.training) return NetT::forward(params, images, n, worker.training->buffers, ctx);
     return NetT::forward(params, images, n, *worker.inference, ctx);
   }
@@ -256,7 +284,8 @@ class StepEngine {
                      .assign_grads = assign_gradients,
                      .team = team,
                      .batch_peers = peers,
-                     .precision = precision_};
+                     .precision = precision_,
+                     .packed_weights = passes_packed_weights_};
     };
     const std::size_t parts = batch_parts(count);
     auto data_parallel = [&](std::size_t w) {
@@ -412,6 +441,15 @@ class StepEngine {
   Precision precision_;  // resolved: Float32 or MixedBfloat16
   // Two rounds of the workers' partial batch statistics (BatchPeers), for Nets that need them.
   std::vector<double> batch_exchange_;
+  // The layers' weights packed for the bf16 products (allocated at the first pass that packs),
+  // and what the passes read: them, or null when the current pass does not pack.
+  // Cache lines: AMX reads a tile row of B at half speed across a line boundary.
+  struct alignas(64) PackedLine {
+    static constexpr std::size_t words = 16;
+    std::uint32_t words_[words];
+  };
+  std::unique_ptr<PackedLine[]> packed_weights_;
+  const std::uint32_t* passes_packed_weights_ = nullptr;
 };
 
 }  // namespace typenet
