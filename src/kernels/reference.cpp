@@ -195,7 +195,7 @@ void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t 
           }
         const std::size_t o = (oy * ow + ox) * c + ch;
         out[o] = in[best];
-        argmax[o] = std::uint32_t(best);
+        if (argmax) argmax[o] = std::uint32_t(best);
       }
 }
 

@@ -119,8 +119,26 @@ void Col2ImAdd(const float* col, size_t h, size_t w, size_t c, size_t kh, size_t
                   });
 }
 
+// The winners' values alone (inference): the same comparisons, no indices.
+void MaxpoolValues(const float* in, size_t w, size_t c, size_t pool, size_t stride, size_t oh,
+                   size_t ow, float* out) {
+  for (size_t oy = 0; oy < oh; ++oy)
+    for (size_t ox = 0; ox < ow; ++ox)
+      ForEachVector(c, [&](auto d, size_t ch) {
+        const float* window = in + (oy * stride * w + ox * stride) * c + ch;
+        auto best = hn::LoadU(d, window);
+        for (size_t py = 0; py < pool; ++py)
+          for (size_t px = 0; px < pool; ++px) {
+            const auto value = hn::LoadU(d, window + (py * w + px) * c);
+            best = hn::IfThenElse(hn::Gt(value, best), value, best);
+          }
+        hn::StoreU(best, d, out + (oy * ow + ox) * c + ch);
+      });
+}
+
 void MaxpoolForward(const float* in, size_t /*h*/, size_t w, size_t c, size_t pool, size_t stride,
                     size_t oh, size_t ow, float* out, std::uint32_t* argmax) {
+  if (!argmax) return MaxpoolValues(in, w, c, pool, stride, oh, ow, out);
   for (size_t oy = 0; oy < oh; ++oy)
     for (size_t ox = 0; ox < ow; ++ox) {
       const size_t out_offset = (oy * ow + ox) * c;

@@ -139,7 +139,7 @@ struct PoolGeometry {
   std::size_t ow() const { return (w - pool) / stride + 1; }
 };
 
-TEST_CASE("maxpool forward and backward, stride == and != pool size, ties") {
+TEST_CASE("maxpool forward (with and without argmax) and backward, strides, ties, NaN, -0") {
   std::mt19937 rng(13);
   std::uniform_int_distribution<int> few_values(0, 3);  // many ties: the first maximum wins
   for (const PoolGeometry& g : {PoolGeometry{26, 26, 32, 2, 2}, PoolGeometry{7, 7, 3, 3, 2},
@@ -149,6 +149,9 @@ TEST_CASE("maxpool forward and backward, stride == and != pool size, ties") {
               << g.stride);
     std::vector<float> in(g.h * g.w * g.c);
     for (float& value : in) value = float(few_values(rng));
+    // NaN loses every comparison (but as a window's first value), -0 ties with 0.
+    for (std::size_t i = 5; i < in.size(); i += 37) in[i] = std::numeric_limits<float>::quiet_NaN();
+    for (std::size_t i = 3; i < in.size(); i += 11) in[i] = in[i] == 0.0f ? -0.0f : in[i];
     const std::size_t out_count = g.oh() * g.ow() * g.c;
     std::vector<float> expected_out(out_count);
     std::vector<std::uint32_t> expected_argmax(out_count);
@@ -159,8 +162,13 @@ TEST_CASE("maxpool forward and backward, stride == and != pool size, ties") {
       std::vector<std::uint32_t> argmax(out_count, 0xFFFFFFFFu);
       kernels::maxpool_forward(in.data(), g.h, g.w, g.c, g.pool, g.stride, g.oh(), g.ow(),
                                out.data(), argmax.data());
-      CHECK(out == expected_out);
+      CHECK(std::memcmp(out.data(), expected_out.data(), out_count * sizeof(float)) == 0);
       CHECK(argmax == expected_argmax);
+      // Inference: the winners' values alone, the same bits.
+      std::vector<float> values(out_count, -1.0f);
+      kernels::maxpool_forward(in.data(), g.h, g.w, g.c, g.pool, g.stride, g.oh(), g.ow(),
+                               values.data(), nullptr);
+      CHECK(std::memcmp(values.data(), expected_out.data(), out_count * sizeof(float)) == 0);
     });
     // Overlapping windows send several gradients to one input.
     compare_with_reference(

@@ -122,7 +122,8 @@ enum class FillMode : std::uint8_t {
                   std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,   \
                   std::size_t oh, std::size_t ow, float* din) noexcept;                            \
   /* Max pooling of one channels-last image, windows pool x pool moved by stride, no padding. \
-     argmax[i] receives the index (into in) of the winner of output i; the first maximum wins. */    \
+     argmax[i] receives the index (into in) of the winner of output i (argmax null: none,    \
+     inference); the first maximum wins. */    \
   void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,               \
                        std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,       \
                        float* out, std::uint32_t* argmax) noexcept;                                \

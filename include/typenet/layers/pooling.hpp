@@ -145,7 +145,8 @@ struct MaxPool {
                         const Context& ctx) noexcept {
       for (std::size_t i = 0; i < n; ++i) {
         const float* image = in + i * In::size;
-        std::uint32_t* argmax = ctx.cache + i * cache_words;
+        // The winners only where backward follows.
+        std::uint32_t* argmax = ctx.training ? ctx.cache + i * cache_words : nullptr;
         if constexpr (padded) {
           std::fill_n(ctx.scratch, padded_size, -std::numeric_limits<float>::infinity());
           for (std::size_t y = 0; y < height; ++y)
@@ -155,7 +156,7 @@ struct MaxPool {
         }
         kernels::maxpool_forward(image, padded_height, padded_width, channels, Size, stride,
                                  out_height, out_width, out + i * output_shape::size, argmax);
-        if constexpr (padded)  // winners as indices into the unpadded image
+        if (padded && argmax)  // winners as indices into the unpadded image
           for (std::size_t o = 0; o < output_shape::size; ++o) {
             const std::size_t pixel = argmax[o] / channels, channel = argmax[o] % channels;
             // Clamped: a window of -infinity inputs may elect a padding cell.
