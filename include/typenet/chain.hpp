@@ -66,6 +66,11 @@ concept ForwardIsCopy = requires {
 }
 &&Bound::forward_is_copy;
 template <class Bound>
+concept InferenceIsIdentity = requires {
+  { Bound::inference_is_identity } -> std::convertible_to<bool>;
+}
+&&Bound::inference_is_identity;
+template <class Bound>
 concept ImagesIndependent = requires {
   { Bound::images_independent } -> std::convertible_to<bool>;
 }
@@ -131,18 +136,29 @@ struct PlanOf {
       in_place[i] = copies[i] && !reads_input[i] && linear[i - 1];
     return in_place;
   }();
-  // Where each layer's output starts in training buffers (output_offsets, with the layers that
-  // train in place at their predecessor's), and the floats of all of them (the last entry).
-  static constexpr auto training_output_offsets = [] {
+  // In inference, a layer whose forward is then the identity (inference_is_identity) has the
+  // floats of the layer before it as its output (the Net's input, for a first layer, is not in
+  // the buffers: that one copies).
+  static constexpr std::array<bool, layer_count> infers_in_place = [] {
+    constexpr std::array<bool, layer_count> identity{InferenceIsIdentity<Bound>...};
+    std::array<bool, layer_count> in_place{};
+    for (std::size_t i = 1; i < layer_count; ++i) in_place[i] = identity[i];
+    return in_place;
+  }();
+  // Where each layer's output starts in buffers whose layers in_place share their
+  // predecessor's floats, and the floats of all of them (the last entry).
+  static constexpr auto shared_output_offsets(const std::array<bool, layer_count>& in_place) {
     std::array<std::size_t, layer_count + 1> offsets{};
     std::size_t end = 0;
     for (std::size_t i = 0; i < layer_count; ++i) {
-      offsets[i] = trains_in_place[i] ? offsets[i - 1] : end;
-      if (!trains_in_place[i]) end += output_sizes[i];
+      offsets[i] = in_place[i] ? offsets[i - 1] : end;
+      if (!in_place[i]) end += output_sizes[i];
     }
     offsets[layer_count] = end;
     return offsets;
-  }();
+  }
+  static constexpr auto training_output_offsets = shared_output_offsets(trains_in_place);
+  static constexpr auto inference_output_offsets = shared_output_offsets(infers_in_place);
 
   static constexpr std::size_t param_count = param_offsets[layer_count];
   static constexpr std::size_t activation_floats = output_offsets[layer_count];  // per image

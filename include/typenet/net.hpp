@@ -42,9 +42,9 @@ template <class NetT, std::size_t Chunk, bool Training>
 struct Buffers {
   using plan = typename NetT::plan;
   static constexpr std::size_t chunk = Chunk;
-  // Each layer's output: output_offsets, or training_output_offsets (some layers in place).
+  // Each layer's output: training or inference offsets (some layers in place).
   static constexpr const auto& output_offsets = Training ? plan::training_output_offsets
-                                                         : plan::output_offsets;
+                                                         : plan::inference_output_offsets;
   alignas(64) std::array<float, Chunk * output_offsets.back()> activations{};
   alignas(64) std::array<std::uint32_t, Chunk * plan::cache_words> cache{};
   alignas(64) std::array<float, plan::scratch_floats> scratch{};
@@ -250,6 +250,8 @@ class Net<Input<InputExtents...>, Layers...> {
       };
       if constexpr (Training && plan::trains_in_place[i]) {
         if (team.member == 0) L::activation::forward(out, n * out_size, channels);
+      } else if constexpr (!Training && plan::infers_in_place[i]) {
+        // Its output is its input's floats already.
       } else if constexpr (detail::ForwardIsCopy<L>) {
         // The input is the activation's input: backward reads it there.
         if (team.member == 0) copy_activated<L>(in, out, n * out_size);

@@ -1,6 +1,8 @@
 // Inference: predict for one image and for a batch, layer outputs, bad input sizes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -34,6 +36,29 @@ TEST_CASE("layer_output exposes feature maps of the last prediction") {
   CHECK(net->layer_output(0).size() == 10 * 10 * 4);
   CHECK(net->layer_output(3).size() == 10);
   CHECK_THROWS_AS(net->layer_output(4), std::out_of_range);
+}
+
+TEST_CASE("in inference Flatten, Reshape and Dropout are their input's floats, not copies") {
+  using Net6 = Net<Input<6, 6, 1>, Conv<4, 3, Relu>, Dropout<30>, Flatten, Reshape<4, 4, 4>,
+                   Flatten, Dense<3>>;
+  static_assert(Net6::plan::infers_in_place == std::array{false, true, true, true, true, false});
+  // A first layer's input is the caller's: that one copies.
+  static_assert(Net<Input<8>, Dropout<20>, Dense<2>>::plan::infers_in_place ==
+                std::array{false, false});
+  auto net = std::make_unique<Net6>(4);
+  std::vector<float> image(36);
+  Rng rng(5);
+  for (float& v : image) v = rng.uniform();
+  const auto out = net->predict(image);
+  const auto conv = net->layer_output(0);
+  for (std::size_t layer = 1; layer <= 4; ++layer) {
+    const auto same = net->layer_output(layer);
+    REQUIRE(same.size() == conv.size());
+    CHECK(std::equal(same.begin(), same.end(), conv.begin()));
+  }
+  // The same outputs as a Net that computes them without the identity layers.
+  auto plain = std::make_unique<Net<Input<6, 6, 1>, Conv<4, 3, Relu>, Flatten, Dense<3>>>(4);
+  CHECK(plain->predict(image) == out);
 }
 
 TEST_CASE("a wrong input size is an error, not undefined behaviour") {

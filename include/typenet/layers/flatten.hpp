@@ -17,6 +17,7 @@ inline constexpr KerasLayerClass flatten_keras_layer{
 struct Flatten {
   template <class In>
   struct bind : IdentityLayer<In, Shape<In::size>> {
+    static constexpr bool inference_is_identity = true;
     struct int8 : Int8Member {
       static constexpr Int8Role role = Int8Role::PassThrough;
     };

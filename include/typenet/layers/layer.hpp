@@ -37,6 +37,10 @@
 //                                           // applies the activation in one cache-sized pass;
 //                                           // in training, after a Linear layer, in place
 //                                           // (plan::trains_in_place)
+//   static constexpr bool inference_is_identity;  // in inference its output is its input's
+//                                           // floats (Flatten, Reshape, Dropout): the Net
+//                                           // gives it the floats of the layer before it and
+//                                           // does not call its forward (plan::infers_in_place)
 //   static constexpr bool images_independent;  // forward and backward compute each image on its
 //                                           // own (a convolution): the Net calls them an image
 //                                           // at a time (ctx.first_image and assign_grads set
