@@ -145,6 +145,16 @@ struct PlanOf {
     for (std::size_t i = 1; i < layer_count; ++i) in_place[i] = identity[i];
     return in_place;
   }();
+  // The leading layers that, in inference, compute each image alone (images_independent, an
+  // activation used as a layer, or nothing at all: infers_in_place): the Net passes an image
+  // through all of them before the next image.
+  static constexpr std::size_t inference_image_prefix = [] {
+    constexpr std::array<bool, layer_count> alone{
+        (ImagesIndependent<Bound> || ForwardIsCopy<Bound>)...};
+    std::size_t count = 0;
+    while (count < layer_count && (alone[count] || infers_in_place[count])) ++count;
+    return count;
+  }();
   // Where each layer's output starts in buffers whose layers in_place share their
   // predecessor's floats, and the floats of all of them (the last entry).
   static constexpr auto shared_output_offsets(const std::array<bool, layer_count>& in_place) {

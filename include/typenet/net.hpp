@@ -217,11 +217,12 @@ class Net<Input<InputExtents...>, Layers...> {
                               Buffers<Net, Chunk, Training>& buffers, Context ctx) noexcept {
     const Team team = ctx.team;
     const std::uint32_t* packed = ctx.packed_weights;  // every layer's (pack_weights)
-    const float* in = input;
-    for_each_layer([&](auto i) {
+    // Layer i on the `count` images from `first` on.
+    auto pass = [&](auto i, std::size_t first, std::size_t count) {
       using L = layer<i>;
       constexpr std::size_t channels = L::output_shape::last_extent;
       constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
+      const float* in = i == 0 ? input : buffers.output_of(i - 1);
       float* out = buffers.output_of(i);
       ctx.packed_weights = packed_weights_of<i>(packed);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
@@ -233,11 +234,14 @@ class Net<Input<InputExtents...>, Layers...> {
       auto run = [&](std::size_t image, std::size_t images) {
         Context call = ctx;
         call.first_image = ctx.first_image + image;
+        call.cache += image * L::cache_words;
+        if (call.saved) call.saved += image * layer_saved_floats<L>();
         float* y = out + image * out_size;
-        auto activate = [&](std::size_t first, std::size_t count) {
+        auto activate = [&](std::size_t first_value, std::size_t values) {
           if constexpr (Training && L::activation::needs_input)
-            std::copy_n(y + first, count, buffers.pre_activation_of(i) + image * out_size + first);
-          L::activation::forward(y + first, count, channels);
+            std::copy_n(y + first_value, values,
+                        buffers.pre_activation_of(i) + image * out_size + first_value);
+          L::activation::forward(y + first_value, values, channels);
         };
         if constexpr (splits_in_team<L>) {
           L::forward(params + plan::param_offsets[i], in + image * in_size, y, images, call);
@@ -249,21 +253,41 @@ class Net<Input<InputExtents...>, Layers...> {
         }
       };
       if constexpr (Training && plan::trains_in_place[i]) {
-        if (team.member == 0) L::activation::forward(out, n * out_size, channels);
+        if (team.member == 0)
+          L::activation::forward(out + first * out_size, count * out_size, channels);
       } else if constexpr (!Training && plan::infers_in_place[i]) {
         // Its output is its input's floats already.
       } else if constexpr (detail::ForwardIsCopy<L>) {
         // The input is the activation's input: backward reads it there.
-        if (team.member == 0) copy_activated<L>(in, out, n * out_size);
+        if (team.member == 0)
+          copy_activated<L>(in + first * in_size, out + first * out_size, count * out_size);
       } else if constexpr (detail::ImagesIndependent<L>) {
-        for (std::size_t image = 0; image < n; ++image) run(image, 1);
+        for (std::size_t image = first; image < first + count; ++image) run(image, 1);
       } else {
-        run(0, n);
+        run(first, count);
       }
+    };
+    constexpr std::size_t prefix = plan::inference_image_prefix;
+    if constexpr (!Training && prefix > 1) {
+      if (team.size == 1 && n > 1) {
+        // Image by image through the leading layers that compute each image alone (a CNN's
+        // convolutions and poolings): an image's feature maps are still in cache when the next
+        // layer reads them. Then the rest, all images at once.
+        for (std::size_t image = 0; image < n; ++image)
+          for_each_layer([&](auto i) {
+            if constexpr (i < prefix) pass(i, image, 1);
+          });
+        for_each_layer([&](auto i) {
+          if constexpr (i >= prefix) pass(i, 0, n);
+        });
+        return buffers.output_of(layer_count - 1);
+      }
+    }
+    for_each_layer([&](auto i) {
+      pass(i, 0, n);
       team.sync();
-      in = out;
     });
-    return in;
+    return buffers.output_of(layer_count - 1);
   }
 
   // What backward works on besides the buffers and the context.
@@ -311,6 +335,8 @@ class Net<Input<InputExtents...>, Layers...> {
       auto run = [&](std::size_t image, std::size_t images) {
         Context call = ctx;
         call.first_image = ctx.first_image + image;
+        call.cache += image * L::cache_words;
+        if (call.saved) call.saved += image * layer_saved_floats<L>();
         call.assign_grads = ctx.assign_grads && image == 0;
         float* dy = dout + image * out_size;
         float* dx = din ? din + image * in_size : nullptr;

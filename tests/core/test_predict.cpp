@@ -15,6 +15,9 @@ using namespace typenet;
 using SmallCnn = Net<Input<12, 12, 1>, Conv<4, 3, Relu>, MaxPool<2>, Flatten, Dense<10, Softmax>>;
 
 TEST_CASE("predict returns probabilities and matches the batched form") {
+  // A batch goes image by image through the convolution and the pooling, then at once through
+  // the rest (plan::inference_image_prefix); one image, layer by layer: the same bits.
+  static_assert(SmallCnn::plan::inference_image_prefix == 3);
   auto net = std::make_unique<SmallCnn>(3);
   std::vector<float> images(5 * SmallCnn::input_size);
   Rng rng(9);
@@ -42,6 +45,7 @@ TEST_CASE("in inference Flatten, Reshape and Dropout are their input's floats, n
   using Net6 = Net<Input<6, 6, 1>, Conv<4, 3, Relu>, Dropout<30>, Flatten, Reshape<4, 4, 4>,
                    Flatten, Dense<3>>;
   static_assert(Net6::plan::infers_in_place == std::array{false, true, true, true, true, false});
+  static_assert(Net6::plan::inference_image_prefix == 5);
   // A first layer's input is the caller's: that one copies.
   static_assert(Net<Input<8>, Dropout<20>, Dense<2>>::plan::infers_in_place ==
                 std::array{false, false});

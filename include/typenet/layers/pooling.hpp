@@ -103,6 +103,7 @@ struct MaxPool {
     static constexpr std::size_t scratch_floats = padded ? padded_size : 0;
     static constexpr std::size_t cache_words = output_shape::size;  // argmax of each output
     static constexpr std::size_t flops = 0;
+    static constexpr bool images_independent = true;
 
     struct int8 : Int8Member {
       static constexpr Int8Role role = Int8Role::SameQuantization;
