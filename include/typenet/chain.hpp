@@ -148,13 +148,16 @@ struct PlanOf {
   // The leading layers that, in inference, compute each image alone (images_independent, an
   // activation used as a layer, or nothing at all: infers_in_place): the Net passes an image
   // through all of them before the next image.
-  static constexpr std::size_t inference_image_prefix = [] {
+  static constexpr std::size_t image_prefix(const std::array<bool, layer_count>& in_place) {
     constexpr std::array<bool, layer_count> alone{
         (ImagesIndependent<Bound> || ForwardIsCopy<Bound>)...};
     std::size_t count = 0;
-    while (count < layer_count && (alone[count] || infers_in_place[count])) ++count;
+    while (count < layer_count && (alone[count] || in_place[count])) ++count;
     return count;
-  }();
+  }
+  static constexpr std::size_t inference_image_prefix = image_prefix(infers_in_place);
+  // ... and in training (forward and backward; layers that train in place are activations).
+  static constexpr std::size_t training_image_prefix = image_prefix(trains_in_place);
   // Where each layer's output starts in buffers whose layers in_place share their
   // predecessor's floats, and the floats of all of them (the last entry).
   static constexpr auto shared_output_offsets(const std::array<bool, layer_count>& in_place) {

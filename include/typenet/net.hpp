@@ -267,12 +267,14 @@ class Net<Input<InputExtents...>, Layers...> {
         run(first, count);
       }
     };
-    constexpr std::size_t prefix = plan::inference_image_prefix;
-    if constexpr (!Training && prefix > 1) {
+    constexpr std::size_t prefix = Training ? plan::training_image_prefix
+                                            : plan::inference_image_prefix;
+    if constexpr (prefix > 1) {
       if (team.size == 1 && n > 1) {
         // Image by image through the leading layers that compute each image alone (a CNN's
         // convolutions and poolings): an image's feature maps are still in cache when the next
-        // layer reads them. Then the rest, all images at once.
+        // layer reads them. Then the rest, all images at once. Each layer sees its images in
+        // order, as layer by layer.
         for (std::size_t image = 0; image < n; ++image)
           for_each_layer([&](auto i) {
             if constexpr (i < prefix) pass(i, image, 1);
@@ -309,9 +311,9 @@ class Net<Input<InputExtents...>, Layers...> {
                        Context ctx) noexcept {
     const Team team = ctx.team;
     const std::uint32_t* packed = ctx.packed_weights;  // every layer's (pack_weights)
-    float* dout = buffers.grad_a.data();
-    float* spare = buffers.grad_b.data();
-    for_each_layer_reversed([&](auto i) {
+    // Layer i on the `count` images from `first` on, from their gradient in dout (image `first`
+    // first), writing their input's gradient to spare (likewise).
+    auto pass = [&](auto i, std::size_t first, std::size_t count, float* dout, float* spare) {
       using L = layer<i>;
       // The first layer's input gradient is not packed (pack_weights).
       ctx.packed_weights = i == 0 ? nullptr : packed_weights_of<i>(packed);
@@ -319,7 +321,8 @@ class Net<Input<InputExtents...>, Layers...> {
       constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
       const float* out = buffers.output_of(i);
       const float* in = i == 0 ? args.input : buffers.output_of(i - 1);
-      float* din = i == 0 ? args.input_grad : spare;
+      float* input_grad = args.input_grad ? args.input_grad + first * in_size : nullptr;
+      float* din = i == 0 ? input_grad : spare;
       float* dparams = args.dparams + plan::param_offsets[i];
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.saved = buffers.saved_of(i);
@@ -338,12 +341,12 @@ class Net<Input<InputExtents...>, Layers...> {
         call.cache += image * L::cache_words;
         if (call.saved) call.saved += image * layer_saved_floats<L>();
         call.assign_grads = ctx.assign_grads && image == 0;
-        float* dy = dout + image * out_size;
-        float* dx = din ? din + image * in_size : nullptr;
+        float* dy = dout + (image - first) * out_size;
+        float* dx = din ? din + (image - first) * in_size : nullptr;
         const float* x = in + image * in_size;
-        auto differentiate = [&](std::size_t first, std::size_t count) {
-          L::activation::backward(activation_from + image * out_size + first, dy + first, count,
-                                  channels);
+        auto differentiate = [&](std::size_t first_value, std::size_t values) {
+          L::activation::backward(activation_from + image * out_size + first_value,
+                                  dy + first_value, values, channels);
         };
         if constexpr (splits_in_team<L>) {
           // Each member's share of dout is what the layer's backward reads before it syncs.
@@ -357,20 +360,52 @@ class Net<Input<InputExtents...>, Layers...> {
       };
       if constexpr (plan::trains_in_place[i]) {
         if (team.member == 0 && activation_applies)
-          L::activation::backward(out, dout, args.n * out_size, channels);
+          L::activation::backward(out + first * out_size, dout, count * out_size, channels);
       } else if constexpr (detail::ForwardIsCopy<L>) {
+        const float* from = L::activation::needs_input ? in : out;
         if (team.member == 0 && din)
-          copy_differentiated<L>(
-              activation_applies ? (L::activation::needs_input ? in : out) : nullptr, dout, din,
-              args.n * out_size);
+          copy_differentiated<L>(activation_applies ? from + first * out_size : nullptr, dout, din,
+                                 count * out_size);
       } else if constexpr (detail::ImagesIndependent<L>) {
-        for (std::size_t image = 0; image < args.n; ++image) run(image, 1);
+        for (std::size_t image = first; image < first + count; ++image) run(image, 1);
       } else {
-        run(0, args.n);
+        run(first, count);
       }
+    };
+    float* dout = buffers.grad_a.data();
+    float* spare = buffers.grad_b.data();
+    constexpr std::size_t prefix = plan::training_image_prefix;
+    const bool image_by_image = prefix > 1 && team.size == 1 && args.n > 1;
+    // The layers after the leading per-image ones, all images at once; then, image by image,
+    // the leading ones (a CNN's poolings and convolutions), so that an image's gradients are
+    // still in cache when the layer below reads them. Each layer sees its images in order: the
+    // same sums.
+    for_each_layer_reversed([&](auto i) {
+      if (image_by_image && i < prefix) return;
+      pass(i, 0, args.n, dout, spare);
       team.sync();
       if constexpr (!plan::trains_in_place[i]) std::swap(dout, spare);
     });
+    if constexpr (prefix > 1) {
+      if (!image_by_image) return;
+      // An image's gradients below the batched layers take turns in two image-sized slots of
+      // spare (n > 1: it holds at least two), leaving the batched gradient in dout whole.
+      constexpr std::size_t top_size = layer<prefix - 1>::output_shape::size;
+      float* const slots[2] = {spare, spare + plan::largest_tensor};
+      for (std::size_t image = 0; image < args.n; ++image) {
+        float* image_dout = dout + image * top_size;
+        std::size_t slot = 0;
+        for_each_layer_reversed([&](auto i) {
+          if constexpr (i < prefix) {
+            pass(i, image, 1, image_dout, slots[slot]);
+            if constexpr (!plan::trains_in_place[i]) {
+              image_dout = slots[slot];
+              slot ^= 1;
+            }
+          }
+        });
+      }
+    }
   }
 
   // This worker's share (request.part of request.parts) of the layers' weights packed for the

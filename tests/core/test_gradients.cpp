@@ -65,6 +65,9 @@ TEST_CASE("selu, elu, leaky_relu, gelu, swish, softplus: as options and as layer
 TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, softmax") {
   using Small = Net<Input<10, 9, 1>, Conv<4, 3, Relu>, Conv<3, 3, Same, Tanh>, MaxPool<2>,
                     Dropout<25>, Flatten, Dense<6, Relu>, Dense<4, Softmax>>;
+  // Two images: each goes through the convolutions and the pooling on its own, both ways
+  // (plan::training_image_prefix), the rest takes them together.
+  static_assert(Small::plan::training_image_prefix == 3);
   check_gradients<Small>(15, 2);
 }
 
