@@ -42,10 +42,14 @@
 //                                           // gives it the floats of the layer before it and
 //                                           // does not call its forward (plan::infers_in_place)
 //   static constexpr bool images_independent;  // forward and backward compute each image on its
-//                                           // own (a convolution): the Net calls them an image
-//                                           // at a time (ctx.first_image and assign_grads set
-//                                           // for that image) and applies the activation to each
-//                                           // image while it is still in cache
+//                                           // own (a convolution, a pooling): the Net calls them
+//                                           // an image at a time (ctx.first_image, cache, saved
+//                                           // and assign_grads set for that image), applies the
+//                                           // activation to each image while it is still in
+//                                           // cache, and passes an image through a Net's leading
+//                                           // run of such layers before the next image
+//                                           // (plan::training_image_prefix and
+//                                           // inference_image_prefix)
 //
 // Weights packed once for the bf16 products (Conv, Dense): a layer whose products would convert
 // and pack the same weights for every image or chunk of a step says
