@@ -100,23 +100,11 @@ struct Conv {
     // thread's.
     static constexpr bool team_split = flops >= kTeamSplitFlops;
     static constexpr bool images_independent = true;
-    // The kernel packed for the bf16 products (a kernel too shallow for them has none): as the
-    // forward's B, then transposed as the input gradient's.
-    static constexpr bool packs = kernels::layer_precision(Precision::MixedBfloat16, patch) ==
-                                  Precision::MixedBfloat16;
-    static constexpr std::size_t forward_packed_words =
-        packs ? kernels::packed_words(patch, Filters) : 0;
-    static constexpr std::size_t packed_weight_words =
-        packs ? forward_packed_words + kernels::packed_words(Filters, patch) : 0;
+    using packed_kernel = PackedKernel<patch, Filters>;
+    static constexpr std::size_t packed_weight_words = packed_kernel::words;
     static void pack_weights(const float* params, std::uint32_t* packed,
                              const PackRequest& request) noexcept {
-      if (!packs || request.precision != Precision::MixedBfloat16) return;
-      kernels::pack_bf16(kernels::Trans::No, patch, Filters, params, Filters, packed, request.part,
-                         request.parts);
-      const PackRequest transposed = request.next();
-      if (request.backward)
-        kernels::pack_bf16(kernels::Trans::Yes, Filters, patch, params, Filters,
-                           packed + forward_packed_words, transposed.part, transposed.parts);
+      packed_kernel::pack(params, packed, request);
     }
     static constexpr std::size_t team_pixel_granule = 48;
     static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
@@ -231,8 +219,8 @@ struct Conv {
       for (std::size_t i = 0; i < n; ++i)
         kernels::conv_forward(precision, framed_image(in + i * In::size, ctx.scratch, ctx.team),
                               read_width, channels, Kernel, Kernel, stride, out_width, first_pixel,
-                              end_pixel, params, ctx.packed_weights, Filters, params + kernel_count,
-                              out + i * output_shape::size);
+                              end_pixel, params, packed_kernel::forward(ctx.packed_weights),
+                              Filters, params + kernel_count, out + i * output_shape::size);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
@@ -259,9 +247,8 @@ struct Conv {
         if (!din) continue;
         // The patch gradients, then their sums into the image's pixels.
         kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params,
-                      Filters,
-                      ctx.packed_weights ? ctx.packed_weights + forward_packed_words : nullptr,
-                      0.0f, col, patch, nullptr);
+                      Filters, packed_kernel::transposed(ctx.packed_weights), 0.0f, col, patch,
+                      nullptr);
         float* dimage = din + i * In::size;
         std::memset(dimage, 0, In::size * sizeof(float));
         kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,

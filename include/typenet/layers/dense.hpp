@@ -99,24 +99,13 @@ struct Dense {
     static void init(float* params, Rng& rng) noexcept {
       glorot_uniform_init(params, kernel_count, Units, inputs, Units, rng);
     }
-    // The kernel packed for the bf16 products (too few inputs for them: none), used alone (a
-    // team's share of the columns packs per call): as the forward's B, then transposed as the
-    // input gradient's.
-    static constexpr bool packs = kernels::layer_precision(Precision::MixedBfloat16, inputs) ==
-                                  Precision::MixedBfloat16;
-    static constexpr std::size_t forward_packed_words = packs ? kernels::packed_words(inputs, Units)
-                                                              : 0;
-    static constexpr std::size_t packed_weight_words =
-        packs ? forward_packed_words + kernels::packed_words(Units, inputs) : 0;
+    // The kernel packed for the bf16 products, used alone (a team's share of the columns packs
+    // per call).
+    using packed_kernel = PackedKernel<inputs, Units>;
+    static constexpr std::size_t packed_weight_words = packed_kernel::words;
     static void pack_weights(const float* params, std::uint32_t* packed,
                              const PackRequest& request) noexcept {
-      if (!packs || request.precision != Precision::MixedBfloat16) return;
-      kernels::pack_bf16(kernels::Trans::No, inputs, Units, params, Units, packed, request.part,
-                         request.parts);
-      const PackRequest transposed = request.next();
-      if (request.backward)
-        kernels::pack_bf16(kernels::Trans::Yes, Units, inputs, params, Units,
-                           packed + forward_packed_words, transposed.part, transposed.parts);
+      packed_kernel::pack(params, packed, request);
     }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
@@ -128,7 +117,8 @@ struct Dense {
       const auto [first, end] = team_share(team);
       if (team.size == 1 || team_splits_outputs) {
         kernels::gemm(precision, Trans::No, Trans::No, n, end - first, inputs, in, inputs,
-                      params + first, Units, team.size == 1 ? ctx.packed_weights : nullptr, 0.0f,
+                      params + first, Units,
+                      team.size == 1 ? packed_kernel::forward(ctx.packed_weights) : nullptr, 0.0f,
                       out + first, Units, params + kernel_count + first);
         return;
       }
@@ -158,9 +148,8 @@ struct Dense {
       if (!din) return;
       team.sync();
       const auto [first_input, end_input] = team.part(inputs, 16);
-      const std::uint32_t* packed_transposed = team.size == 1 && ctx.packed_weights
-                                                   ? ctx.packed_weights + forward_packed_words
-                                                   : nullptr;
+      const std::uint32_t* packed_transposed =
+          team.size == 1 ? packed_kernel::transposed(ctx.packed_weights) : nullptr;
       kernels::gemm(precision, Trans::No, Trans::Yes, n, end_input - first_input, Units, dout,
                     Units, params + first_input * Units, Units, packed_transposed, 0.0f,
                     din + first_input, inputs, nullptr);

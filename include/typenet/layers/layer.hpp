@@ -133,6 +133,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "typenet/kernels/products.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/precision.hpp"
 #include "typenet/random.hpp"
@@ -348,6 +349,33 @@ constexpr std::size_t layer_saved_floats() {
   if constexpr (requires { L::saved_floats; }) return std::size_t(L::saved_floats);
   else return 0;
 }
+
+// A Depth x Columns kernel (Conv's patch x filters, Dense's inputs x units) packed for the bf16
+// products (see "Weights packed once" above): as the forward's B, then transposed as the input
+// gradient's; a kernel too shallow for bf16 products (kernels::layer_precision) has none.
+template <std::size_t Depth, std::size_t Columns>
+struct PackedKernel {
+  static constexpr bool packs = kernels::layer_precision(Precision::MixedBfloat16, Depth) ==
+                                Precision::MixedBfloat16;
+  static constexpr std::size_t forward_words = packs ? kernels::packed_words(Depth, Columns) : 0;
+  static constexpr std::size_t words = packs ? forward_words + kernels::packed_words(Columns, Depth)
+                                             : 0;
+  static void pack(const float* kernel, std::uint32_t* packed,
+                   const PackRequest& request) noexcept {
+    if (!packs || request.precision != Precision::MixedBfloat16) return;
+    kernels::pack_bf16(kernels::Trans::No, Depth, Columns, kernel, Columns, packed, request.part,
+                       request.parts);
+    const PackRequest transposed = request.next();
+    if (request.backward)
+      kernels::pack_bf16(kernels::Trans::Yes, Columns, Depth, kernel, Columns,
+                         packed + forward_words, transposed.part, transposed.parts);
+  }
+  // The forward's B in a layer's packed weights, and the input gradient's (null: not packed).
+  static const std::uint32_t* forward(const std::uint32_t* packed) noexcept { return packed; }
+  static const std::uint32_t* transposed(const std::uint32_t* packed) noexcept {
+    return packed ? packed + forward_words : nullptr;
+  }
+};
 
 // The 32-bit words of a bound layer's packed weights (see "Weights packed once" above).
 template <class L>
