@@ -30,6 +30,7 @@
 #include "typenet/kernels/int8.hpp"
 #include "typenet/kernels/kernel_paths.hpp"
 #include "typenet/kernels/kernels.hpp"
+#include "typenet/kernels/winograd.hpp"
 
 #ifdef TYPENET_BENCH_OPENBLAS
 #include <cblas.h>
@@ -326,6 +327,64 @@ void BM_conv2_kernel_grad(benchmark::State& state, KernelGrad method) {
   state.counters["best_us"] = best.seconds() * 1e6;
 }
 
+// A 3x3 stride-1 convolution of one h x h x c image into `filters` (args h, c, filters), by
+// Winograd's F(4x4, 3x3) products (kernel transformed beforehand, as Conv packs it once per
+// pass), forward or backward (the kernel's and the image's gradients); or backward directly
+// (im2col, the kernel gradient's GEMM, the patch gradients' GEMM, col2im), as Conv does without
+// Winograd (the direct forward is conv_forward above). GFLOP/s count the direct convolution's
+// multiply-adds, so that rows compare as times.
+enum class ConvPass { WinogradForward, WinogradBackward, DirectBackward };
+
+void BM_conv3x3(benchmark::State& state, ConvPass pass) {
+  namespace winograd = kernels::winograd;
+  const auto h = std::size_t(state.range(0)), c = std::size_t(state.range(1));
+  const auto filters = std::size_t(state.range(2));
+  const std::size_t out = h - 2, pixels = out * out, patch = 9 * c;
+  const std::vector<float> image = random_floats(h * h * c), dy = random_floats(pixels * filters);
+  const std::vector<float> kernel = random_floats(patch * filters), bias = random_floats(filters);
+  std::vector<float> u(winograd::kernel_floats(c, filters)), ut(u.size());
+  kernels::winograd_kernel_transform(kernel.data(), c, filters, false, u.data());
+  kernels::winograd_kernel_transform(kernel.data(), c, filters, true, ut.data());
+  std::vector<float> y(pixels * filters), dkernel(patch * filters), dimage(image.size());
+  std::vector<float> scratch(
+      std::max(winograd::backward_scratch_floats(out, c, filters), pixels * patch));
+  FastestCall best;
+  for (auto _ : state) {
+    best.time([&] {
+      switch (pass) {
+        case ConvPass::WinogradForward:
+          kernels::winograd_conv_forward(image.data(), h, c, out, out, 0, winograd::tiles(out),
+                                         u.data(), filters, bias.data(), y.data(), scratch.data());
+          break;
+        case ConvPass::WinogradBackward:
+          std::fill(dimage.begin(), dimage.end(), 0.0f);
+          kernels::winograd_conv_backward(image.data(), h, c, out, out, dy.data(), ut.data(),
+                                          filters, 1.0f, dkernel.data(), dimage.data(),
+                                          scratch.data());
+          break;
+        case ConvPass::DirectBackward:
+          kernels::im2col(image.data(), h, h, c, 3, 3, 1, 0, 0, out, out, scratch.data());
+          kernels::gemm(Trans::Yes, Trans::No, patch, filters, pixels, scratch.data(), patch,
+                        dy.data(), filters, 1.0f, dkernel.data(), filters, nullptr);
+          kernels::gemm(Trans::No, Trans::Yes, pixels, patch, filters, dy.data(), filters,
+                        kernel.data(), filters, 0.0f, scratch.data(), patch, nullptr);
+          std::fill(dimage.begin(), dimage.end(), 0.0f);
+          kernels::col2im_add(scratch.data(), h, h, c, 3, 3, 1, 0, 0, out, out, dimage.data());
+          break;
+      }
+    });
+    benchmark::DoNotOptimize(y.data());
+    benchmark::DoNotOptimize(dimage.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = 2.0 * double(pixels) * double(patch) * double(filters) *
+                       (pass == ConvPass::WinogradForward ? 1.0 : 2.0);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["best_GFLOP/s"] = flops / 1e9 / best.seconds();
+  state.counters["best_us"] = best.seconds() * 1e6;
+}
+
 // The 2x2 pooling after conv2: 24x24x64 -> 12x12x64.
 void BM_maxpool_forward(benchmark::State& state) {
   const std::vector<float> in = random_floats(24 * 24 * 64);
@@ -434,6 +493,25 @@ int main(int argc, char** argv) {
   timed(benchmark::RegisterBenchmark("conv_forward/conv2_26x26x32_64",
                                      BM_conv_forward<kernels::conv_forward>)
             ->Args({26, 32, 64}));
+  for (const auto& [pass, name] : {std::pair{ConvPass::WinogradForward, "winograd_forward"},
+                                   std::pair{ConvPass::WinogradBackward, "winograd_backward"},
+                                   std::pair{ConvPass::DirectBackward, "direct_backward"}}) {
+    timed(benchmark::RegisterBenchmark(
+              (std::string("conv3x3/") + name + "/conv2_26x26x32_64").c_str(), BM_conv3x3, pass)
+              ->Args({26, 32, 64}));
+    timed(benchmark::RegisterBenchmark(
+              (std::string("conv3x3/") + name + "/conv64_26x26x64_64").c_str(), BM_conv3x3, pass)
+              ->Args({26, 64, 64}));
+    timed(benchmark::RegisterBenchmark(
+              (std::string("conv3x3/") + name + "/conv128_10x10x128_128").c_str(), BM_conv3x3, pass)
+              ->Args({10, 128, 128}));
+  }
+  timed(benchmark::RegisterBenchmark("conv_forward/conv64_26x26x64_64",
+                                     BM_conv_forward<kernels::conv_forward>)
+            ->Args({26, 64, 64}));
+  timed(benchmark::RegisterBenchmark("conv_forward/conv128_10x10x128_128",
+                                     BM_conv_forward<kernels::conv_forward>)
+            ->Args({10, 128, 128}));
   timed(benchmark::RegisterBenchmark("conv_kernel_grad/im2col_gemm/conv2_26x26x32_64",
                                      BM_conv2_kernel_grad, KernelGrad::Im2colGemm));
   for (const auto& [path, name] : kBf16Paths) {

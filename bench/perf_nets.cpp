@@ -47,9 +47,12 @@ struct Settings {
   // The bf16 kernels' path (typenet/kernels/kernel_paths.hpp): "best", or one forced, to time
   // e.g. the AVX512_BF16 path that CPUs without AMX take on a CPU that has AMX.
   std::string bf16_path = "best";
+  std::string convolution = "auto";  // of the float32 3x3 convolutions (typenet/precision.hpp)
 
   ModelOptions model_options() const {
-    return {.threads = threads, .precision = parse_precision(precision)};
+    return {.threads = threads,
+            .precision = parse_precision(precision),
+            .convolution = parse_conv_algorithm(convolution)};
   }
 };
 
@@ -186,10 +189,10 @@ int run(const Settings& settings) {
                              " images, the throughput figure needs " +
                              std::to_string(kPredictBatch));
   const std::size_t threads = ThreadPool(settings.threads).size();
-  std::printf("setup target=%s threads=%zu precision=%s bf16_path=%s data=%s\n",
+  std::printf("setup target=%s threads=%zu precision=%s convolution=%s bf16_path=%s data=%s\n",
               kernels::simd_target_name(), threads,
               std::string(to_string(resolve(parse_precision(settings.precision)))).c_str(),
-              kernels::bf16_kernel_path(), data.source.c_str());
+              settings.convolution.c_str(), kernels::bf16_kernel_path(), data.source.c_str());
   std::fflush(stdout);
   std::size_t total_allocations = 0;
   bench::for_each_net([&]<class NetT>(const char* name, bool trained) {
@@ -233,6 +236,10 @@ int main(int argc, char** argv) {
                  "Force the bf16 kernels' instructions (best: AMX, else AVX512_BF16, else Highway)")
       ->capture_default_str()
       ->check(CLI::IsMember({"best", "highway", "avx512_bf16", "amx"}));
+  app.add_option("--convolution", settings.convolution,
+                 "Float32 3x3 convolutions: auto (Winograd where it suits) or direct")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "direct"}));
   app.add_option("--only", settings.only, "Measure only this network (repeatable)")
       ->check(CLI::IsMember({"cnn", "mlp", "conv64", "keras5x5"}));
   try {

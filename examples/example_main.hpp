@@ -23,11 +23,15 @@ struct Flags {
   std::size_t threads = 0;  // every core
   std::string data;         // empty: $TYPENET_DATA, then the per-user cache
   int verbose = 1;
-  std::string precision = "auto";  // typenet/precision.hpp
-  std::string save;                // where the trained model goes; empty: nowhere
+  std::string precision = "auto";    // typenet/precision.hpp
+  std::string convolution = "auto";  // likewise
+  std::string save;                  // where the trained model goes; empty: nowhere
 
   typenet::ModelOptions model_options() const {
-    return {.threads = threads, .seed = seed, .precision = typenet::parse_precision(precision)};
+    return {.threads = threads,
+            .seed = seed,
+            .precision = typenet::parse_precision(precision),
+            .convolution = typenet::parse_conv_algorithm(convolution)};
   }
 };
 
@@ -67,6 +71,11 @@ inline int run(int argc, char** argv, const std::string& description, Flags flag
                  "has AMX, else float32), float32 or mixed_bfloat16")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
+  app.add_option("--convolution", flags.convolution,
+                 "How float32 3x3 convolutions are computed: auto (Winograd's F(4x4, 3x3) where "
+                 "the layer suits it) or direct")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "direct"}));
   app.add_option("--save", flags.save, "Write the trained model to this typenet file");
   if (add_flags) add_flags(app);
   try {

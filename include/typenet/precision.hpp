@@ -10,6 +10,17 @@
 //                  float GEMM on Sapphire Rapids (one port against two FMA ports) and
 //                  unmeasured on AMD Zen 4, so Auto does not take them (docs/performance.md).
 //
+// How a Model computes the Float32 products of its 3x3, stride-1 Conv layers with 8 or more
+// channels and filters (ModelOptions::convolution; kernels/winograd.hpp):
+//
+//   Auto    Winograd's F(4x4, 3x3): 2.25 to 4 times fewer multiplies than the direct product,
+//           each output within about 1e-6 of the magnitude of its terms, where the direct
+//           product's error is some 1e-7 (docs/performance.md). As oneDNN and cuDNN choose it.
+//   Direct  the patches times the kernel, as Keras' CPU kernels compute them.
+//
+// MixedBfloat16 products, Net::predict, and a Model's predict of fewer images than threads are
+// always direct.
+//
 // ModelOptions::precision (default Auto) governs what a Model computes: fit, evaluate,
 // predict. Net::predict, the embedded and batch-1 path, is always Float32, and so is a Model's
 // predict of fewer images than threads, which shares each image among the threads through it.
@@ -23,6 +34,7 @@
 namespace typenet {
 
 enum class Precision : std::uint8_t { Auto, Float32, MixedBfloat16 };
+enum class ConvAlgorithm : std::uint8_t { Auto, Direct };
 
 namespace kernels {
 // Whether the bfloat16 kernels run faster than the float ones on this CPU (its AMX tiles).
@@ -50,6 +62,18 @@ inline Precision parse_precision(std::string_view name) {
     if (name == to_string(precision)) return precision;
   throw std::invalid_argument("typenet: unknown precision '" + std::string(name) +
                               "': auto, float32 or mixed_bfloat16");
+}
+
+// "auto", "direct", and back; parse_conv_algorithm throws std::invalid_argument naming the
+// choices.
+constexpr std::string_view to_string(ConvAlgorithm algorithm) noexcept {
+  return algorithm == ConvAlgorithm::Direct ? "direct" : "auto";
+}
+inline ConvAlgorithm parse_conv_algorithm(std::string_view name) {
+  for (const ConvAlgorithm algorithm : {ConvAlgorithm::Auto, ConvAlgorithm::Direct})
+    if (name == to_string(algorithm)) return algorithm;
+  throw std::invalid_argument("typenet: unknown convolution algorithm '" + std::string(name) +
+                              "': auto or direct");
 }
 
 }  // namespace typenet

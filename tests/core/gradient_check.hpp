@@ -20,9 +20,11 @@ struct GradientCheckResult {
 };
 
 // `kinks` allows that many failures, for nets with ReLU or max pooling, whose derivative jumps
-// where a perturbation crosses a kink.
+// where a perturbation crosses a kink. `winograd`: the passes read the weights packed for
+// Winograd's products (ConvAlgorithm::Auto, Float32), packed again at every evaluation.
 template <class N>
-void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t images = 3) {
+void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t images = 3,
+                     bool winograd = false) {
   constexpr std::size_t chunk = 4;
   REQUIRE(images <= chunk);
   auto net = std::make_unique<N>(seed);
@@ -38,7 +40,12 @@ void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t imag
   Context ctx;
   ctx.training = true;  // dropout active, with a mask fixed by the seed
   ctx.seed = seed;
+  std::vector<std::uint32_t> packed(N::packed_weight_words);
+  if (winograd) ctx.packed_weights = packed.data();
   auto objective = [&] {
+    if (winograd)
+      N::pack_weights(net->parameters().data(), packed.data(),
+                      {.precision = Precision::Float32, .backward = true, .winograd = true});
     const float* out = N::forward(net->parameters().data(), x.data(), images, *buffers, ctx);
     double sum = 0;
     for (std::size_t i = 0; i < weights.size(); ++i) sum += double(out[i]) * weights[i];

@@ -129,10 +129,10 @@ TEST_CASE("a compiled model allocates training memory at its first training step
   model.evaluate({x, y});
   CHECK(model.predict(x).size() == 64 * 10);
   const std::size_t inference = allocated_bytes - start;
-  // In bf16, the weights packed for the products (both forms: layers/layer.hpp).
-  const std::size_t packed_bytes = resolve(Precision::Auto) == Precision::MixedBfloat16
-                                       ? Cnn::packed_weight_words * sizeof(std::uint32_t)
-                                       : 0;
+  // The weights packed for the products (layers/layer.hpp): in bf16 their layouts, in float32
+  // conv2's Winograd transforms.
+  static_assert(Cnn::layer<1>::winograd);
+  const std::size_t packed_bytes = Cnn::packed_weight_words * sizeof(std::uint32_t);
   // Two workers' forward buffers and the packed weights; besides them (threads, predictions)
   // less than the gradient block or one optimizer slot would take.
   CHECK(inference >= 2 * forward_buffers + packed_bytes);

@@ -18,6 +18,12 @@ TEST_CASE("Conv gradients: valid, same, stride 2, 5x5, rectangular, several chan
   check_gradients<Net<Input<9, 8, 2>, Conv<2, 3, Stride<2>, Tanh>>>(8);
 }
 
+TEST_CASE("Conv gradients by Winograd's products: partial tiles, Same, stacked, odd filters") {
+  check_gradients<Net<Input<7, 9, 8>, Conv<8, 3, Tanh>>>(21, 0, 3, true);
+  check_gradients<Net<Input<6, 6, 8>, Conv<9, 3, Same, Sigmoid>>>(22, 0, 3, true);
+  check_gradients<Net<Input<9, 8, 3>, Conv<8, 3, Tanh>, Conv<10, 3, Same, Tanh>>>(23, 0, 3, true);
+}
+
 TEST_CASE("pooling, flatten and dropout gradients") {
   check_gradients<Net<Input<6, 6, 3>, MaxPool<2>, Flatten, Dense<4, Tanh>>>(9, 2);
   check_gradients<Net<Input<7, 5, 2>, MaxPool<3, Stride<2>>, Flatten, Dense<3>>>(10, 2);

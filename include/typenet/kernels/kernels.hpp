@@ -117,6 +117,24 @@ enum class FillMode : std::uint8_t {
   void im2col(const float* in, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,        \
               std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,       \
               std::size_t oh, std::size_t ow, float* col) noexcept;                                \
+  /* Winograd's F(4x4, 3x3) convolution (typenet/kernels/winograd.hpp) of a 3x3 kernel at      \
+     stride 1. winograd_kernel_transform: the 3 x 3 x c x filters kernel's u (transposed: ut).  \
+     winograd_conv_forward: as conv_forward(image, w, c, 3, 3, 1, ow, ...) for the output rows   \
+     of tile rows [first_tile_row, end_tile_row), from the kernel's u; the image's first oh + 2 \
+     rows and ow + 2 columns are read (w pixels a row). winograd_conv_backward: from dy (oh x   \
+     ow x filters), the kernel's gradient into dkernel (beta 0: assigned; 1: added) and, when   \
+     dimage is not null, the image's added into dimage (the image's geometry), from ut.        \
+     scratch: winograd::forward_scratch_floats, backward_scratch_floats. */   \
+  void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t filters,          \
+                                 bool transposed, float* out) noexcept;                            \
+  void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t oh,     \
+                             std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row, \
+                             const float* u, std::size_t filters, const float* bias, float* out,   \
+                             float* scratch) noexcept;                                             \
+  void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,    \
+                              std::size_t ow, const float* dy, const float* ut,                    \
+                              std::size_t filters, float beta, float* dkernel, float* dimage,      \
+                              float* scratch) noexcept;                                            \
   /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */      \
   void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,   \
                   std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,   \

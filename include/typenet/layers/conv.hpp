@@ -3,7 +3,9 @@
 // bias fused into the write-back) whose patches are read from the image in place
 // (kernels::conv_forward); Same padding first copies the image into a zero frame in the scratch.
 // Backward: im2col of the image into the scratch, then the GEMMs of the kernel and patch
-// gradients.
+// gradients. A 3x3 stride-1 layer with 8 or more channels and filters computes both passes by
+// Winograd's F(4x4, 3x3) products instead, in Float32 with ConvAlgorithm::Auto, from its kernel
+// transformed once per pass (its packed weights; kernels/winograd.hpp).
 // 8-bit: im2col of the codes (padded with the code of zero) and one int8 GEMM, ReLU fused; other
 // activations run in float on its float output.
 // Keras: Conv2D (filters, kernel_size, strides, padding, activation, use_bias; no dilation or
@@ -18,6 +20,7 @@
 
 #include "typenet/keras_mapping.hpp"
 #include "typenet/kernels/products.hpp"
+#include "typenet/kernels/winograd.hpp"
 #include "typenet/layers/layer.hpp"
 #include "typenet/options.hpp"
 #include "typenet/quantization.hpp"
@@ -91,8 +94,17 @@ struct Conv {
     using activation = typename options::activation;
     static constexpr std::size_t kernel_count = patch * Filters;
     static constexpr std::size_t param_count = kernel_count + Filters;
-    // The patches (backward), then the framed image (forward; backward in bfloat16).
-    static constexpr std::size_t scratch_floats = pixels * patch + (framed ? framed_size : 0);
+    // Winograd's products, when the layer suits them (kernels/winograd.hpp).
+    static constexpr bool winograd = kernels::winograd::suits(Kernel, stride, channels, Filters);
+    static constexpr std::size_t winograd_kernel_floats =
+        winograd ? kernels::winograd::kernel_floats(channels, Filters) : 0;
+    // The patches (backward) or Winograd's products, then the framed image (forward; backward
+    // in bfloat16 and by Winograd), then (Winograd) the framed image's gradient.
+    static constexpr std::size_t products_floats = std::max(
+        pixels * patch,
+        winograd ? kernels::winograd::backward_scratch_floats(out_width, channels, Filters) : 0);
+    static constexpr std::size_t scratch_floats = products_floats +
+                                                  (framed ? framed_size * (winograd ? 2 : 1) : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
     // In a team, each member computes its part of the output pixels: whole 6-row micro-tiles of
@@ -101,10 +113,30 @@ struct Conv {
     static constexpr bool team_split = flops >= kTeamSplitFlops;
     static constexpr bool images_independent = true;
     using packed_kernel = PackedKernel<patch, Filters>;
-    static constexpr std::size_t packed_weight_words = packed_kernel::words;
+    // bf16: the kernel packed for the products; Float32 (Winograd): its u, then its ut.
+    static constexpr std::size_t packed_weight_words =
+        std::max(packed_kernel::words, 2 * winograd_kernel_floats);
     static void pack_weights(const float* params, std::uint32_t* packed,
                              const PackRequest& request) noexcept {
       packed_kernel::pack(params, packed, request);
+      if constexpr (winograd) {
+        if (request.precision != Precision::Float32 || !request.winograd) return;
+        float* u = reinterpret_cast<float*>(packed);
+        if (request.part == 0)
+          kernels::winograd_kernel_transform(params, channels, Filters, false, u);
+        if (request.backward && request.next().part == 0)
+          kernels::winograd_kernel_transform(params, channels, Filters, true,
+                                             u + winograd_kernel_floats);
+      }
+    }
+    // Whether a pass computes by Winograd's products: its kernel transformed (packed) for it,
+    // in Float32, and alone (a team's members split pixels, which tiles do not follow).
+    static bool by_winograd(const Context& ctx) noexcept {
+      return winograd && ctx.precision == Precision::Float32 && ctx.packed_weights &&
+             ctx.team.size == 1;
+    }
+    static const float* winograd_u(const Context& ctx) noexcept {
+      return reinterpret_cast<const float*>(ctx.packed_weights);
     }
     static constexpr std::size_t team_pixel_granule = 48;
     static constexpr std::pair<std::size_t, std::size_t> team_share(const Team& team) noexcept {
@@ -213,6 +245,15 @@ struct Conv {
     }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
+      if (by_winograd(ctx)) {
+        float* frame = ctx.scratch + products_floats;
+        for (std::size_t i = 0; i < n; ++i)
+          kernels::winograd_conv_forward(
+              framed_image(in + i * In::size, frame, ctx.team), read_width, channels, out_height,
+              out_width, 0, kernels::winograd::tiles(out_height), winograd_u(ctx), Filters,
+              params + kernel_count, out + i * output_shape::size, ctx.scratch);
+        return;
+      }
       // Alone: every pixel of each image. In a team (one image): this member's pixels.
       const auto [first_pixel, end_pixel] = ctx.team.part(pixels, team_pixel_granule);
       const Precision precision = kernels::layer_precision(ctx.precision, patch);
@@ -225,6 +266,7 @@ struct Conv {
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
+      if (by_winograd(ctx)) return backward_by_winograd(in, dout, din, dparams, n, ctx);
       float* col = ctx.scratch;
       float* frame = ctx.scratch + pixels * patch;
       const Precision precision = kernels::layer_precision(ctx.precision, patch);
@@ -253,6 +295,40 @@ struct Conv {
         std::memset(dimage, 0, In::size * sizeof(float));
         kernels::col2im_add(col, height, width, channels, Kernel, Kernel, stride, pad_top, pad_left,
                             out_height, out_width, dimage);
+      }
+    }
+    static void backward_by_winograd(const float* in, const float* dout, float* din, float* dparams,
+                                     std::size_t n, const Context& ctx) noexcept {
+      float* frame = ctx.scratch + products_floats;
+      float* dframe = frame + framed_size;  // framed: the framed image's gradient
+      const float* ut = winograd_u(ctx) + winograd_kernel_floats;
+      if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float* dy = dout + i * output_shape::size;
+        const float beta = i == 0 && ctx.assign_grads ? 0.0f : 1.0f;
+        kernels::add_column_sums(dy, pixels, Filters, Filters, dparams + kernel_count);
+        float* dimage = din ? din + i * In::size : nullptr;
+        float* dwindows = framed && din ? dframe : dimage;
+        if (dwindows) std::fill_n(dwindows, framed ? framed_size : In::size, 0.0f);
+        kernels::winograd_conv_backward(framed_image(in + i * In::size, frame, Team{}), read_width,
+                                        channels, out_height, out_width, dy, din ? ut : nullptr,
+                                        Filters, beta, dparams, dwindows, ctx.scratch);
+        if constexpr (framed) {
+          if (din) unframe(dframe, dimage);
+        }
+      }
+    }
+    // The image's part of its framed copy's gradient (Same padding: all but the frame).
+    static void unframe(const float* dframe, float* dimage) noexcept {
+      constexpr std::size_t row_floats = std::min(width, framed_width - pad_left) * channels;
+      for (std::size_t y = 0; y < height; ++y) {
+        float* row = dimage + y * width * channels;
+        const std::size_t framed_y = y + pad_top;
+        const std::size_t copied = framed_y < framed_height ? row_floats : 0;
+        if (copied)
+          std::memcpy(row, dframe + (framed_y * framed_width + pad_left) * channels,
+                      copied * sizeof(float));
+        std::fill(row + copied, row + width * channels, 0.0f);
       }
     }
   };

@@ -51,17 +51,20 @@
 //                                           // (plan::training_image_prefix and
 //                                           // inference_image_prefix)
 //
-// Weights packed once for the bf16 products (Conv, Dense): a layer whose products would convert
-// and pack the same weights for every image or chunk of a step says
-//   static constexpr std::size_t packed_weight_words;  // its weights in bf16 product layout
+// Weights packed once (Conv, Dense): a layer whose products would convert and pack the same
+// weights for every image or chunk of a step (the bf16 products' layout, Winograd's transformed
+// kernel) says
+//   static constexpr std::size_t packed_weight_words;  // its weights in its products' layouts
 //   static void pack_weights(const float* params, std::uint32_t* packed,
 //                            const PackRequest& request) noexcept;
 // Before each data-parallel training step and each evaluation or prediction, the trainer has
 // every worker call Net::pack_weights, and each layer packs its part (request.part of
 // request.parts) of the forms the pass needs (request.backward: the input gradient's too) into
-// `packed`, for the products of request.precision (nothing in float). The passes then get
+// `packed`, for the products of request.precision (in float, only Winograd's transformed
+// kernels, when request.winograd says: ConvAlgorithm::Auto). The passes then get
 // ctx.packed_weights, that storage, or null where nothing was packed (a team's share of a
-// product, a direct call): the layer's products then pack per call, with the same bits.
+// product, a direct call): the bf16 products then pack per call, with the same bits, and
+// Winograd's layers compute directly.
 //
 // Inference-only layers: a layer whose backward is not written yet says `static constexpr bool
 // trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
@@ -209,7 +212,9 @@ struct Context {
 struct PackRequest {
   Precision precision = Precision::Float32;  // of the pass's products; never Auto
   bool backward = false;                     // the input gradient's form too
-  std::size_t part = 0, parts = 1;           // this worker's share of the blocks
+  // In Float32: the 3x3 convolutions' Winograd forms (ConvAlgorithm::Auto).
+  bool winograd = false;
+  std::size_t part = 0, parts = 1;  // this worker's share of the blocks
   // The request of the layer's next packed matrix: its blocks start at the next worker, so that
   // matrices of one block each spread over the workers.
   constexpr PackRequest next() const noexcept {

@@ -51,7 +51,8 @@ class Model final : public TrainingControl {
 
   // Trains `net`, which must outlive the model.
   Model(NetT& net, Optimizer optimizer, Loss loss, ModelOptions options = {})
-      : net_(net), seed_(options.seed), engine_(loss, options.threads, options.precision),
+      : net_(net), seed_(options.seed),
+        engine_(loss, options.threads, options.precision, options.convolution),
         optimizer_state_(optimizer) {
     if (loss.from_logits && NetT::last_activation::kind == ActivationKind::Softmax)
       throw std::invalid_argument(

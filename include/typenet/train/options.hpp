@@ -20,6 +20,8 @@ struct ModelOptions {
   // The arithmetic of fit, evaluate and predict's Conv and Dense products (typenet/precision.hpp):
   // Auto is mixed bfloat16 where that is faster (AMX), float32 elsewhere.
   Precision precision = Precision::Auto;
+  // How its Float32 3x3 convolutions are computed (typenet/precision.hpp): Auto is Winograd's.
+  ConvAlgorithm convolution = ConvAlgorithm::Auto;
 };
 
 // Images (input_size floats each) with their targets (a class index each for sparse losses,

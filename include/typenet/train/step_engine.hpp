@@ -68,8 +68,10 @@ class StepEngine {
   static constexpr std::size_t target_width = Loss::target_width(classes);
   static constexpr bool softmax_head = NetT::last_activation::kind == ActivationKind::Softmax;
 
-  StepEngine(Loss loss, std::size_t threads, Precision precision)
-      : loss_(loss), pool_(threads), workers_(pool_.size()), precision_(resolve(precision)) {}
+  StepEngine(Loss loss, std::size_t threads, Precision precision,
+             ConvAlgorithm convolution = ConvAlgorithm::Auto)
+      : loss_(loss), pool_(threads), workers_(pool_.size()), precision_(resolve(precision)),
+        winograd_(precision_ == Precision::Float32 && convolution == ConvAlgorithm::Auto) {}
 
   ThreadPool& pool() { return pool_; }
   std::size_t threads() const { return pool_.size(); }
@@ -236,10 +238,11 @@ class StepEngine {
       if (!worker.training && !worker.inference)
         worker.inference = std::make_unique<Buffers<NetT, Chunk, false>>();
   }
-  // Whether the passes read the layers' weights packed once (Net::pack_weights): in bf16, and
-  // not in a team's step (whose members each pack their share of a product's columns per call).
+  // Whether the passes read the layers' weights packed once (Net::pack_weights): in bf16, or
+  // Winograd's transformed kernels in float, and not in a team's step (whose members each pack
+  // their share of a product's columns per call).
   bool packs_weights(bool training) const {
-    return NetT::packed_weight_words > 0 && precision_ == Precision::MixedBfloat16 &&
+    return NetT::packed_weight_words > 0 && (precision_ == Precision::MixedBfloat16 || winograd_) &&
            !(training && steps_in_team());
   }
   // The workers pack the weights for a step's passes (training: the input gradients' forms too)
@@ -254,9 +257,12 @@ class StepEngine {
           (NetT::packed_weight_words + PackedLine::words - 1) / PackedLine::words);
     std::uint32_t* packed = packed_weights_[0].words_;
     auto pack = [&](std::size_t w) {
-      NetT::pack_weights(
-          params, packed,
-          {.precision = precision_, .backward = training, .part = w, .parts = pool_.size()});
+      NetT::pack_weights(params, packed,
+                         {.precision = precision_,
+                          .backward = training,
+                          .winograd = winograd_,
+                          .part = w,
+                          .parts = pool_.size()});
     };
     pool_.run(pack);
     passes_packed_weights_ = packed;
@@ -439,6 +445,7 @@ class StepEngine {
   ThreadPool pool_;
   std::vector<Worker> workers_;
   Precision precision_;  // resolved: Float32 or MixedBfloat16
+  bool winograd_;        // Float32 3x3 convolutions by Winograd's products (ConvAlgorithm::Auto)
   // Two rounds of the workers' partial batch statistics (BatchPeers), for Nets that need them.
   std::vector<double> batch_exchange_;
   // The layers' weights packed for the bf16 products (allocated at the first pass that packs),

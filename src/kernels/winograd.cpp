@@ -1,0 +1,361 @@
+// Winograd F(4x4, 3x3) convolution (typenet/kernels/winograd.hpp), compiled once per Highway
+// target and dispatched at run time.
+//
+// Every transform is a "sandwich" out = L in L^T of a tile of channel vectors by one of the
+// constant matrices below, unrolled at compile time so that zero coefficients vanish and +-1 cost
+// an addition; the channels ride in the vector lanes (channels last), so a tile needs no
+// transposition. The 36 products of a row of tiles are small GEMMs whose A is read in place
+// (any strides: the weight gradient reads V transposed) and whose C stays in registers for the
+// whole depth.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "src/kernels/winograd.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cstddef>
+
+#include "src/kernels/winograd_matrices.h"
+#include "typenet/kernels/kernels.hpp"
+#include "typenet/kernels/winograd.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace typenet::kernels::HWY_NAMESPACE {
+namespace {
+
+namespace hn = hwy::HWY_NAMESPACE;
+namespace wm = winograd_matrices;
+using winograd::kPoints;
+using winograd::kTile;
+using winograd::kWindow;
+
+using D = hn::CappedTag<float, 16>;
+using D1 = hn::CappedTag<float, 1>;  // the channels past the last whole vector, one at a time
+
+// sum += coefficient * x, where the coefficient is a compile-time constant once inlined and
+// unrolled: zeros vanish, +-1 are an addition. `started` says whether sum holds a term yet.
+template <class DV, class V>
+HWY_INLINE void AddTerm(DV d, float coefficient, V x, V& sum, bool& started) {
+  if (coefficient == 0.0f) return;
+  if (!started) {
+    sum = coefficient == 1.0f    ? x
+          : coefficient == -1.0f ? hn::Neg(x)
+                                 : hn::Mul(hn::Set(d, coefficient), x);
+    started = true;
+  } else if (coefficient == 1.0f) {
+    sum = hn::Add(sum, x);
+  } else if (coefficient == -1.0f) {
+    sum = hn::Sub(sum, x);
+  } else {
+    sum = hn::MulAdd(hn::Set(d, coefficient), x, sum);
+  }
+}
+
+// out = L in L^T for a P x Q matrix L and a Q x Q tile of vectors: L's rows down the columns of
+// in, then along the rows.
+template <std::size_t P, std::size_t Q, class DV, class V>
+HWY_INLINE void Sandwich(DV d, const double (&L)[P][Q], const V (&in)[Q][Q], V (&out)[P][P]) {
+  V half[P][Q];
+#pragma GCC unroll 8
+  for (std::size_t i = 0; i < P; ++i) {
+#pragma GCC unroll 8
+    for (std::size_t l = 0; l < Q; ++l) {
+      V sum = hn::Zero(d);
+      bool started = false;
+#pragma GCC unroll 8
+      for (std::size_t k = 0; k < Q; ++k) AddTerm(d, float(L[i][k]), in[k][l], sum, started);
+      half[i][l] = sum;
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t i = 0; i < P; ++i) {
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < P; ++j) {
+      V sum = hn::Zero(d);
+      bool started = false;
+#pragma GCC unroll 8
+      for (std::size_t l = 0; l < Q; ++l) AddTerm(d, float(L[j][l]), half[i][l], sum, started);
+      out[i][j] = sum;
+    }
+  }
+}
+
+// Calls body(d, channel) for each vector of channels [0, count): whole vectors of D, then the
+// rest one channel at a time (the same lane arithmetic).
+template <class Body>
+HWY_INLINE void ForChannelVectors(std::size_t count, const Body& body) {
+  const D d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t ch = 0;
+  for (; ch + N <= count; ch += N) body(d, ch);
+  for (; ch < count; ++ch) body(D1(), ch);
+}
+
+// The extent of the input a tile row reads: rows [y0, y0 + kWindow) clipped to `rows`.
+struct Window {
+  std::size_t y0, x0, rows, cols;  // the window's corner; the input's extent
+  bool inside(std::size_t r, std::size_t s) const { return y0 + r < rows && x0 + s < cols; }
+};
+
+// V of tile column tx (window at (y0, x0)): point p's channels at v + p * point_stride.
+template <class DV>
+HWY_INLINE void TransformWindow(DV d, const float* image, std::size_t w, std::size_t c,
+                                const Window& window, std::size_t ch, float* v,
+                                std::size_t point_stride) {
+  using V = hn::Vec<DV>;
+  V in[kWindow][kWindow], out[kWindow][kWindow];
+  for (std::size_t r = 0; r < kWindow; ++r)
+    for (std::size_t s = 0; s < kWindow; ++s)
+      in[r][s] = window.inside(r, s)
+                     ? hn::LoadU(d, image + ((window.y0 + r) * w + window.x0 + s) * c + ch)
+                     : hn::Zero(d);
+  Sandwich(d, wm::kBT, in, out);
+  for (std::size_t r = 0; r < kWindow; ++r)
+    for (std::size_t s = 0; s < kWindow; ++s)
+      hn::StoreU(out[r][s], d, v + (r * kWindow + s) * point_stride + ch);
+}
+
+// V of every tile of tile rows [first_row, end_row): v[point][tile][channel], the tiles in
+// order.
+void TransformInputRows(const float* image, std::size_t w, std::size_t c, std::size_t oh,
+                        std::size_t ow, std::size_t first_row, std::size_t end_row, float* v) {
+  const std::size_t tiles_x = winograd::tiles(ow);
+  const std::size_t point_stride = (end_row - first_row) * tiles_x * c;
+  for (std::size_t ty = first_row; ty < end_row; ++ty)
+    for (std::size_t tx = 0; tx < tiles_x; ++tx) {
+      const Window window{ty * kTile, tx * kTile, oh + 2, ow + 2};
+      float* tile = v + ((ty - first_row) * tiles_x + tx) * c;
+      ForChannelVectors(c, [&](auto d, std::size_t ch) {
+        TransformWindow(d, image, w, c, window, ch, tile, point_stride);
+      });
+    }
+}
+
+// C (m x n, ldc) = [C +] A B over depth k: A's element (i, p) at a[i * a_row + p * a_step], B
+// k x n (ldb). One R x NV-vector tile of C, summed in registers over the whole depth.
+template <std::size_t R, std::size_t NV, class DV>
+HWY_INLINE void ProductTile(DV d, std::size_t k, const float* a, std::size_t a_row,
+                            std::size_t a_step, const float* b, std::size_t ldb, float* c,
+                            std::size_t ldc, bool accumulate) {
+  using V = hn::Vec<DV>;
+  const std::size_t N = hn::Lanes(d);
+  V sum[R][NV];
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < NV; ++v) sum[r][v] = hn::Zero(d);
+  for (std::size_t p = 0; p < k; ++p) {
+    V bv[NV];
+    for (std::size_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, b + p * ldb + v * N);
+    for (std::size_t r = 0; r < R; ++r) {
+      const V av = hn::Set(d, a[r * a_row + p * a_step]);
+      for (std::size_t v = 0; v < NV; ++v) sum[r][v] = hn::MulAdd(av, bv[v], sum[r][v]);
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < NV; ++v) {
+      float* out = c + r * ldc + v * N;
+      hn::StoreU(accumulate ? hn::Add(hn::LoadU(d, out), sum[r][v]) : sum[r][v], d, out);
+    }
+}
+
+constexpr std::size_t kRows = 6;  // rows of a product tile: 12 accumulators of 2 vectors
+
+template <std::size_t NV, class DV>
+HWY_INLINE void ProductColumns(DV d, std::size_t m, std::size_t k, const float* a,
+                               std::size_t a_row, std::size_t a_step, const float* b,
+                               std::size_t ldb, float* c, std::size_t ldc, bool accumulate) {
+  std::size_t i = 0;
+  for (; i + kRows <= m; i += kRows)
+    ProductTile<kRows, NV>(d, k, a + i * a_row, a_row, a_step, b, ldb, c + i * ldc, ldc,
+                           accumulate);
+  const float* ai = a + i * a_row;
+  float* ci = c + i * ldc;
+  switch (m - i) {
+    case 5: ProductTile<5, NV>(d, k, ai, a_row, a_step, b, ldb, ci, ldc, accumulate); break;
+    case 4: ProductTile<4, NV>(d, k, ai, a_row, a_step, b, ldb, ci, ldc, accumulate); break;
+    case 3: ProductTile<3, NV>(d, k, ai, a_row, a_step, b, ldb, ci, ldc, accumulate); break;
+    case 2: ProductTile<2, NV>(d, k, ai, a_row, a_step, b, ldb, ci, ldc, accumulate); break;
+    case 1: ProductTile<1, NV>(d, k, ai, a_row, a_step, b, ldb, ci, ldc, accumulate); break;
+    default: break;
+  }
+}
+
+void Product(std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t a_row,
+             std::size_t a_step, const float* b, std::size_t ldb, float* c, std::size_t ldc,
+             bool accumulate) {
+  const D d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t j = 0;
+  for (; j + 2 * N <= n; j += 2 * N)
+    ProductColumns<2>(d, m, k, a, a_row, a_step, b + j, ldb, c + j, ldc, accumulate);
+  for (; j + N <= n; j += N)
+    ProductColumns<1>(d, m, k, a, a_row, a_step, b + j, ldb, c + j, ldc, accumulate);
+  for (; j < n; ++j)
+    ProductColumns<1>(D1(), m, k, a, a_row, a_step, b + j, ldb, c + j, ldc, accumulate);
+}
+
+}  // namespace
+
+void WinogradKernelTransform(const float* kernel, std::size_t c, std::size_t filters,
+                             bool transposed, float* out) {
+  // U's points for channel ci, filters as the vector: then scattered (ut) or stored (u).
+  const std::size_t plane = c * filters;
+  for (std::size_t ci = 0; ci < c; ++ci) {
+    ForChannelVectors(filters, [&](auto d, std::size_t co) {
+      using V = hn::Vec<decltype(d)>;
+      V g[3][3], u[kWindow][kWindow];
+      for (std::size_t y = 0; y < 3; ++y)
+        for (std::size_t x = 0; x < 3; ++x)
+          g[y][x] = hn::LoadU(d, kernel + ((y * 3 + x) * c + ci) * filters + co);
+      Sandwich(d, wm::kG, g, u);
+      for (std::size_t p = 0; p < kPoints; ++p) {
+        const V value = u[p / kWindow][p % kWindow];
+        if (!transposed) {
+          hn::StoreU(value, d, out + p * plane + ci * filters + co);
+        } else {
+          HWY_ALIGN float lanes[16];  // D's most lanes
+          hn::Store(value, d, lanes);
+          for (std::size_t lane = 0; lane < hn::Lanes(d); ++lane)
+            out[p * plane + (co + lane) * c + ci] = lanes[lane];
+        }
+      }
+    });
+  }
+}
+
+void WinogradConvForward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
+                         std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row,
+                         const float* u, std::size_t filters, const float* bias, float* out,
+                         float* scratch) {
+  const std::size_t tiles_x = winograd::tiles(ow);
+  for (std::size_t first = first_tile_row; first < end_tile_row;
+       first += winograd::block_rows(ow)) {
+    const std::size_t end = std::min(end_tile_row, first + winograd::block_rows(ow));
+    const std::size_t tiles = (end - first) * tiles_x;
+    float* v = scratch;                         // [point][tile][c]
+    float* products = v + kPoints * tiles * c;  // [point][tile][filters]
+    TransformInputRows(image, w, c, oh, ow, first, end, v);
+    for (std::size_t p = 0; p < kPoints; ++p)
+      Product(tiles, filters, c, v + p * tiles * c, c, 1, u + p * c * filters, filters,
+              products + p * tiles * filters, filters, false);
+    for (std::size_t t = 0; t < tiles; ++t) {
+      const std::size_t y0 = (first + t / tiles_x) * kTile, x0 = (t % tiles_x) * kTile;
+      const std::size_t rows = std::min(kTile, oh - y0), cols = std::min(kTile, ow - x0);
+      ForChannelVectors(filters, [&](auto d, std::size_t co) {
+        using V = hn::Vec<decltype(d)>;
+        V m[kWindow][kWindow], y[kTile][kTile];
+        for (std::size_t p = 0; p < kPoints; ++p)
+          m[p / kWindow][p % kWindow] = hn::LoadU(d, products + (p * tiles + t) * filters + co);
+        Sandwich(d, wm::kAT, m, y);
+        const V b = bias ? hn::LoadU(d, bias + co) : hn::Zero(d);
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t s = 0; s < cols; ++s)
+            hn::StoreU(hn::Add(y[r][s], b), d, out + ((y0 + r) * ow + x0 + s) * filters + co);
+      });
+    }
+  }
+}
+
+void WinogradConvBackward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
+                          std::size_t ow, const float* dy, const float* ut, std::size_t filters,
+                          float beta, float* dkernel, float* dimage, float* scratch) {
+  const std::size_t tiles_x = winograd::tiles(ow), tiles_y = winograd::tiles(oh);
+  float* du = scratch;  // [point][c][filters]
+  for (std::size_t first = 0; first < tiles_y; first += winograd::block_rows(ow)) {
+    const std::size_t end = std::min(tiles_y, first + winograd::block_rows(ow));
+    const std::size_t tiles = (end - first) * tiles_x;
+    float* v = du + winograd::kernel_floats(c, filters);  // [point][tile][c]
+    float* dm = v + kPoints * tiles * c;                  // [point][tile][filters]
+    float* dv = dm + kPoints * tiles * filters;           // [point][tile][c]
+    // The products' gradients: dM = A dY A^T, dY's tile zero past the output's edges.
+    for (std::size_t t = 0; t < tiles; ++t) {
+      const Window tile{(first + t / tiles_x) * kTile, (t % tiles_x) * kTile, oh, ow};
+      ForChannelVectors(filters, [&](auto d, std::size_t co) {
+        using V = hn::Vec<decltype(d)>;
+        V g[kTile][kTile], m[kWindow][kWindow];
+        for (std::size_t r = 0; r < kTile; ++r)
+          for (std::size_t s = 0; s < kTile; ++s)
+            g[r][s] = tile.inside(r, s)
+                          ? hn::LoadU(d, dy + ((tile.y0 + r) * ow + tile.x0 + s) * filters + co)
+                          : hn::Zero(d);
+        Sandwich(d, wm::kA.at, g, m);
+        for (std::size_t p = 0; p < kPoints; ++p)
+          hn::StoreU(m[p / kWindow][p % kWindow], d, dm + (p * tiles + t) * filters + co);
+      });
+    }
+    TransformInputRows(image, w, c, oh, ow, first, end, v);
+    // dU += V^T dM, point by point.
+    for (std::size_t p = 0; p < kPoints; ++p)
+      Product(c, filters, tiles, v + p * tiles * c, 1, c, dm + p * tiles * filters, filters,
+              du + p * c * filters, filters, first != 0);
+    if (!dimage) continue;
+    // dV = dM U^T, then the windows' gradients B dV B^T added into the image's.
+    for (std::size_t p = 0; p < kPoints; ++p)
+      Product(tiles, c, filters, dm + p * tiles * filters, filters, 1, ut + p * filters * c, c,
+              dv + p * tiles * c, c, false);
+    for (std::size_t t = 0; t < tiles; ++t) {
+      const Window window{(first + t / tiles_x) * kTile, (t % tiles_x) * kTile, oh + 2, ow + 2};
+      ForChannelVectors(c, [&](auto d, std::size_t ch) {
+        using V = hn::Vec<decltype(d)>;
+        V g[kWindow][kWindow], x[kWindow][kWindow];
+        for (std::size_t p = 0; p < kPoints; ++p)
+          g[p / kWindow][p % kWindow] = hn::LoadU(d, dv + (p * tiles + t) * c + ch);
+        Sandwich(d, wm::kB.at, g, x);
+        for (std::size_t r = 0; r < kWindow; ++r)
+          for (std::size_t s = 0; s < kWindow; ++s) {
+            if (!window.inside(r, s)) continue;
+            float* at = dimage + ((window.y0 + r) * w + window.x0 + s) * c + ch;
+            hn::StoreU(hn::Add(hn::LoadU(d, at), x[r][s]), d, at);
+          }
+      });
+    }
+  }
+  // The kernel's gradient G^T dU G.
+  const std::size_t plane = c * filters;
+  for (std::size_t ci = 0; ci < c; ++ci) {
+    ForChannelVectors(filters, [&](auto d, std::size_t co) {
+      using V = hn::Vec<decltype(d)>;
+      V m[kWindow][kWindow], g[3][3];
+      for (std::size_t p = 0; p < kPoints; ++p)
+        m[p / kWindow][p % kWindow] = hn::LoadU(d, du + p * plane + ci * filters + co);
+      Sandwich(d, wm::kGT.at, m, g);
+      for (std::size_t y = 0; y < 3; ++y)
+        for (std::size_t x = 0; x < 3; ++x) {
+          float* at = dkernel + ((y * 3 + x) * c + ci) * filters + co;
+          hn::StoreU(beta == 0.0f ? g[y][x] : hn::Add(hn::LoadU(d, at), g[y][x]), d, at);
+        }
+    });
+  }
+}
+
+}  // namespace typenet::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace typenet::kernels {
+
+HWY_EXPORT(WinogradKernelTransform);
+HWY_EXPORT(WinogradConvForward);
+HWY_EXPORT(WinogradConvBackward);
+
+void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t filters,
+                               bool transposed, float* out) noexcept {
+  HWY_DYNAMIC_DISPATCH(WinogradKernelTransform)(kernel, c, filters, transposed, out);
+}
+
+void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
+                           std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row,
+                           const float* u, std::size_t filters, const float* bias, float* out,
+                           float* scratch) noexcept {
+  HWY_DYNAMIC_DISPATCH(WinogradConvForward)
+  (image, w, c, oh, ow, first_tile_row, end_tile_row, u, filters, bias, out, scratch);
+}
+
+void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
+                            std::size_t ow, const float* dy, const float* ut, std::size_t filters,
+                            float beta, float* dkernel, float* dimage, float* scratch) noexcept {
+  HWY_DYNAMIC_DISPATCH(WinogradConvBackward)
+  (image, w, c, oh, ow, dy, ut, filters, beta, dkernel, dimage, scratch);
+}
+
+}  // namespace typenet::kernels
+#endif  // HWY_ONCE
