@@ -19,9 +19,19 @@ TEST_CASE("Conv gradients: valid, same, stride 2, 5x5, rectangular, several chan
 }
 
 TEST_CASE("Conv gradients by Winograd's products: partial tiles, Same, stacked, odd filters") {
-  check_gradients<Net<Input<7, 9, 8>, Conv<8, 3, Tanh>>>(21, 0, 3, true);
-  check_gradients<Net<Input<6, 6, 8>, Conv<9, 3, Same, Sigmoid>>>(22, 0, 3, true);
-  check_gradients<Net<Input<9, 8, 3>, Conv<8, 3, Tanh>, Conv<10, 3, Same, Tanh>>>(23, 0, 3, true);
+  // 16 tiles each: the backward passes by Winograd's products too.
+  using Valid = Net<Input<15, 17, 8>, Conv<8, 3, Tanh>>;
+  using Framed = Net<Input<14, 13, 8>, Conv<9, 3, Same, Sigmoid>>;
+  using Stacked = Net<Input<17, 16, 3>, Conv<8, 3, Tanh>, Conv<10, 3, Same, Tanh>>;
+  static_assert(Valid::layer<0>::winograd_backward && Framed::layer<0>::winograd_backward);
+  static_assert(!Stacked::layer<0>::winograd && Stacked::layer<1>::winograd_backward);
+  check_gradients<Valid>(21, 0, 3, true);
+  check_gradients<Framed>(22, 0, 3, true);
+  check_gradients<Stacked>(23, 0, 3, true);
+  // 4 tiles: Winograd forward, direct backward.
+  using Small = Net<Input<9, 9, 8>, Conv<8, 3, Tanh>>;
+  static_assert(Small::layer<0>::winograd && !Small::layer<0>::winograd_backward);
+  check_gradients<Small>(24, 0, 3, true);
 }
 
 TEST_CASE("pooling, flatten and dropout gradients") {

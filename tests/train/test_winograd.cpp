@@ -16,12 +16,14 @@ using namespace typenet;
 
 namespace {
 
-// The second Conv (8 channels, 16 filters, 3x3, stride 1) suits Winograd; the first (2
-// channels) and the Same one on 5x5 outputs (partial tiles) too.
-using WinogradCnn = Net<Input<12, 12, 2>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2>,
+// The second Conv (8 channels, 16 filters, 3x3, stride 1: 16 tiles) takes Winograd's products
+// forward and backward; the Same one on 8x8 (4 tiles) forward only; the first (2 channels) none.
+constexpr std::size_t kSide = 20;
+using WinogradCnn = Net<Input<kSide, kSide, 2>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPool<2>,
                         Conv<12, 3, Same, Tanh>, Flatten, Dense<4, Softmax>>;
 static_assert(!WinogradCnn::layer<0>::winograd);
-static_assert(WinogradCnn::layer<1>::winograd && WinogradCnn::layer<3>::winograd);
+static_assert(WinogradCnn::layer<1>::winograd_backward);
+static_assert(WinogradCnn::layer<3>::winograd && !WinogradCnn::layer<3>::winograd_backward);
 static_assert(!Net<Input<12, 12, 8>, Conv<8, 3, Stride<2>>>::layer<0>::winograd);
 static_assert(!Net<Input<12, 12, 8>, Conv<8, 5>>::layer<0>::winograd);
 
@@ -40,8 +42,9 @@ Images make_images(std::size_t count, std::uint64_t seed) {
     images.y[i] = std::uint8_t(k);
     float* image = images.x.data() + i * WinogradCnn::input_size;
     for (std::size_t p = 0; p < WinogradCnn::input_size; ++p) {
-      const std::size_t y = p / 24, x = (p / 2) % 12, channel = p % 2;
-      const bool inside = (y / 6) == k / 2 && (x / 6) == k % 2 && channel == k % 2;
+      const std::size_t y = p / (2 * kSide), x = (p / 2) % kSide, channel = p % 2;
+      constexpr std::size_t half = kSide / 2;
+      const bool inside = (y / half) == k / 2 && (x / half) == k % 2 && channel == k % 2;
       image[p] = (inside ? 0.8f : 0.0f) + 0.3f * rng.uniform();
     }
   }

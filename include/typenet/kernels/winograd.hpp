@@ -55,4 +55,11 @@ constexpr bool suits(std::size_t kernel, std::size_t stride, std::size_t c,
   return kernel == 3 && stride == 1 && c >= 8 && filters >= 8;
 }
 
+// Whether its backward pass takes them too: the kernel gradient sums the image's tiles into
+// kernel_floats points and transforms those, a cost per image that only enough tiles repay (a
+// 10x10x128 -> 8x8x128 layer, 4 tiles, computes its gradients faster directly).
+constexpr bool suits_backward(std::size_t oh, std::size_t ow) noexcept {
+  return tiles(oh) * tiles(ow) >= 16;
+}
+
 }  // namespace typenet::kernels::winograd

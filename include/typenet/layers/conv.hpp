@@ -3,9 +3,10 @@
 // bias fused into the write-back) whose patches are read from the image in place
 // (kernels::conv_forward); Same padding first copies the image into a zero frame in the scratch.
 // Backward: im2col of the image into the scratch, then the GEMMs of the kernel and patch
-// gradients. A 3x3 stride-1 layer with 8 or more channels and filters computes both passes by
-// Winograd's F(4x4, 3x3) products instead, in Float32 with ConvAlgorithm::Auto, from its kernel
-// transformed once per pass (its packed weights; kernels/winograd.hpp).
+// gradients. A 3x3 stride-1 layer with 8 or more channels and filters computes its forward (and,
+// with 16 tiles or more, its backward) by Winograd's F(4x4, 3x3) products instead, in Float32
+// with ConvAlgorithm::Auto, from its kernel transformed once per pass (its packed weights;
+// kernels/winograd.hpp).
 // 8-bit: im2col of the codes (padded with the code of zero) and one int8 GEMM, ReLU fused; other
 // activations run in float on its float output.
 // Keras: Conv2D (filters, kernel_size, strides, padding, activation, use_bias; no dilation or
@@ -96,15 +97,19 @@ struct Conv {
     static constexpr std::size_t param_count = kernel_count + Filters;
     // Winograd's products, when the layer suits them (kernels/winograd.hpp).
     static constexpr bool winograd = kernels::winograd::suits(Kernel, stride, channels, Filters);
+    static constexpr bool winograd_backward =
+        winograd && kernels::winograd::suits_backward(out_height, out_width);
     static constexpr std::size_t winograd_kernel_floats =
         winograd ? kernels::winograd::kernel_floats(channels, Filters) : 0;
     // The patches (backward) or Winograd's products, then the framed image (forward; backward
-    // in bfloat16 and by Winograd), then (Winograd) the framed image's gradient.
+    // in bfloat16 and by Winograd), then (Winograd's backward) the framed image's gradient.
     static constexpr std::size_t products_floats = std::max(
         pixels * patch,
-        winograd ? kernels::winograd::backward_scratch_floats(out_width, channels, Filters) : 0);
-    static constexpr std::size_t scratch_floats = products_floats +
-                                                  (framed ? framed_size * (winograd ? 2 : 1) : 0);
+        winograd_backward ? kernels::winograd::backward_scratch_floats(out_width, channels, Filters)
+        : winograd        ? kernels::winograd::forward_scratch_floats(out_width, channels, Filters)
+                          : 0);
+    static constexpr std::size_t scratch_floats =
+        products_floats + (framed ? framed_size * (winograd_backward ? 2 : 1) : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
     // In a team, each member computes its part of the output pixels: whole 6-row micro-tiles of
@@ -113,7 +118,8 @@ struct Conv {
     static constexpr bool team_split = flops >= kTeamSplitFlops;
     static constexpr bool images_independent = true;
     using packed_kernel = PackedKernel<patch, Filters>;
-    // bf16: the kernel packed for the products; Float32 (Winograd): its u, then its ut.
+    // bf16: the kernel packed for the products; Float32 (Winograd): its u, then (backward too)
+    // its ut.
     static constexpr std::size_t packed_weight_words =
         std::max(packed_kernel::words, 2 * winograd_kernel_floats);
     static void pack_weights(const float* params, std::uint32_t* packed,
@@ -124,7 +130,7 @@ struct Conv {
         float* u = reinterpret_cast<float*>(packed);
         if (request.part == 0)
           kernels::winograd_kernel_transform(params, channels, Filters, false, u);
-        if (request.backward && request.next().part == 0)
+        if (winograd_backward && request.backward && request.next().part == 0)
           kernels::winograd_kernel_transform(params, channels, Filters, true,
                                              u + winograd_kernel_floats);
       }
@@ -266,7 +272,8 @@ struct Conv {
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
       using kernels::Trans;
-      if (by_winograd(ctx)) return backward_by_winograd(in, dout, din, dparams, n, ctx);
+      if (winograd_backward && by_winograd(ctx))
+        return backward_by_winograd(in, dout, din, dparams, n, ctx);
       float* col = ctx.scratch;
       float* frame = ctx.scratch + pixels * patch;
       const Precision precision = kernels::layer_precision(ctx.precision, patch);
