@@ -13,9 +13,10 @@
 // How a Model computes the Float32 products of its 3x3, stride-1 Conv layers with 8 or more
 // channels and filters (ModelOptions::convolution; kernels/winograd.hpp):
 //
-//   Auto    Winograd's F(4x4, 3x3): 2.25 to 4 times fewer multiplies than the direct product,
+//   Auto    Winograd's F(4x4, 3x3): 4 times fewer multiplies than the direct product (less
+//           where tiles are clipped), forward and, in layers of 16 tiles or more, backward;
 //           each output within about 1e-6 of the magnitude of its terms, where the direct
-//           product's error is some 1e-7 (docs/performance.md). As oneDNN and cuDNN choose it.
+//           product's error is some 1e-7 (docs/performance.md).
 //   Direct  the patches times the kernel, as Keras' CPU kernels compute them.
 //
 // MixedBfloat16 products, Net::predict, and a Model's predict of fewer images than threads are

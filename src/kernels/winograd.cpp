@@ -2,11 +2,11 @@
 // target and dispatched at run time.
 //
 // Every transform is a "sandwich" out = L in L^T of a tile of channel vectors by one of the
-// constant matrices below, unrolled at compile time so that zero coefficients vanish and +-1 cost
-// an addition; the channels ride in the vector lanes (channels last), so a tile needs no
-// transposition. The 36 products of a row of tiles are small GEMMs whose A is read in place
-// (any strides: the weight gradient reads V transposed) and whose C stays in registers for the
-// whole depth.
+// constant matrices of winograd_matrices.h, unrolled at compile time so that zero coefficients
+// vanish and +-1 cost an addition; the channels ride in the vector lanes (channels last), so a
+// tile needs no transposition. The 36 products of a block of tiles are small GEMMs whose A is
+// read in place (any strides: the weight gradient reads V transposed) and whose C stays in
+// registers for the whole depth.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/kernels/winograd.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -91,13 +91,13 @@ HWY_INLINE void ForChannelVectors(std::size_t count, const Body& body) {
   for (; ch < count; ++ch) body(D1(), ch);
 }
 
-// The extent of the input a tile row reads: rows [y0, y0 + kWindow) clipped to `rows`.
+// A window of the input (or a tile of dy) at (y0, x0), clipped to the extent rows x cols.
 struct Window {
   std::size_t y0, x0, rows, cols;  // the window's corner; the input's extent
   bool inside(std::size_t r, std::size_t s) const { return y0 + r < rows && x0 + s < cols; }
 };
 
-// V of tile column tx (window at (y0, x0)): point p's channels at v + p * point_stride.
+// V of one window, the channels from ch on: point p's at v + p * point_stride.
 template <class DV>
 HWY_INLINE void TransformWindow(DV d, const float* image, std::size_t w, std::size_t c,
                                 const Window& window, std::size_t ch, float* v,
