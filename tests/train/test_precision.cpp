@@ -14,6 +14,8 @@
 #include <typenet/data/mnist.hpp>
 #include <typenet/typenet.hpp>
 
+#include "blob_images.hpp"
+
 using namespace typenet;
 
 namespace {
@@ -21,26 +23,11 @@ namespace {
 using SmallCnn = Net<Input<12, 12, 2>, Conv<8, 3, Relu>, Conv<16, 3, Relu, Stride<2>>, MaxPool<2>,
                      Flatten, Dense<32, Relu>, Dropout<20>, Dense<4, Softmax>>;
 
-struct Images {
-  std::vector<float> x;
-  std::vector<std::uint8_t> y;
-};
+using testing::Images;
 
-// Class k: a bright blob in quadrant k of channel k % 2, with noise.
 Images make_images(std::size_t count, std::uint64_t seed) {
-  Images images{std::vector<float>(count * SmallCnn::input_size), std::vector<std::uint8_t>(count)};
-  Rng rng(seed);
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t k = rng.below(4);
-    images.y[i] = std::uint8_t(k);
-    float* image = images.x.data() + i * SmallCnn::input_size;
-    for (std::size_t p = 0; p < SmallCnn::input_size; ++p) {
-      const std::size_t y = p / 24, x = (p / 2) % 12, channel = p % 2;
-      const bool inside = (y / 6) == k / 2 && (x / 6) == k % 2 && channel == k % 2;
-      image[p] = (inside ? 0.8f : 0.0f) + 0.3f * rng.uniform();
-    }
-  }
-  return images;
+  static_assert(SmallCnn::input_size == 12 * 12 * 2);
+  return testing::blob_images<12>(count, seed);
 }
 
 std::vector<float> trained_weights(const Images& data, Precision precision, std::size_t threads,

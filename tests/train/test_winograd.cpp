@@ -12,6 +12,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "blob_images.hpp"
+
 using namespace typenet;
 
 namespace {
@@ -27,28 +29,11 @@ static_assert(WinogradCnn::layer<3>::winograd && !WinogradCnn::layer<3>::winogra
 static_assert(!Net<Input<12, 12, 8>, Conv<8, 3, Stride<2>>>::layer<0>::winograd);
 static_assert(!Net<Input<12, 12, 8>, Conv<8, 5>>::layer<0>::winograd);
 
-struct Images {
-  std::vector<float> x;
-  std::vector<std::uint8_t> y;
-};
+using testing::Images;
 
-// Class k: a bright blob in quadrant k of channel k % 2, with noise.
 Images make_images(std::size_t count, std::uint64_t seed) {
-  Images images{std::vector<float>(count * WinogradCnn::input_size),
-                std::vector<std::uint8_t>(count)};
-  Rng rng(seed);
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t k = rng.below(4);
-    images.y[i] = std::uint8_t(k);
-    float* image = images.x.data() + i * WinogradCnn::input_size;
-    for (std::size_t p = 0; p < WinogradCnn::input_size; ++p) {
-      const std::size_t y = p / (2 * kSide), x = (p / 2) % kSide, channel = p % 2;
-      constexpr std::size_t half = kSide / 2;
-      const bool inside = (y / half) == k / 2 && (x / half) == k % 2 && channel == k % 2;
-      image[p] = (inside ? 0.8f : 0.0f) + 0.3f * rng.uniform();
-    }
-  }
-  return images;
+  static_assert(WinogradCnn::input_size == kSide * kSide * 2);
+  return testing::blob_images<kSide>(count, seed);
 }
 
 // Outputs, then parameter gradients, then input gradients of n images, by Winograd's products
