@@ -7,8 +7,9 @@
 //                  error is then at most about 2^-8 of the sum of its terms' magnitudes.
 //   Auto           MixedBfloat16 where it is faster than float: on CPUs with AMX tiles;
 //                  Float32 elsewhere. AVX512_BF16's dot products alone are slower than the
-//                  float GEMM on Sapphire Rapids (one port against two FMA ports) and
-//                  unmeasured on AMD Zen 4, so Auto does not take them (docs/performance.md).
+//                  float GEMM on Sapphire Rapids (one port against two FMA ports), and on AMD
+//                  Zen 4 slower than float32 with Winograd's convolutions (below), so Auto does
+//                  not take them (docs/performance.md).
 //
 // How a Model computes the Float32 products of its 3x3, stride-1 Conv layers with 8 or more
 // channels and filters (ModelOptions::convolution; kernels/winograd.hpp):
