@@ -342,7 +342,7 @@ void BM_conv3x3(benchmark::State& state, ConvPass pass) {
   const std::size_t out = h - 2, pixels = out * out, patch = 9 * c;
   const std::vector<float> image = random_floats(h * h * c), dy = random_floats(pixels * filters);
   const std::vector<float> kernel = random_floats(patch * filters), bias = random_floats(filters);
-  std::vector<float> u(winograd::kernel_floats(c, filters)), ut(u.size());
+  std::vector<float> u(winograd::kernel_floats(c, filters)), ut(u.size()), du(u.size());
   kernels::winograd_kernel_transform(kernel.data(), c, filters, false, u.data());
   kernels::winograd_kernel_transform(kernel.data(), c, filters, true, ut.data());
   std::vector<float> y(pixels * filters), dkernel(patch * filters), dimage(image.size());
@@ -359,8 +359,8 @@ void BM_conv3x3(benchmark::State& state, ConvPass pass) {
         case ConvPass::WinogradBackward:
           std::fill(dimage.begin(), dimage.end(), 0.0f);
           kernels::winograd_conv_backward(image.data(), h, c, out, out, dy.data(), ut.data(),
-                                          filters, 1.0f, dkernel.data(), dimage.data(),
-                                          scratch.data());
+                                          filters, false, du.data(), dimage.data(), scratch.data());
+          kernels::winograd_kernel_gradient(du.data(), c, filters, 1.0f, dkernel.data());
           break;
         case ConvPass::DirectBackward:
           kernels::im2col(image.data(), h, h, c, 3, 3, 1, 0, 0, out, out, scratch.data());

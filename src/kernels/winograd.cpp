@@ -51,19 +51,25 @@ HWY_INLINE void AddTerm(DV d, float coefficient, V x, V& sum, bool& started) {
   }
 }
 
-// out = L in L^T for a P x Q matrix L and a Q x Q tile of vectors: L's rows down the columns of
-// in, then along the rows.
-template <std::size_t P, std::size_t Q, class DV, class V>
-HWY_INLINE void Sandwich(DV d, const double (&L)[P][Q], const V (&in)[Q][Q], V (&out)[P][P]) {
+// out = L in L^T for a P x Q matrix L and a Q x Q tile of vectors, the tile read by in(k, l)
+// and the result written by out(i, j, value): L's rows down each column of the tile as it is
+// read, then along the rows. Unrolled whole, so that the tile goes from memory to registers
+// once, without a copy of it in memory.
+template <std::size_t P, std::size_t Q, class DV, class In, class Out>
+HWY_INLINE void Sandwich(DV d, const double (&L)[P][Q], const In& in, const Out& out) {
+  using V = hn::Vec<DV>;
   V half[P][Q];
 #pragma GCC unroll 8
-  for (std::size_t i = 0; i < P; ++i) {
+  for (std::size_t l = 0; l < Q; ++l) {
+    V column[Q];
 #pragma GCC unroll 8
-    for (std::size_t l = 0; l < Q; ++l) {
+    for (std::size_t k = 0; k < Q; ++k) column[k] = in(k, l);
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < P; ++i) {
       V sum = hn::Zero(d);
       bool started = false;
 #pragma GCC unroll 8
-      for (std::size_t k = 0; k < Q; ++k) AddTerm(d, float(L[i][k]), in[k][l], sum, started);
+      for (std::size_t k = 0; k < Q; ++k) AddTerm(d, float(L[i][k]), column[k], sum, started);
       half[i][l] = sum;
     }
   }
@@ -75,7 +81,7 @@ HWY_INLINE void Sandwich(DV d, const double (&L)[P][Q], const V (&in)[Q][Q], V (
       bool started = false;
 #pragma GCC unroll 8
       for (std::size_t l = 0; l < Q; ++l) AddTerm(d, float(L[j][l]), half[i][l], sum, started);
-      out[i][j] = sum;
+      out(i, j, sum);
     }
   }
 }
@@ -102,25 +108,24 @@ template <class DV>
 HWY_INLINE void TransformWindow(DV d, const float* image, std::size_t w, std::size_t c,
                                 const Window& window, std::size_t ch, float* v,
                                 std::size_t point_stride) {
-  using V = hn::Vec<DV>;
-  V in[kWindow][kWindow], out[kWindow][kWindow];
-  for (std::size_t r = 0; r < kWindow; ++r)
-    for (std::size_t s = 0; s < kWindow; ++s)
-      in[r][s] = window.inside(r, s)
-                     ? hn::LoadU(d, image + ((window.y0 + r) * w + window.x0 + s) * c + ch)
-                     : hn::Zero(d);
-  Sandwich(d, wm::kBT, in, out);
-  for (std::size_t r = 0; r < kWindow; ++r)
-    for (std::size_t s = 0; s < kWindow; ++s)
-      hn::StoreU(out[r][s], d, v + (r * kWindow + s) * point_stride + ch);
+  Sandwich(
+      d, wm::kBT,
+      [&](std::size_t r, std::size_t s) {
+        return window.inside(r, s)
+                   ? hn::LoadU(d, image + ((window.y0 + r) * w + window.x0 + s) * c + ch)
+                   : hn::Zero(d);
+      },
+      [&](std::size_t r, std::size_t s, auto value) {
+        hn::StoreU(value, d, v + (r * kWindow + s) * point_stride + ch);
+      });
 }
 
 // V of every tile of tile rows [first_row, end_row): v[point][tile][channel], the tiles in
-// order.
+// order, the points winograd::point_stride apart.
 void TransformInputRows(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                         std::size_t ow, std::size_t first_row, std::size_t end_row, float* v) {
   const std::size_t tiles_x = winograd::tiles(ow);
-  const std::size_t point_stride = (end_row - first_row) * tiles_x * c;
+  const std::size_t point_stride = winograd::point_stride((end_row - first_row) * tiles_x * c);
   for (std::size_t ty = first_row; ty < end_row; ++ty)
     for (std::size_t tx = 0; tx < tiles_x; ++tx) {
       const Window window{ty * kTile, tx * kTile, oh + 2, ow + 2};
@@ -198,26 +203,25 @@ void Product(std::size_t m, std::size_t n, std::size_t k, const float* a, std::s
 void WinogradKernelTransform(const float* kernel, std::size_t c, std::size_t filters,
                              bool transposed, float* out) {
   // U's points for channel ci, filters as the vector: then scattered (ut) or stored (u).
-  const std::size_t plane = c * filters;
+  const std::size_t plane = winograd::point_stride(c * filters);
   for (std::size_t ci = 0; ci < c; ++ci) {
     ForChannelVectors(filters, [&](auto d, std::size_t co) {
-      using V = hn::Vec<decltype(d)>;
-      V g[3][3], u[kWindow][kWindow];
-      for (std::size_t y = 0; y < 3; ++y)
-        for (std::size_t x = 0; x < 3; ++x)
-          g[y][x] = hn::LoadU(d, kernel + ((y * 3 + x) * c + ci) * filters + co);
-      Sandwich(d, wm::kG, g, u);
-      for (std::size_t p = 0; p < kPoints; ++p) {
-        const V value = u[p / kWindow][p % kWindow];
-        if (!transposed) {
-          hn::StoreU(value, d, out + p * plane + ci * filters + co);
-        } else {
-          HWY_ALIGN float lanes[16];  // D's most lanes
-          hn::Store(value, d, lanes);
-          for (std::size_t lane = 0; lane < hn::Lanes(d); ++lane)
-            out[p * plane + (co + lane) * c + ci] = lanes[lane];
-        }
-      }
+      Sandwich(
+          d, wm::kG,
+          [&](std::size_t y, std::size_t x) {
+            return hn::LoadU(d, kernel + ((y * 3 + x) * c + ci) * filters + co);
+          },
+          [&](std::size_t r, std::size_t s, auto value) {
+            float* point = out + (r * kWindow + s) * plane;
+            if (!transposed) {
+              hn::StoreU(value, d, point + ci * filters + co);
+            } else {
+              HWY_ALIGN float lanes[16];  // D's most lanes
+              hn::Store(value, d, lanes);
+              for (std::size_t lane = 0; lane < hn::Lanes(d); ++lane)
+                point[(co + lane) * c + ci] = lanes[lane];
+            }
+          });
     });
   }
 }
@@ -231,25 +235,29 @@ void WinogradConvForward(const float* image, std::size_t w, std::size_t c, std::
        first += winograd::block_rows(ow)) {
     const std::size_t end = std::min(end_tile_row, first + winograd::block_rows(ow));
     const std::size_t tiles = (end - first) * tiles_x;
-    float* v = scratch;                         // [point][tile][c]
-    float* products = v + kPoints * tiles * c;  // [point][tile][filters]
+    const std::size_t v_points = winograd::point_stride(tiles * c);
+    const std::size_t m_points = winograd::point_stride(tiles * filters);
+    const std::size_t u_points = winograd::point_stride(c * filters);
+    float* v = scratch;                        // [point][tile][c]
+    float* products = v + kPoints * v_points;  // [point][tile][filters]
     TransformInputRows(image, w, c, oh, ow, first, end, v);
     for (std::size_t p = 0; p < kPoints; ++p)
-      Product(tiles, filters, c, v + p * tiles * c, c, 1, u + p * c * filters, filters,
-              products + p * tiles * filters, filters, false);
+      Product(tiles, filters, c, v + p * v_points, c, 1, u + p * u_points, filters,
+              products + p * m_points, filters, false);
     for (std::size_t t = 0; t < tiles; ++t) {
       const std::size_t y0 = (first + t / tiles_x) * kTile, x0 = (t % tiles_x) * kTile;
       const std::size_t rows = std::min(kTile, oh - y0), cols = std::min(kTile, ow - x0);
       ForChannelVectors(filters, [&](auto d, std::size_t co) {
-        using V = hn::Vec<decltype(d)>;
-        V m[kWindow][kWindow], y[kTile][kTile];
-        for (std::size_t p = 0; p < kPoints; ++p)
-          m[p / kWindow][p % kWindow] = hn::LoadU(d, products + (p * tiles + t) * filters + co);
-        Sandwich(d, wm::kAT, m, y);
-        const V b = bias ? hn::LoadU(d, bias + co) : hn::Zero(d);
-        for (std::size_t r = 0; r < rows; ++r)
-          for (std::size_t s = 0; s < cols; ++s)
-            hn::StoreU(hn::Add(y[r][s], b), d, out + ((y0 + r) * ow + x0 + s) * filters + co);
+        const auto b = bias ? hn::LoadU(d, bias + co) : hn::Zero(d);
+        Sandwich(
+            d, wm::kAT,
+            [&](std::size_t r, std::size_t s) {
+              return hn::LoadU(d, products + (r * kWindow + s) * m_points + t * filters + co);
+            },
+            [&](std::size_t r, std::size_t s, auto value) {
+              if (r < rows && s < cols)
+                hn::StoreU(hn::Add(value, b), d, out + ((y0 + r) * ow + x0 + s) * filters + co);
+            });
       });
     }
   }
@@ -257,72 +265,75 @@ void WinogradConvForward(const float* image, std::size_t w, std::size_t c, std::
 
 void WinogradConvBackward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                           std::size_t ow, const float* dy, const float* ut, std::size_t filters,
-                          float beta, float* dkernel, float* dimage, float* scratch) {
+                          bool accumulate, float* du, float* dimage, float* scratch) {
   const std::size_t tiles_x = winograd::tiles(ow), tiles_y = winograd::tiles(oh);
-  float* du = scratch;  // [point][c][filters]
   for (std::size_t first = 0; first < tiles_y; first += winograd::block_rows(ow)) {
     const std::size_t end = std::min(tiles_y, first + winograd::block_rows(ow));
     const std::size_t tiles = (end - first) * tiles_x;
-    float* v = du + winograd::kernel_floats(c, filters);  // [point][tile][c]
-    float* dm = v + kPoints * tiles * c;                  // [point][tile][filters]
-    float* dv = dm + kPoints * tiles * filters;           // [point][tile][c]
+    const std::size_t v_points = winograd::point_stride(tiles * c);
+    const std::size_t m_points = winograd::point_stride(tiles * filters);
+    const std::size_t u_points = winograd::point_stride(c * filters);
+    float* v = scratch;                   // [point][tile][c]
+    float* dm = v + kPoints * v_points;   // [point][tile][filters]
+    float* dv = dm + kPoints * m_points;  // [point][tile][c]
     // The products' gradients: dM = A dY A^T, dY's tile zero past the output's edges.
     for (std::size_t t = 0; t < tiles; ++t) {
       const Window tile{(first + t / tiles_x) * kTile, (t % tiles_x) * kTile, oh, ow};
       ForChannelVectors(filters, [&](auto d, std::size_t co) {
-        using V = hn::Vec<decltype(d)>;
-        V g[kTile][kTile], m[kWindow][kWindow];
-        for (std::size_t r = 0; r < kTile; ++r)
-          for (std::size_t s = 0; s < kTile; ++s)
-            g[r][s] = tile.inside(r, s)
-                          ? hn::LoadU(d, dy + ((tile.y0 + r) * ow + tile.x0 + s) * filters + co)
-                          : hn::Zero(d);
-        Sandwich(d, wm::kA.at, g, m);
-        for (std::size_t p = 0; p < kPoints; ++p)
-          hn::StoreU(m[p / kWindow][p % kWindow], d, dm + (p * tiles + t) * filters + co);
+        Sandwich(
+            d, wm::kA.at,
+            [&](std::size_t r, std::size_t s) {
+              return tile.inside(r, s)
+                         ? hn::LoadU(d, dy + ((tile.y0 + r) * ow + tile.x0 + s) * filters + co)
+                         : hn::Zero(d);
+            },
+            [&](std::size_t r, std::size_t s, auto value) {
+              hn::StoreU(value, d, dm + (r * kWindow + s) * m_points + t * filters + co);
+            });
       });
     }
     TransformInputRows(image, w, c, oh, ow, first, end, v);
     // dU += V^T dM, point by point.
     for (std::size_t p = 0; p < kPoints; ++p)
-      Product(c, filters, tiles, v + p * tiles * c, 1, c, dm + p * tiles * filters, filters,
-              du + p * c * filters, filters, first != 0);
+      Product(c, filters, tiles, v + p * v_points, 1, c, dm + p * m_points, filters,
+              du + p * u_points, filters, accumulate || first != 0);
     if (!dimage) continue;
     // dV = dM U^T, then the windows' gradients B dV B^T added into the image's.
     for (std::size_t p = 0; p < kPoints; ++p)
-      Product(tiles, c, filters, dm + p * tiles * filters, filters, 1, ut + p * filters * c, c,
-              dv + p * tiles * c, c, false);
+      Product(tiles, c, filters, dm + p * m_points, filters, 1, ut + p * u_points, c,
+              dv + p * v_points, c, false);
     for (std::size_t t = 0; t < tiles; ++t) {
       const Window window{(first + t / tiles_x) * kTile, (t % tiles_x) * kTile, oh + 2, ow + 2};
       ForChannelVectors(c, [&](auto d, std::size_t ch) {
-        using V = hn::Vec<decltype(d)>;
-        V g[kWindow][kWindow], x[kWindow][kWindow];
-        for (std::size_t p = 0; p < kPoints; ++p)
-          g[p / kWindow][p % kWindow] = hn::LoadU(d, dv + (p * tiles + t) * c + ch);
-        Sandwich(d, wm::kB.at, g, x);
-        for (std::size_t r = 0; r < kWindow; ++r)
-          for (std::size_t s = 0; s < kWindow; ++s) {
-            if (!window.inside(r, s)) continue;
-            float* at = dimage + ((window.y0 + r) * w + window.x0 + s) * c + ch;
-            hn::StoreU(hn::Add(hn::LoadU(d, at), x[r][s]), d, at);
-          }
+        Sandwich(
+            d, wm::kB.at,
+            [&](std::size_t r, std::size_t s) {
+              return hn::LoadU(d, dv + (r * kWindow + s) * v_points + t * c + ch);
+            },
+            [&](std::size_t r, std::size_t s, auto value) {
+              if (!window.inside(r, s)) return;
+              float* at = dimage + ((window.y0 + r) * w + window.x0 + s) * c + ch;
+              hn::StoreU(hn::Add(hn::LoadU(d, at), value), d, at);
+            });
       });
     }
   }
-  // The kernel's gradient G^T dU G.
-  const std::size_t plane = c * filters;
+}
+
+void WinogradKernelGradient(const float* du, std::size_t c, std::size_t filters, float beta,
+                            float* dkernel) {
+  const std::size_t plane = winograd::point_stride(c * filters);
   for (std::size_t ci = 0; ci < c; ++ci) {
     ForChannelVectors(filters, [&](auto d, std::size_t co) {
-      using V = hn::Vec<decltype(d)>;
-      V m[kWindow][kWindow], g[3][3];
-      for (std::size_t p = 0; p < kPoints; ++p)
-        m[p / kWindow][p % kWindow] = hn::LoadU(d, du + p * plane + ci * filters + co);
-      Sandwich(d, wm::kGT.at, m, g);
-      for (std::size_t y = 0; y < 3; ++y)
-        for (std::size_t x = 0; x < 3; ++x) {
-          float* at = dkernel + ((y * 3 + x) * c + ci) * filters + co;
-          hn::StoreU(beta == 0.0f ? g[y][x] : hn::Add(hn::LoadU(d, at), g[y][x]), d, at);
-        }
+      Sandwich(
+          d, wm::kGT.at,
+          [&](std::size_t r, std::size_t s) {
+            return hn::LoadU(d, du + (r * kWindow + s) * plane + ci * filters + co);
+          },
+          [&](std::size_t y, std::size_t x, auto value) {
+            float* at = dkernel + ((y * 3 + x) * c + ci) * filters + co;
+            hn::StoreU(beta == 0.0f ? value : hn::Add(hn::LoadU(d, at), value), d, at);
+          });
     });
   }
 }
@@ -336,6 +347,7 @@ namespace typenet::kernels {
 HWY_EXPORT(WinogradKernelTransform);
 HWY_EXPORT(WinogradConvForward);
 HWY_EXPORT(WinogradConvBackward);
+HWY_EXPORT(WinogradKernelGradient);
 
 void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t filters,
                                bool transposed, float* out) noexcept {
@@ -352,9 +364,14 @@ void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std
 
 void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                             std::size_t ow, const float* dy, const float* ut, std::size_t filters,
-                            float beta, float* dkernel, float* dimage, float* scratch) noexcept {
+                            bool accumulate, float* du, float* dimage, float* scratch) noexcept {
   HWY_DYNAMIC_DISPATCH(WinogradConvBackward)
-  (image, w, c, oh, ow, dy, ut, filters, beta, dkernel, dimage, scratch);
+  (image, w, c, oh, ow, dy, ut, filters, accumulate, du, dimage, scratch);
+}
+
+void winograd_kernel_gradient(const float* du, std::size_t c, std::size_t filters, float beta,
+                              float* dkernel) noexcept {
+  HWY_DYNAMIC_DISPATCH(WinogradKernelGradient)(du, c, filters, beta, dkernel);
 }
 
 }  // namespace typenet::kernels

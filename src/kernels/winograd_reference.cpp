@@ -45,13 +45,14 @@ std::vector<double> window_points(const float* image, std::size_t w, std::size_t
 
 void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t filters,
                                bool transposed, float* out) noexcept {
+  const std::size_t plane = winograd::point_stride(c * filters);  // points apart
   for (std::size_t ci = 0; ci < c; ++ci)
     for (std::size_t co = 0; co < filters; ++co) {
       std::vector<double> g(9);
       for (std::size_t k = 0; k < 9; ++k) g[k] = kernel[(k * c + ci) * filters + co];
       const std::vector<double> u = sandwich(wm::kG, g);
       for (std::size_t p = 0; p < kPoints; ++p)
-        out[p * c * filters + (transposed ? co * c + ci : ci * filters + co)] = float(u[p]);
+        out[p * plane + (transposed ? co * c + ci : ci * filters + co)] = float(u[p]);
     }
 }
 
@@ -59,6 +60,7 @@ void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std
                            std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row,
                            const float* u, std::size_t filters, const float* bias, float* out,
                            float*) noexcept {
+  const std::size_t plane = winograd::point_stride(c * filters);  // points apart
   for (std::size_t ty = first_tile_row; ty < end_tile_row; ++ty)
     for (std::size_t tx = 0; tx < winograd::tiles(ow); ++tx) {
       std::vector<std::vector<double>> v(c);
@@ -68,7 +70,7 @@ void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std
         std::vector<double> m(kPoints, 0.0);
         for (std::size_t p = 0; p < kPoints; ++p)
           for (std::size_t ch = 0; ch < c; ++ch)
-            m[p] += v[ch][p] * double(u[(p * c + ch) * filters + co]);
+            m[p] += v[ch][p] * double(u[p * plane + ch * filters + co]);
         const std::vector<double> y = sandwich(wm::kAT, m);
         for (std::size_t r = 0; r < kTile && ty * kTile + r < oh; ++r)
           for (std::size_t s = 0; s < kTile && tx * kTile + s < ow; ++s)
@@ -80,8 +82,9 @@ void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std
 
 void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                             std::size_t ow, const float* dy, const float* ut, std::size_t filters,
-                            float beta, float* dkernel, float* dimage, float*) noexcept {
-  std::vector<double> du(kPoints * c * filters, 0.0);
+                            bool accumulate, float* du_out, float* dimage, float*) noexcept {
+  const std::size_t plane = winograd::point_stride(c * filters);  // points apart
+  std::vector<double> du(winograd::kernel_floats(c, filters), 0.0);
   std::vector<double> dx(dimage ? (oh + 2) * w * c : 0, 0.0);
   for (std::size_t ty = 0; ty < winograd::tiles(oh); ++ty)
     for (std::size_t tx = 0; tx < winograd::tiles(ow); ++tx) {
@@ -99,12 +102,12 @@ void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, st
             window_points(image, w, c, ch, ty * kTile, tx * kTile, oh + 2, ow + 2);
         for (std::size_t p = 0; p < kPoints; ++p)
           for (std::size_t co = 0; co < filters; ++co)
-            du[(p * c + ch) * filters + co] += v[p] * dm[co][p];
+            du[p * plane + ch * filters + co] += v[p] * dm[co][p];
         if (!dimage) continue;
         std::vector<double> dv(kPoints, 0.0);
         for (std::size_t p = 0; p < kPoints; ++p)
           for (std::size_t co = 0; co < filters; ++co)
-            dv[p] += dm[co][p] * double(ut[(p * filters + co) * c + ch]);
+            dv[p] += dm[co][p] * double(ut[p * plane + co * c + ch]);
         const std::vector<double> window = sandwich(wm::kB.at, dv);
         for (std::size_t r = 0; r < kWindow; ++r)
           for (std::size_t s = 0; s < kWindow; ++s) {
@@ -114,10 +117,17 @@ void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, st
       }
     }
   for (std::size_t i = 0; i < dx.size(); ++i) dimage[i] += float(dx[i]);
+  for (std::size_t i = 0; i < du.size(); ++i)
+    du_out[i] = float(du[i] + (accumulate ? double(du_out[i]) : 0.0));
+}
+
+void winograd_kernel_gradient(const float* du, std::size_t c, std::size_t filters, float beta,
+                              float* dkernel) noexcept {
+  const std::size_t plane = winograd::point_stride(c * filters);  // points apart
   for (std::size_t ch = 0; ch < c; ++ch)
     for (std::size_t co = 0; co < filters; ++co) {
       std::vector<double> m(kPoints);
-      for (std::size_t p = 0; p < kPoints; ++p) m[p] = du[(p * c + ch) * filters + co];
+      for (std::size_t p = 0; p < kPoints; ++p) m[p] = du[p * plane + ch * filters + co];
       const std::vector<double> g = sandwich(wm::kGT.at, m);
       for (std::size_t k = 0; k < 9; ++k) {
         float& at = dkernel[(k * c + ch) * filters + co];

@@ -3,6 +3,8 @@
 // magnitudes: forward on tile-row ranges, the kernel and input gradients, odd channel and
 // filter counts, outputs that end in partial tiles, images wider than the windows read; on
 // every Highway target.
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 
@@ -55,21 +57,29 @@ std::vector<float> transformed(const std::vector<float>& kernel, const Case& g, 
   return u;
 }
 
+// The points' matrices of a transformed kernel, without the padding between them.
+std::vector<float> points_of(const std::vector<float>& u, const Case& g) {
+  const std::size_t plane = g.c * g.filters;
+  std::vector<float> points(winograd::kPoints * plane);
+  for (std::size_t p = 0; p < winograd::kPoints; ++p)
+    std::copy_n(u.begin() + std::ptrdiff_t(p * winograd::point_stride(plane)), plane,
+                points.begin() + std::ptrdiff_t(p * plane));
+  return points;
+}
+
 TEST_CASE("winograd_kernel_transform equals its reference, u and its transpose") {
   std::mt19937 rng(11);
   for (const Case& g : kCases) {
     INFO(describe(g));
     const std::vector<float> kernel = testing::random_floats(g.patch() * g.filters, rng);
-    std::vector<float> expected(winograd::kernel_floats(g.c, g.filters));
-    std::vector<float> expected_t(expected.size());
-    kernels::reference::winograd_kernel_transform(kernel.data(), g.c, g.filters, false,
-                                                  expected.data());
-    kernels::reference::winograd_kernel_transform(kernel.data(), g.c, g.filters, true,
-                                                  expected_t.data());
+    std::vector<float> u(winograd::kernel_floats(g.c, g.filters)), ut(u.size());
+    kernels::reference::winograd_kernel_transform(kernel.data(), g.c, g.filters, false, u.data());
+    kernels::reference::winograd_kernel_transform(kernel.data(), g.c, g.filters, true, ut.data());
+    const std::vector<float> expected = points_of(u, g), expected_t = points_of(ut, g);
     testing::for_each_target([&] {
-      testing::check_close(transformed(kernel, g, false), expected,
+      testing::check_close(points_of(transformed(kernel, g, false), g), expected,
                            testing::own_magnitude(expected, 1.0f));
-      testing::check_close(transformed(kernel, g, true), expected_t,
+      testing::check_close(points_of(transformed(kernel, g, true), g), expected_t,
                            testing::own_magnitude(expected_t, 1.0f));
     });
   }
@@ -127,12 +137,14 @@ TEST_CASE("winograd_conv_backward gives the direct convolution's kernel and imag
     const std::vector<float> dy = testing::random_floats(g.pixels() * g.filters, rng);
     const std::vector<float> earlier_dkernel = testing::random_floats(kernel.size(), rng);
     const std::vector<float> earlier_dimage = testing::random_floats(image.size(), rng);
+    const auto patches = [&](const std::vector<float>& of) {
+      std::vector<float> col(g.pixels() * g.patch());
+      kernels::reference::im2col(of.data(), g.h, g.w, g.c, 3, 3, 1, 0, 0, g.oh(), g.ow(),
+                                 col.data());
+      return col;
+    };
     // The direct gradients: col^T dy (+ the earlier gradient), and col2im(dy kernel^T).
-    std::vector<float> col(g.pixels() * g.patch()), abs_col(col.size());
-    kernels::reference::im2col(image.data(), g.h, g.w, g.c, 3, 3, 1, 0, 0, g.oh(), g.ow(),
-                               col.data());
-    kernels::reference::im2col(testing::absolute(image).data(), g.h, g.w, g.c, 3, 3, 1, 0, 0,
-                               g.oh(), g.ow(), abs_col.data());
+    const std::vector<float> col = patches(image), abs_col = patches(testing::absolute(image));
     const auto kernel_grad = [&](const std::vector<float>& c, const std::vector<float>& d,
                                  const std::vector<float>& earlier) {
       std::vector<float> result = earlier;
@@ -159,33 +171,51 @@ TEST_CASE("winograd_conv_backward gives the direct convolution's kernel and imag
     const std::vector<float> dimage = image_grad(dy, kernel, earlier_dimage);
     const std::vector<float> dimage_bound =
         image_grad(abs_dy, testing::absolute(kernel), testing::absolute(earlier_dimage));
-    std::vector<float> ut_reference(winograd::kernel_floats(g.c, g.filters));
+    // A second image of the batch, whose kernel gradient's points add to the first's.
+    const std::vector<float> image2 = testing::random_floats(image.size(), rng);
+    const std::vector<float> dy2 = testing::random_floats(dy.size(), rng);
+    const std::vector<float> zeros(kernel.size(), 0.0f);
+    const std::vector<float> batch_dkernel =
+        kernel_grad(patches(image2), dy2, kernel_grad(col, dy, zeros));
+    const std::vector<float> batch_bound =
+        floored(kernel_grad(patches(testing::absolute(image2)), testing::absolute(dy2),
+                            kernel_grad(abs_col, abs_dy, zeros)),
+                0.1f);
+    const std::size_t points = winograd::kernel_floats(g.c, g.filters);
+    std::vector<float> ut_reference(points);
     kernels::reference::winograd_kernel_transform(kernel.data(), g.c, g.filters, true,
                                                   ut_reference.data());
     {
       std::vector<float> reference_dkernel = earlier_dkernel, reference_dimage = earlier_dimage;
-      kernels::reference::winograd_conv_backward(
-          image.data(), g.w, g.c, g.oh(), g.ow(), dy.data(), ut_reference.data(), g.filters, 1.0f,
-          reference_dkernel.data(), reference_dimage.data(), nullptr);
+      std::vector<float> du(points, kNaN);
+      kernels::reference::winograd_conv_backward(image.data(), g.w, g.c, g.oh(), g.ow(), dy.data(),
+                                                 ut_reference.data(), g.filters, false, du.data(),
+                                                 reference_dimage.data(), nullptr);
+      kernels::reference::winograd_kernel_gradient(du.data(), g.c, g.filters, 1.0f,
+                                                   reference_dkernel.data());
       testing::check_close(reference_dkernel, dkernel, dkernel_bound);
       testing::check_close(reference_dimage, dimage, dimage_bound);
     }
     testing::for_each_target([&] {
       const std::vector<float> ut = transformed(kernel, g, true);
       std::vector<float> scratch(winograd::backward_scratch_floats(g.ow(), g.c, g.filters), kNaN);
+      std::vector<float> du(points, kNaN);
       std::vector<float> got_dkernel = earlier_dkernel, got_dimage = earlier_dimage;
       kernels::winograd_conv_backward(image.data(), g.w, g.c, g.oh(), g.ow(), dy.data(), ut.data(),
-                                      g.filters, 1.0f, got_dkernel.data(), got_dimage.data(),
+                                      g.filters, false, du.data(), got_dimage.data(),
                                       scratch.data());
+      kernels::winograd_kernel_gradient(du.data(), g.c, g.filters, 1.0f, got_dkernel.data());
       testing::check_close(got_dkernel, dkernel, dkernel_bound);
       testing::check_close(got_dimage, dimage, dimage_bound);
-      // beta 0 assigns the kernel's gradient; no image gradient leaves no trace.
-      std::vector<float> assigned(kernel.size(), kNaN);
+      // Two images' points summed (no image gradient leaves no trace), then beta 0 assigns.
+      std::fill(du.begin(), du.end(), kNaN);
       kernels::winograd_conv_backward(image.data(), g.w, g.c, g.oh(), g.ow(), dy.data(), nullptr,
-                                      g.filters, 0.0f, assigned.data(), nullptr, scratch.data());
-      const std::vector<float> zeros(kernel.size(), 0.0f);
-      testing::check_close(assigned, kernel_grad(col, dy, zeros),
-                           floored(kernel_grad(abs_col, abs_dy, zeros), 0.1f));
+                                      g.filters, false, du.data(), nullptr, scratch.data());
+      kernels::winograd_conv_backward(image2.data(), g.w, g.c, g.oh(), g.ow(), dy2.data(), nullptr,
+                                      g.filters, true, du.data(), nullptr, scratch.data());
+      std::vector<float> assigned(kernel.size(), kNaN);
+      kernels::winograd_kernel_gradient(du.data(), g.c, g.filters, 0.0f, assigned.data());
+      testing::check_close(assigned, batch_dkernel, batch_bound);
     });
   }
 }

@@ -48,6 +48,7 @@ std::vector<float> passes(const WinogradCnn& net, const Images& data, std::size_
   const Context ctx{.training = true,
                     .assign_grads = true,
                     .precision = Precision::Float32,
+                    .winograd = winograd,
                     .packed_weights = winograd ? packed.data() : nullptr};
   const float* out = WinogradCnn::forward(params, data.x.data(), n, *buffers, ctx);
   std::vector<float> result(out, out + n * WinogradCnn::output_size);

@@ -122,9 +122,11 @@ enum class FillMode : std::uint8_t {
      winograd_conv_forward: as conv_forward(image, w, c, 3, 3, 1, ow, ...) for the output rows   \
      of tile rows [first_tile_row, end_tile_row), from the kernel's u; the image's first oh + 2 \
      rows and ow + 2 columns are read (w pixels a row). winograd_conv_backward: from dy (oh x   \
-     ow x filters), the kernel's gradient into dkernel (beta 0: assigned; 1: added) and, when   \
-     dimage is not null, the image's added into dimage (the image's geometry), from ut.        \
-     scratch: winograd::forward_scratch_floats, backward_scratch_floats. */   \
+     ow x filters), the kernel gradient's points into du (winograd::kernel_floats; assigned, or \
+     added when accumulate: an image after the first of a batch) and, when dimage is not null,  \
+     the image's gradient added into dimage (the image's geometry), from ut.                    \
+     winograd_kernel_gradient: the kernel's gradient from du into dkernel (beta 0: assigned;    \
+     1: added). scratch: winograd::forward_scratch_floats, backward_scratch_floats. */   \
   void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t filters,          \
                                  bool transposed, float* out) noexcept;                            \
   void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t oh,     \
@@ -133,8 +135,10 @@ enum class FillMode : std::uint8_t {
                              float* scratch) noexcept;                                             \
   void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,    \
                               std::size_t ow, const float* dy, const float* ut,                    \
-                              std::size_t filters, float beta, float* dkernel, float* dimage,      \
+                              std::size_t filters, bool accumulate, float* du, float* dimage,      \
                               float* scratch) noexcept;                                            \
+  void winograd_kernel_gradient(const float* du, std::size_t c, std::size_t filters, float beta,   \
+                                float* dkernel) noexcept;                                          \
   /* The adjoint of im2col: din[...] += col[...] for every patch element inside the image. */      \
   void col2im_add(const float* col, std::size_t h, std::size_t w, std::size_t c, std::size_t kh,   \
                   std::size_t kw, std::size_t stride, std::size_t pad_top, std::size_t pad_left,   \

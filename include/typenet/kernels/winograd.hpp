@@ -9,8 +9,11 @@
 //
 // Layouts (channels last throughout):
 //   transformed kernel u: points x c x filters (a point's c x filters matrix whole), and its
-//     transpose ut: points x filters x c, for the input gradient;
-//   the kernels work a block of tile rows at a time in the scratch sized below.
+//     transpose ut: points x filters x c, for the input gradient; the kernel gradient's points
+//     du as u;
+//   the kernels work a block of tile rows at a time in the scratch sized below, points x
+//     tiles x channels;
+//   consecutive points point_stride apart.
 // The transformed kernel is computed once per pass (Conv's packed weights).
 #pragma once
 
@@ -25,9 +28,17 @@ inline constexpr std::size_t kPoints = kWindow * kWindow;  // products per tile
 // Tiles covering `extent` output pixels (the last one clipped).
 constexpr std::size_t tiles(std::size_t extent) noexcept { return (extent + kTile - 1) / kTile; }
 
-// Floats of a transformed kernel (u, or ut).
+// Floats from one point's matrix of `floats` to the next: rounded up to an odd number of
+// 64-byte lines, so that the 36 points of a tile, which each transform reads or writes
+// together, fall in 36 different sets of the L1 cache (a stride of a power-of-two multiple of
+// lines crowds them into a few sets, and each transform then misses on most of its loads).
+constexpr std::size_t point_stride(std::size_t floats) noexcept {
+  return ((floats + 15) / 16 | 1) * 16;
+}
+
+// Floats of a transformed kernel (u, or ut) and of the kernel gradient's points (du).
 constexpr std::size_t kernel_floats(std::size_t c, std::size_t filters) noexcept {
-  return kPoints * c * filters;
+  return kPoints * point_stride(c * filters);
 }
 // The kernels take the tiles a block of whole tile rows at a time, about kBlockTiles tiles (at
 // least one row): enough rows for each product to reuse its point of the kernel, few enough
@@ -41,11 +52,12 @@ constexpr std::size_t block_tiles(std::size_t ow) noexcept { return block_rows(o
 // Scratch floats of conv_forward and of conv_backward for an output ow pixels wide.
 constexpr std::size_t forward_scratch_floats(std::size_t ow, std::size_t c,
                                              std::size_t filters) noexcept {
-  return kPoints * block_tiles(ow) * (c + filters);
+  return kPoints * (point_stride(block_tiles(ow) * c) + point_stride(block_tiles(ow) * filters));
 }
 constexpr std::size_t backward_scratch_floats(std::size_t ow, std::size_t c,
                                               std::size_t filters) noexcept {
-  return kPoints * block_tiles(ow) * (2 * c + filters) + kernel_floats(c, filters);
+  return kPoints *
+         (2 * point_stride(block_tiles(ow) * c) + point_stride(block_tiles(ow) * filters));
 }
 
 // Whether a convolution takes these products: a 3x3 kernel at stride 1, with channels and
@@ -55,9 +67,9 @@ constexpr bool suits(std::size_t kernel, std::size_t stride, std::size_t c,
   return kernel == 3 && stride == 1 && c >= 8 && filters >= 8;
 }
 
-// Whether its backward pass takes them too: the kernel gradient sums the image's tiles into
-// kernel_floats points and transforms those, a cost per image that only enough tiles repay (a
-// 10x10x128 -> 8x8x128 layer, 4 tiles, computes its gradients faster directly).
+// Whether its backward pass takes them too: the kernel gradient sums the images' tiles into
+// kernel_floats points, products whose depth is the tiles, which only enough tiles an image
+// keep busy (a 10x10x128 -> 8x8x128 layer, 4 tiles, computes its gradients faster directly).
 constexpr bool suits_backward(std::size_t oh, std::size_t ow) noexcept {
   return tiles(oh) * tiles(ow) >= 16;
 }

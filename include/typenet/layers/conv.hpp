@@ -101,13 +101,15 @@ struct Conv {
         winograd && kernels::winograd::suits_backward(out_height, out_width);
     static constexpr std::size_t winograd_kernel_floats =
         winograd ? kernels::winograd::kernel_floats(channels, Filters) : 0;
-    // The patches (backward) or Winograd's products, then the framed image (forward; backward
-    // in bfloat16 and by Winograd), then (Winograd's backward) the framed image's gradient.
+    // The patches (backward) or Winograd's products (backward: after the kernel gradient's
+    // points, summed over the images), then the framed image (forward; backward in bfloat16 and
+    // by Winograd), then (Winograd's backward) the framed image's gradient.
     static constexpr std::size_t products_floats = std::max(
         pixels * patch,
-        winograd_backward ? kernels::winograd::backward_scratch_floats(out_width, channels, Filters)
-        : winograd        ? kernels::winograd::forward_scratch_floats(out_width, channels, Filters)
-                          : 0);
+        winograd_backward ? winograd_kernel_floats + kernels::winograd::backward_scratch_floats(
+                                                         out_width, channels, Filters)
+        : winograd ? kernels::winograd::forward_scratch_floats(out_width, channels, Filters)
+                   : 0);
     static constexpr std::size_t scratch_floats =
         products_floats + (framed ? framed_size * (winograd_backward ? 2 : 1) : 0);
     static constexpr std::size_t cache_words = 0;
@@ -124,22 +126,26 @@ struct Conv {
         std::max(packed_kernel::words, 2 * winograd_kernel_floats);
     static void pack_weights(const float* params, std::uint32_t* packed,
                              const PackRequest& request) noexcept {
-      packed_kernel::pack(params, packed, request);
       if constexpr (winograd) {
-        if (request.precision != Precision::Float32 || !request.winograd) return;
+        if (!request.winograd) return packed_kernel::pack(params, packed, request);
         float* u = reinterpret_cast<float*>(packed);
         if (request.part == 0)
           kernels::winograd_kernel_transform(params, channels, Filters, false, u);
         if (winograd_backward && request.backward && request.next().part == 0)
           kernels::winograd_kernel_transform(params, channels, Filters, true,
                                              u + winograd_kernel_floats);
+      } else {
+        packed_kernel::pack(params, packed, request);
       }
     }
     // Whether a pass computes by Winograd's products: its kernel transformed (packed) for it,
     // in Float32, and alone (a team's members split pixels, which tiles do not follow).
     static bool by_winograd(const Context& ctx) noexcept {
-      return winograd && ctx.precision == Precision::Float32 && ctx.packed_weights &&
-             ctx.team.size == 1;
+      return winograd && ctx.winograd && ctx.packed_weights && ctx.team.size == 1;
+    }
+    // The kernel packed for the bf16 products, unless the packed weights are Winograd's.
+    static const std::uint32_t* packed_bf16(const Context& ctx) noexcept {
+      return winograd && ctx.winograd ? nullptr : ctx.packed_weights;
     }
     static const float* winograd_u(const Context& ctx) noexcept {
       return reinterpret_cast<const float*>(ctx.packed_weights);
@@ -266,8 +272,8 @@ struct Conv {
       for (std::size_t i = 0; i < n; ++i)
         kernels::conv_forward(precision, framed_image(in + i * In::size, ctx.scratch, ctx.team),
                               read_width, channels, Kernel, Kernel, stride, out_width, first_pixel,
-                              end_pixel, params, packed_kernel::forward(ctx.packed_weights),
-                              Filters, params + kernel_count, out + i * output_shape::size);
+                              end_pixel, params, packed_kernel::forward(packed_bf16(ctx)), Filters,
+                              params + kernel_count, out + i * output_shape::size);
     }
     static void backward(const float* params, const float* in, float* dout, float* din,
                          float* dparams, std::size_t n, const Context& ctx) noexcept {
@@ -296,7 +302,7 @@ struct Conv {
         if (!din) continue;
         // The patch gradients, then their sums into the image's pixels.
         kernels::gemm(precision, Trans::No, Trans::Yes, pixels, patch, Filters, dy, Filters, params,
-                      Filters, packed_kernel::transposed(ctx.packed_weights), 0.0f, col, patch,
+                      Filters, packed_kernel::transposed(packed_bf16(ctx)), 0.0f, col, patch,
                       nullptr);
         float* dimage = din + i * In::size;
         std::memset(dimage, 0, In::size * sizeof(float));
@@ -309,21 +315,24 @@ struct Conv {
       float* frame = ctx.scratch + products_floats;
       float* dframe = frame + framed_size;  // framed: the framed image's gradient
       const float* ut = winograd_u(ctx) + winograd_kernel_floats;
+      float* du = ctx.scratch;  // the kernel gradient's points, summed over the n images
       if (ctx.assign_grads) std::fill_n(dparams + kernel_count, Filters, 0.0f);
       for (std::size_t i = 0; i < n; ++i) {
         const float* dy = dout + i * output_shape::size;
-        const float beta = i == 0 && ctx.assign_grads ? 0.0f : 1.0f;
         kernels::add_column_sums(dy, pixels, Filters, Filters, dparams + kernel_count);
         float* dimage = din ? din + i * In::size : nullptr;
         float* dwindows = framed && din ? dframe : dimage;
         if (dwindows) std::fill_n(dwindows, framed ? framed_size : In::size, 0.0f);
         kernels::winograd_conv_backward(framed_image(in + i * In::size, frame, Team{}), read_width,
                                         channels, out_height, out_width, dy, din ? ut : nullptr,
-                                        Filters, beta, dparams, dwindows, ctx.scratch);
+                                        Filters, i > 0, du, dwindows, du + winograd_kernel_floats);
         if constexpr (framed) {
           if (din) unframe(dframe, dimage);
         }
       }
+      if (n > 0)
+        kernels::winograd_kernel_gradient(du, channels, Filters, ctx.assign_grads ? 0.0f : 1.0f,
+                                          dparams);
     }
     // The image's part of its framed copy's gradient (Same padding: all but the frame).
     static void unframe(const float* dframe, float* dimage) noexcept {

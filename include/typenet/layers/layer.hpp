@@ -204,6 +204,7 @@ struct Context {
   float* step_state = nullptr;  // this layer's step_state_floats (see above), set by the Net
   BatchPeers batch_peers{};
   Precision precision = Precision::Float32;  // of Conv's and Dense's products; never Auto
+  bool winograd = false;  // 3x3 convolutions by Winograd's float products (PackRequest::winograd)
   // This layer's packed_weight_words, packed for this pass (see above); null: not packed.
   const std::uint32_t* packed_weights = nullptr;
 };

@@ -71,7 +71,8 @@ class StepEngine {
   StepEngine(Loss loss, std::size_t threads, Precision precision,
              ConvAlgorithm convolution = ConvAlgorithm::Auto)
       : loss_(loss), pool_(threads), workers_(pool_.size()), precision_(resolve(precision)),
-        winograd_(precision_ == Precision::Float32 && convolution == ConvAlgorithm::Auto) {}
+        winograd_(convolution == ConvAlgorithm::Auto &&
+                  (precision_ == Precision::Float32 || !kernels::bf16_faster_than_float())) {}
 
   ThreadPool& pool() { return pool_; }
   std::size_t threads() const { return pool_.size(); }
@@ -270,7 +271,8 @@ class StepEngine {
   // The worker's forward pass over n images, inference mode.
   const float* infer(Worker& worker, const float* params, const float* images,
                      std::size_t n) const {
-    const Context ctx{.precision = precision_, .packed_weights = passes_packed_weights_};
+    const Context ctx{
+        .precision = precision_, .winograd = winograd_, .packed_weights = passes_packed_weights_};
     if (worker.training) return NetT::forward(params, images, n, worker.training->buffers, ctx);
     return NetT::forward(params, images, n, *worker.inference, ctx);
   }
@@ -291,6 +293,7 @@ class StepEngine {
                      .team = team,
                      .batch_peers = peers,
                      .precision = precision_,
+                     .winograd = winograd_,
                      .packed_weights = passes_packed_weights_};
     };
     const std::size_t parts = batch_parts(count);
