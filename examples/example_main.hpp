@@ -68,12 +68,12 @@ inline int run(int argc, char** argv, const std::string& description, Flags flag
       ->check(CLI::Range(0, 2));
   app.add_option("--precision", flags.precision,
                  "Arithmetic of the Conv and Dense products: auto (mixed_bfloat16 where the CPU "
-                 "has AMX, else float32), float32 or mixed_bfloat16")
+                 "has AMX or is an AMD Zen 4, else float32), float32 or mixed_bfloat16")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
   app.add_option("--convolution", flags.convolution,
-                 "How float32 3x3 convolutions are computed: auto (Winograd's F(4x4, 3x3) where "
-                 "the layer suits it) or direct")
+                 "How 3x3 convolutions are computed: auto (Winograd's F(4x4, 3x3) in float32 "
+                 "where the layer suits it, unless mixed_bfloat16 runs on AMX) or direct")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "direct"}));
   app.add_option("--save", flags.save, "Write the trained model to this typenet file");

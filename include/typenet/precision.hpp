@@ -5,23 +5,24 @@
 //                  products summed in float; weights, activations, gradients and the optimizer
 //                  stay float ("mixed_bfloat16", PyTorch's CPU autocast). A product's relative
 //                  error is then at most about 2^-8 of the sum of its terms' magnitudes.
-//   Auto           MixedBfloat16 where it is faster than float: on CPUs with AMX tiles;
-//                  Float32 elsewhere. AVX512_BF16's dot products alone are slower than the
-//                  float GEMM on Sapphire Rapids (one port against two FMA ports), and on AMD
-//                  Zen 4 slower than float32 with Winograd's convolutions (below), so Auto does
-//                  not take them (docs/performance.md).
+//   Auto           MixedBfloat16 where it is faster than float: on CPUs with AMX tiles, and
+//                  on AMD Zen 4, whose AVX512_BF16 dot products do twice the multiply-adds of
+//                  its float FMAs; Float32 elsewhere (Sapphire Rapids without its tiles runs
+//                  them on one port against two FMA ports). The seed CNN's 8-seed mean test
+//                  accuracy stays at 99.0 % either way (docs/performance.md).
 //
-// How a Model computes the Float32 products of its 3x3, stride-1 Conv layers with 8 or more
-// channels and filters (ModelOptions::convolution; kernels/winograd.hpp):
+// How a Model computes the products of its 3x3, stride-1 Conv layers with 8 or more channels
+// and filters (ModelOptions::convolution; kernels/winograd.hpp):
 //
-//   Auto    Winograd's F(4x4, 3x3): 4 times fewer multiplies than the direct product (less
-//           where tiles are clipped), forward and, in layers of 16 tiles or more, backward;
-//           each output within about 1e-6 of the magnitude of its terms, where the direct
-//           product's error is some 1e-7 (docs/performance.md).
+//   Auto    Winograd's F(4x4, 3x3) in float: 4 times fewer multiplies than the direct product
+//           (less where tiles are clipped), forward and, in layers of 16 tiles or more,
+//           backward; each output within about 1e-6 of the magnitude of its terms, where the
+//           direct product's error is some 1e-7 (docs/performance.md). In Float32; and in
+//           MixedBfloat16 on CPUs without AMX tiles, where these float products beat the bf16
+//           ones (a layer's precision is then float's, finer than bfloat16's 2^-8).
 //   Direct  the patches times the kernel, as Keras' CPU kernels compute them.
 //
-// MixedBfloat16 products, Net::predict, and a Model's predict of fewer images than threads are
-// always direct.
+// Net::predict, and a Model's predict of fewer images than threads, are always direct.
 //
 // ModelOptions::precision (default Auto) governs what a Model computes: fit, evaluate,
 // predict. Net::predict, the embedded and batch-1 path, is always Float32, and so is a Model's
@@ -39,8 +40,11 @@ enum class Precision : std::uint8_t { Auto, Float32, MixedBfloat16 };
 enum class ConvAlgorithm : std::uint8_t { Auto, Direct };
 
 namespace kernels {
-// Whether the bfloat16 kernels run faster than the float ones on this CPU (its AMX tiles).
+// Whether the bfloat16 kernels run faster than the float ones on this CPU: AMX tiles, or
+// AVX512_BF16 dot products at twice the float FMA's rate (AMD Zen 4).
 bool bf16_faster_than_float() noexcept;
+// Whether they also beat Winograd's float products of 3x3 convolutions (AMX tiles).
+bool bf16_faster_than_winograd() noexcept;
 }  // namespace kernels
 
 // Auto made concrete for this CPU; the others as they are.

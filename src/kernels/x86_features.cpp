@@ -4,6 +4,8 @@
 
 #include <hwy/targets.h>
 
+#include <cstring>
+
 #if HWY_ARCH_X86
 #include <cpuid.h>
 #endif
@@ -50,6 +52,11 @@ Features detect() {
   // AVX512_BF16: leaf 7 subleaf 1 EAX bit 5.
   if (max_subleaf >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx))
     found.avx512_bf16 = (eax & (1u << 5)) != 0;
+  // The vendor, "AuthenticAMD", in leaf 0's EBX, EDX, ECX.
+  unsigned vendor[3] = {};
+  if (__get_cpuid(0, &eax, &vendor[0], &vendor[2], &vendor[1]))
+    found.avx512_bf16_full_rate = found.avx512_bf16 &&
+                                  std::memcmp(vendor, "AuthenticAMD", sizeof vendor) == 0;
   // The OS manages the tile configuration and data state (XCR0 bits 17, 18).
   std::uint32_t xcr0_low = 0, xcr0_high = 0;
   __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
@@ -75,6 +82,10 @@ const Features& features() noexcept {
 
 namespace typenet::kernels {
 
-bool bf16_faster_than_float() noexcept { return x86::features().amx_bf16; }
+bool bf16_faster_than_float() noexcept {
+  return x86::features().amx_bf16 || x86::features().avx512_bf16_full_rate;
+}
+
+bool bf16_faster_than_winograd() noexcept { return x86::features().amx_bf16; }
 
 }  // namespace typenet::kernels

@@ -13,6 +13,9 @@ namespace typenet::kernels::x86 {
 struct Features {
   bool avx512_vnni = false;
   bool avx512_bf16 = false;
+  // AVX512_BF16 where vdpbf16ps does twice the multiply-adds of a float FMA per cycle (AMD Zen
+  // 4 on: its dot products run on both FMA pipes; Intel's on one port of two).
+  bool avx512_bf16_full_rate = false;
   bool amx_int8 = false;
   bool amx_bf16 = false;
 };

@@ -511,8 +511,8 @@ int run(int argc, char** argv, const std::vector<std::string>& model_names, Disp
     command
         ->add_option("--precision", options.precision,
                      "Arithmetic of the Conv and Dense products: float32, mixed_bfloat16 or auto "
-                     "(mixed_bfloat16 where the CPU has AMX); default: auto to train, "
-                     "float32 to evaluate")
+                     "(mixed_bfloat16 where the CPU has AMX or is an AMD Zen 4); default: auto "
+                     "to train, float32 to evaluate")
         ->check(CLI::IsMember({"auto", "float32", "mixed_bfloat16"}));
   };
 

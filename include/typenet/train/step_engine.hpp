@@ -72,7 +72,7 @@ class StepEngine {
              ConvAlgorithm convolution = ConvAlgorithm::Auto)
       : loss_(loss), pool_(threads), workers_(pool_.size()), precision_(resolve(precision)),
         winograd_(convolution == ConvAlgorithm::Auto &&
-                  (precision_ == Precision::Float32 || !kernels::bf16_faster_than_float())) {}
+                  (precision_ == Precision::Float32 || !kernels::bf16_faster_than_winograd())) {}
 
   ThreadPool& pool() { return pool_; }
   std::size_t threads() const { return pool_.size(); }
