@@ -18,6 +18,7 @@ struct Flatten {
   template <class In>
   struct bind : IdentityLayer<In, Shape<In::size>> {
     static constexpr bool inference_is_identity = true;
+    static constexpr bool forward_is_copy = true;
     struct int8 : Int8Member {
       static constexpr Int8Role role = Int8Role::PassThrough;
     };

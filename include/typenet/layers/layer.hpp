@@ -33,10 +33,10 @@
 //
 // Passes the Net saves (optional; false when absent):
 //   static constexpr bool forward_is_copy;  // forward copies in to out, backward dout to din (an
-//                                           // activation used as a layer): the Net copies and
-//                                           // applies the activation in one cache-sized pass;
-//                                           // in training, after a Linear layer, in place
-//                                           // (plan::trains_in_place)
+//                                           // activation used as a layer, Flatten, Reshape):
+//                                           // the Net copies and applies the activation in one
+//                                           // cache-sized pass; in training, after a Linear
+//                                           // layer, in place (plan::trains_in_place)
 //   static constexpr bool inference_is_identity;  // in inference its output is its input's
 //                                           // floats (Flatten, Reshape, Dropout): the Net
 //                                           // gives it the floats of the layer before it and

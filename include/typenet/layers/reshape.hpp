@@ -77,6 +77,7 @@ struct Reshape {
   template <class In>
   struct bind : IdentityLayer<In, shape> {
     static constexpr bool inference_is_identity = true;
+    static constexpr bool forward_is_copy = true;
     static_assert(shape::size == In::size,
                   "typenet: Reshape<Extents...> must hold as many values as its input");
     static void check_keras(const KerasConfig& config) {
