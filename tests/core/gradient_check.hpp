@@ -41,6 +41,7 @@ void check_gradients(std::uint64_t seed, std::size_t kinks = 0, std::size_t imag
   ctx.training = true;  // dropout active, with a mask fixed by the seed
   ctx.seed = seed;
   std::vector<std::uint32_t> packed(N::packed_weight_words);
+  ctx.winograd = winograd;
   if (winograd) ctx.packed_weights = packed.data();
   auto objective = [&] {
     if (winograd)

@@ -36,18 +36,18 @@ Images make_images(std::size_t count, std::uint64_t seed) {
   return testing::blob_images<kSide>(count, seed);
 }
 
-// Outputs, then parameter gradients, then input gradients of n images, by Winograd's products
-// or (packed null) the direct ones.
-std::vector<float> passes(const WinogradCnn& net, const Images& data, std::size_t n,
-                          bool winograd) {
+// Outputs, then parameter gradients, then input gradients of n images in `precision`, the 3x3
+// convolutions by Winograd's float products or (packed null) the direct ones.
+std::vector<float> passes(const WinogradCnn& net, const Images& data, std::size_t n, bool winograd,
+                          Precision precision = Precision::Float32) {
   const float* params = net.parameters().data();
   std::vector<std::uint32_t> packed(WinogradCnn::packed_weight_words);
   WinogradCnn::pack_weights(params, packed.data(),
-                            {.precision = Precision::Float32, .backward = true, .winograd = true});
+                            {.precision = precision, .backward = true, .winograd = true});
   auto buffers = std::make_unique<Buffers<WinogradCnn, 8, true>>();
   const Context ctx{.training = true,
                     .assign_grads = true,
-                    .precision = Precision::Float32,
+                    .precision = precision,
                     .winograd = winograd,
                     .packed_weights = winograd ? packed.data() : nullptr};
   const float* out = WinogradCnn::forward(params, data.x.data(), n, *buffers, ctx);
@@ -92,6 +92,25 @@ TEST_CASE("passes by Winograd's products are the direct passes within rounding")
   INFO("largest difference " << worst << " of values up to " << largest);
   CHECK(worst <= 1e-5 * largest);
   CHECK(std::memcmp(winograd.data(), direct.data(), direct.size() * sizeof(float)) != 0);
+}
+
+TEST_CASE("mixed bfloat16 passes take Winograd's float products where asked (CPUs without AMX)") {
+  constexpr std::size_t n = 5;
+  const Images data = make_images(n, 34);
+  const WinogradCnn net(9);
+  const std::vector<float> hybrid = passes(net, data, n, true, Precision::MixedBfloat16);
+  const std::vector<float> bf16 = passes(net, data, n, false, Precision::MixedBfloat16);
+  const std::vector<float> float32 = passes(net, data, n, true);
+  REQUIRE(hybrid.size() == float32.size());
+  float largest = 0.0f;
+  for (const float value : float32) largest = std::max(largest, std::fabs(value));
+  double worst = 0.0;
+  for (std::size_t i = 0; i < float32.size(); ++i)
+    worst = std::max(worst, double(std::fabs(hybrid[i] - float32[i])));
+  INFO("largest difference from float32 " << worst << " of values up to " << largest);
+  CHECK(worst <= 0.02 * largest);  // the Dense layer's and the rest's bfloat16 rounding
+  CHECK(std::memcmp(hybrid.data(), bf16.data(), bf16.size() * sizeof(float)) != 0);
+  CHECK(std::memcmp(hybrid.data(), float32.data(), float32.size() * sizeof(float)) != 0);
 }
 
 TEST_CASE("a Model trains by Winograd's products: it learns, reproducibly, near Direct") {

@@ -138,8 +138,9 @@ struct Conv {
         packed_kernel::pack(params, packed, request);
       }
     }
-    // Whether a pass computes by Winograd's products: its kernel transformed (packed) for it,
-    // in Float32, and alone (a team's members split pixels, which tiles do not follow).
+    // Whether a pass computes by Winograd's products: asked for (ctx.winograd), its kernel
+    // transformed (packed) for it, and alone (a team's members split pixels, which tiles do not
+    // follow).
     static bool by_winograd(const Context& ctx) noexcept {
       return winograd && ctx.winograd && ctx.packed_weights && ctx.team.size == 1;
     }
