@@ -67,9 +67,9 @@ constexpr bool suits(std::size_t kernel, std::size_t stride, std::size_t c,
   return kernel == 3 && stride == 1 && c >= 8 && filters >= 8;
 }
 
-// Whether its backward pass takes them too: the kernel gradient sums the images' tiles into
-// kernel_floats points, products whose depth is the tiles, which only enough tiles an image
-// keep busy (a 10x10x128 -> 8x8x128 layer, 4 tiles, computes its gradients faster directly).
+// Whether its backward pass takes them too: the kernel gradient's products are as deep as an
+// image has tiles, and only enough tiles repay their transforms (a 10x10x128 -> 8x8x128 layer,
+// 4 tiles, computed its gradients faster directly).
 constexpr bool suits_backward(std::size_t oh, std::size_t ow) noexcept {
   return tiles(oh) * tiles(ow) >= 16;
 }
