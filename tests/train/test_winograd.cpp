@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <typenet/typenet.hpp>
@@ -75,6 +76,19 @@ std::vector<float> trained_weights(const Images& data, ConvAlgorithm convolution
   return {net->parameters().begin(), net->parameters().end()};
 }
 
+// The largest difference between two passes' results, and the largest magnitude of the
+// reference's.
+std::pair<double, double> largest_difference(const std::vector<float>& got,
+                                             const std::vector<float>& reference) {
+  REQUIRE(got.size() == reference.size());
+  double worst = 0.0, largest = 0.0;
+  for (std::size_t i = 0; i < reference.size(); ++i) {
+    worst = std::max(worst, double(std::fabs(got[i] - reference[i])));
+    largest = std::max(largest, double(std::fabs(reference[i])));
+  }
+  return {worst, largest};
+}
+
 }  // namespace
 
 TEST_CASE("passes by Winograd's products are the direct passes within rounding") {
@@ -83,12 +97,7 @@ TEST_CASE("passes by Winograd's products are the direct passes within rounding")
   const WinogradCnn net(9);
   const std::vector<float> winograd = passes(net, data, n, true);
   const std::vector<float> direct = passes(net, data, n, false);
-  REQUIRE(winograd.size() == direct.size());
-  float largest = 0.0f;
-  for (const float value : direct) largest = std::max(largest, std::fabs(value));
-  double worst = 0.0;
-  for (std::size_t i = 0; i < direct.size(); ++i)
-    worst = std::max(worst, double(std::fabs(winograd[i] - direct[i])));
+  const auto [worst, largest] = largest_difference(winograd, direct);
   INFO("largest difference " << worst << " of values up to " << largest);
   CHECK(worst <= 1e-5 * largest);
   CHECK(std::memcmp(winograd.data(), direct.data(), direct.size() * sizeof(float)) != 0);
@@ -101,12 +110,7 @@ TEST_CASE("mixed bfloat16 passes take Winograd's float products where asked (CPU
   const std::vector<float> hybrid = passes(net, data, n, true, Precision::MixedBfloat16);
   const std::vector<float> bf16 = passes(net, data, n, false, Precision::MixedBfloat16);
   const std::vector<float> float32 = passes(net, data, n, true);
-  REQUIRE(hybrid.size() == float32.size());
-  float largest = 0.0f;
-  for (const float value : float32) largest = std::max(largest, std::fabs(value));
-  double worst = 0.0;
-  for (std::size_t i = 0; i < float32.size(); ++i)
-    worst = std::max(worst, double(std::fabs(hybrid[i] - float32[i])));
+  const auto [worst, largest] = largest_difference(hybrid, float32);
   INFO("largest difference from float32 " << worst << " of values up to " << largest);
   CHECK(worst <= 0.02 * largest);  // the Dense layer's and the rest's bfloat16 rounding
   CHECK(std::memcmp(hybrid.data(), bf16.data(), bf16.size() * sizeof(float)) != 0);
