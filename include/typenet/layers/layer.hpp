@@ -60,8 +60,8 @@
 // Before each data-parallel training step and each evaluation or prediction, the trainer has
 // every worker call Net::pack_weights, and each layer packs its part (request.part of
 // request.parts) of the forms the pass needs (request.backward: the input gradient's too) into
-// `packed`, for the products of request.precision (in float, only Winograd's transformed
-// kernels, when request.winograd says: ConvAlgorithm::Auto). The passes then get
+// `packed`, for the products of request.precision (the 3x3 convolutions' Winograd forms
+// instead, in float, when request.winograd says: ConvAlgorithm::Auto). The passes then get
 // ctx.packed_weights, that storage, or null where nothing was packed (a team's share of a
 // product, a direct call): the bf16 products then pack per call, with the same bits, and
 // Winograd's layers compute directly.
@@ -213,7 +213,8 @@ struct Context {
 struct PackRequest {
   Precision precision = Precision::Float32;  // of the pass's products; never Auto
   bool backward = false;                     // the input gradient's form too
-  // In Float32: the 3x3 convolutions' Winograd forms (ConvAlgorithm::Auto).
+  // The 3x3 convolutions' Winograd forms (ConvAlgorithm::Auto; in Float32, and in
+  // MixedBfloat16 on CPUs without AMX tiles).
   bool winograd = false;
   std::size_t part = 0, parts = 1;  // this worker's share of the blocks
   // The request of the layer's next packed matrix: its blocks start at the next worker, so that
