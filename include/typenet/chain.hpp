@@ -104,6 +104,11 @@ struct PlanOf {
       step_state_floats_of<Bound>()...};
   static constexpr std::array<std::size_t, layer_count> packed_weight_sizes{
       layer_packed_weight_words<Bound>()...};
+  static constexpr std::array<std::size_t, layer_count> predict_weight_sizes{
+      layer_predict_weight_words<Bound>()...};
+  // The parameters that the predictions' forms are made from.
+  static constexpr std::array<std::size_t, layer_count> predict_source_sizes{
+      (layer_predict_weight_words<Bound>() > 0 ? Bound::param_count : 0)...};
   // What the Net keeps of each layer's output before an activation that needs its input: none
   // for an activation used as a layer (forward_is_copy), whose input is that.
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
@@ -121,6 +126,8 @@ struct PlanOf {
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
   static constexpr auto step_state_offsets = exclusive_sums(step_state_sizes);
   static constexpr auto packed_weight_offsets = exclusive_sums(packed_weight_sizes);
+  static constexpr auto predict_weight_offsets = exclusive_sums(predict_weight_sizes);
+  static constexpr auto predict_source_offsets = exclusive_sums(predict_source_sizes);
 
   // In training, an activation used as a layer (forward_is_copy) whose backward reads only its
   // output works in place on the layer before it when that layer's activation is Linear: that
@@ -180,6 +187,8 @@ struct PlanOf {
   static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
   static constexpr std::size_t step_state_floats = step_state_offsets[layer_count];
   static constexpr std::size_t packed_weight_words = packed_weight_offsets[layer_count];
+  static constexpr std::size_t predict_weight_words = predict_weight_offsets[layer_count];
+  static constexpr std::size_t predict_source_floats = predict_source_offsets[layer_count];
   // The largest partial statistics a layer exchanges; 0 when no layer needs batch statistics.
   static constexpr std::size_t batch_statistics_doubles =
       std::max({std::size_t{0}, batch_statistics_doubles_of<Bound>()...});

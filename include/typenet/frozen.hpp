@@ -9,8 +9,10 @@
 // A Frozen holds only a pointer, so a constexpr one is constant-initialised: usable from static
 // constructors, nothing runs before main. Its predict is const and safe from several threads at
 // once: the activations go to a workspace, either one per thread (allocated by the thread's first
-// call, the only allocation) or one the caller owns (real-time threads, small stacks). It runs
-// the very forward pass of Net::predict on the same parameter bits, so both give the same bits.
+// call, the only allocation) or one the caller owns (real-time threads, small stacks). A
+// workspace also keeps the 3x3 convolutions' transformed kernels, made by its first prediction
+// (and again if it is then used with other parameters). It runs the very forward pass of
+// Net::predict on the same parameter bits, so both give the same bits.
 #pragma once
 
 #include <algorithm>
@@ -27,7 +29,8 @@ template <class NetT>
 class Frozen {
  public:
   using net_type = NetT;
-  // What one prediction writes: every layer's output for one image and the layers' scratch.
+  // What one prediction writes: every layer's output for one image, the layers' scratch and the
+  // kept transformed kernels.
   using Workspace = Buffers<NetT, 1, false>;
   static constexpr std::size_t input_size = NetT::input_size;
   static constexpr std::size_t output_size = NetT::output_size;
@@ -70,7 +73,8 @@ class Frozen {
 
  private:
   const float* forward(const float* image, Workspace& workspace) const noexcept {
-    return NetT::forward(parameters_, image, 1, workspace, Context{});
+    return NetT::forward(parameters_, image, 1, workspace,
+                         NetT::predict_context(parameters(), workspace));
   }
   static Workspace& thread_workspace() {
     thread_local const std::unique_ptr<Workspace> workspace = std::make_unique<Workspace>();

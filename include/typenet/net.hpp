@@ -5,8 +5,9 @@
 // block, the sizes of the activation, cache and scratch buffers. A wrong architecture fails to
 // compile, and the error names the layer (its index and type) and its input shape.
 //
-// Memory: a Net holds its parameters and the buffers for one image, so `predict` never allocates
-// and a whole net can live in static storage. Training uses `Buffers<Net, Chunk, true>`, which
+// Memory: a Net holds its parameters and the buffers for one image (with the transformed kernels
+// its 3x3 convolutions' predictions compute from), so `predict` never allocates and a whole net
+// can live in static storage. Training uses `Buffers<Net, Chunk, true>`, which
 // adds gradient buffers (see train/model.hpp).
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <boost/hana.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iostream>
 #include <span>
 #include <stdexcept>
@@ -58,6 +60,20 @@ struct Buffers {
       64) std::array<float, Training ? Chunk * plan::pre_activation_floats : 0> pre_activations{};
   // What layers keep from forward to backward besides their outputs (layers/layer.hpp).
   alignas(64) std::array<float, Training ? Chunk * plan::saved_floats : 0> saved{};
+  // One image's predictions (Net::predict, Frozen): the forms of the weights they compute from
+  // (Winograd's transformed kernels: layers/layer.hpp, predict_weight_words), the parameters
+  // they were made from, and each team member's finding that those have changed.
+  static constexpr bool keeps_predict_forms = Chunk == 1 && !Training &&
+                                              plan::predict_weight_words > 0;
+  struct PredictForms {
+    alignas(64) std::array<std::uint32_t, plan::predict_weight_words> words{};
+    std::array<float, plan::predict_source_floats> source{};
+    bool made = false;
+    std::array<bool, kMaxTeam> stale{};
+  };
+  struct NoPredictForms {};
+  [[no_unique_address]] std::conditional_t<keeps_predict_forms, PredictForms, NoPredictForms>
+      predict_forms{};
 
   float* output_of(std::size_t layer) { return activations.data() + Chunk * output_offsets[layer]; }
   const float* output_of(std::size_t layer) const {
@@ -144,7 +160,8 @@ class Net<Input<InputExtents...>, Layers...> {
   std::array<float, output_size> predict(std::span<const float> image) {
     check_input_size(image.size(), 1, "predict");
     std::array<float, output_size> result;
-    const float* out = forward(params_.data(), image.data(), 1, inference_, Context{});
+    const float* out =
+        forward(params_.data(), image.data(), 1, inference_, predict_context(params_, inference_));
     std::copy_n(out, output_size, result.begin());
     return result;
   }
@@ -157,8 +174,7 @@ class Net<Input<InputExtents...>, Layers...> {
     std::array<float, output_size> result;
     auto member_job = [&](std::size_t member) {
       if (member >= members) return;
-      Context ctx;
-      ctx.team = Team{&pool, member, members};
+      const Context ctx = predict_context(params_, inference_, Team{&pool, member, members});
       const float* out = forward(params_.data(), image.data(), 1, inference_, ctx);
       if (member == 0) std::copy_n(out, output_size, result.begin());
     };
@@ -168,9 +184,10 @@ class Net<Input<InputExtents...>, Layers...> {
   // Outputs for images.size() / input_size images, written to outputs (output_size each).
   void predict(std::span<const float> images, std::span<float> outputs) {
     const std::size_t count = check_batch(images.size(), outputs.size());
+    const Context ctx = predict_context(params_, inference_);
     for (std::size_t i = 0; i < count; ++i) {
       const float* out =
-          forward(params_.data(), images.data() + i * input_size, 1, inference_, Context{});
+          forward(params_.data(), images.data() + i * input_size, 1, inference_, ctx);
       std::copy_n(out, output_size, outputs.data() + i * output_size);
     }
   }
@@ -224,7 +241,8 @@ class Net<Input<InputExtents...>, Layers...> {
       constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
       const float* in = i == 0 ? input : buffers.output_of(i - 1);
       float* out = buffers.output_of(i);
-      ctx.packed_weights = packed_weights_of<i>(packed);
+      ctx.packed_weights = ctx.predict_forms ? predict_forms_of<i>(packed)
+                                             : packed_weights_of<i>(packed);
       ctx.cache = buffers.cache.data() + Chunk * plan::cache_offsets[i];
       ctx.saved = buffers.saved_of(i);
       ctx.scratch = buffers.scratch.data();
@@ -425,6 +443,55 @@ class Net<Input<InputExtents...>, Layers...> {
     });
   }
 
+  // The context of a prediction of one image through `buffers` (Net::predict, Frozen) by `team`:
+  // the 3x3 convolutions by Winograd's products from the forms that `buffers` keeps, made again
+  // first when `params` differ from the parameters they were made from (the team compares and
+  // makes its parts). Every member calls it.
+  static Context predict_context(std::span<const float, param_count> params,
+                                 Buffers<Net, 1, false>& buffers, const Team& team = {}) noexcept {
+    Context ctx;
+    ctx.team = team;
+    if constexpr (Buffers<Net, 1, false>::keeps_predict_forms) {
+      auto& forms = buffers.predict_forms;
+      bool stale = !forms.made;
+      for_each_layer([&](auto i) {
+        if constexpr (plan::predict_source_sizes[i] > 0) {
+          const auto [first, end] = team.part(plan::predict_source_sizes[i]);
+          stale = stale ||
+                  std::memcmp(params.data() + plan::param_offsets[i] + first,
+                              forms.source.data() + plan::predict_source_offsets[i] + first,
+                              (end - first) * sizeof(float)) != 0;
+        }
+      });
+      if (team.size > 1) {
+        forms.stale[team.member] = stale;
+        team.sync();
+        stale = std::any_of(forms.stale.begin(), forms.stale.begin() + team.size,
+                            [](bool changed) { return changed; });
+      }
+      if (stale) {
+        PackRequest request{.winograd = true, .part = team.member, .parts = team.size};
+        for_each_layer([&](auto i) {
+          if constexpr (plan::predict_source_sizes[i] > 0) {
+            const float* layer_params = params.data() + plan::param_offsets[i];
+            layer<i>::pack_weights(layer_params,
+                                   forms.words.data() + plan::predict_weight_offsets[i], request);
+            request = request.next();
+            const auto [first, end] = team.part(plan::predict_source_sizes[i]);
+            std::copy(layer_params + first, layer_params + end,
+                      forms.source.data() + plan::predict_source_offsets[i] + first);
+          }
+        });
+        team.sync();
+        if (team.member == 0) forms.made = true;
+      }
+      ctx.winograd = true;
+      ctx.packed_weights = forms.words.data();
+      ctx.predict_forms = true;
+    }
+    return ctx;
+  }
+
   // After an optimizer step that was given the batch of the last training forward through
   // `buffers`: each layer's after_step on its committed parameters (layers/layer.hpp).
   template <std::size_t Chunk, bool Training>
@@ -442,6 +509,11 @@ class Net<Input<InputExtents...>, Layers...> {
   static const std::uint32_t* packed_weights_of(const std::uint32_t* packed) noexcept {
     if constexpr (plan::packed_weight_sizes[I] == 0) return nullptr;
     else return packed ? packed + plan::packed_weight_offsets[I] : nullptr;
+  }
+  template <std::size_t I>
+  static const std::uint32_t* predict_forms_of(const std::uint32_t* forms) noexcept {
+    if constexpr (plan::predict_weight_sizes[I] == 0) return nullptr;
+    else return forms + plan::predict_weight_offsets[I];
   }
   // Calls f(std::integral_constant<size_t, I>) for each layer index I, unrolled at compile time.
   template <class F>

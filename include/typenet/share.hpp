@@ -18,4 +18,20 @@ constexpr std::pair<std::size_t, std::size_t> share_of(std::size_t count, std::s
   return {begin, end};
 }
 
+// A team of threads that all call one kernel, each computing its part of the work and waiting
+// for the others where the kernel needs their parts: member `member` of `members`.
+struct KernelTeam {
+  std::size_t member = 0, members = 1;
+  void (*barrier)(const void* team) = nullptr;  // returns once every member has called it
+  const void* team = nullptr;
+
+  void sync() const noexcept {
+    if (members > 1) barrier(team);
+  }
+  constexpr std::pair<std::size_t, std::size_t> part(std::size_t count,
+                                                     std::size_t granule = 1) const noexcept {
+    return share_of(count, member, members, granule);
+  }
+};
+
 }  // namespace typenet

@@ -86,15 +86,19 @@ HWY_INLINE void Sandwich(DV d, const double (&L)[P][Q], const In& in, const Out&
   }
 }
 
-// Calls body(d, channel) for each vector of channels [0, count): whole vectors of D, then the
+// Calls body(d, channel) for each vector of channels [first, end): whole vectors of D, then the
 // rest one channel at a time (the same lane arithmetic).
 template <class Body>
-HWY_INLINE void ForChannelVectors(std::size_t count, const Body& body) {
+HWY_INLINE void ForChannelVectors(std::size_t first, std::size_t end, const Body& body) {
   const D d;
   const std::size_t N = hn::Lanes(d);
-  std::size_t ch = 0;
-  for (; ch + N <= count; ch += N) body(d, ch);
-  for (; ch < count; ++ch) body(D1(), ch);
+  std::size_t ch = first;
+  for (; ch + N <= end; ch += N) body(d, ch);
+  for (; ch < end; ++ch) body(D1(), ch);
+}
+template <class Body>
+HWY_INLINE void ForChannelVectors(std::size_t count, const Body& body) {
+  ForChannelVectors(0, count, body);
 }
 
 // A window of the input (or a tile of dy) at (y0, x0), clipped to the extent rows x cols.
@@ -120,16 +124,22 @@ HWY_INLINE void TransformWindow(DV d, const float* image, std::size_t w, std::si
       });
 }
 
-// V of every tile of tile rows [first_row, end_row): v[point][tile][channel], the tiles in
-// order, the points winograd::point_stride apart.
+// The tile rows [first, end) of a block, as a pair of tile-row indices.
+struct TileRows {
+  std::size_t first, end;
+  std::size_t count() const { return end - first; }
+};
+
+// V of the tiles of tile rows `rows` of the block `block`: v[point][tile][channel], the block's
+// tiles in order, its points winograd::point_stride apart.
 void TransformInputRows(const float* image, std::size_t w, std::size_t c, std::size_t oh,
-                        std::size_t ow, std::size_t first_row, std::size_t end_row, float* v) {
+                        std::size_t ow, TileRows block, TileRows rows, float* v) {
   const std::size_t tiles_x = winograd::tiles(ow);
-  const std::size_t point_stride = winograd::point_stride((end_row - first_row) * tiles_x * c);
-  for (std::size_t ty = first_row; ty < end_row; ++ty)
+  const std::size_t point_stride = winograd::point_stride(block.count() * tiles_x * c);
+  for (std::size_t ty = rows.first; ty < rows.end; ++ty)
     for (std::size_t tx = 0; tx < tiles_x; ++tx) {
       const Window window{ty * kTile, tx * kTile, oh + 2, ow + 2};
-      float* tile = v + ((ty - first_row) * tiles_x + tx) * c;
+      float* tile = v + ((ty - block.first) * tiles_x + tx) * c;
       ForChannelVectors(c, [&](auto d, std::size_t ch) {
         TransformWindow(d, image, w, c, window, ch, tile, point_stride);
       });
@@ -229,25 +239,31 @@ void WinogradKernelTransform(const float* kernel, std::size_t c, std::size_t fil
 void WinogradConvForward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                          std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row,
                          const float* u, std::size_t filters, const float* bias, float* out,
-                         float* scratch) {
+                         float* scratch, const KernelTeam& team) {
   const std::size_t tiles_x = winograd::tiles(ow);
+  // A team's members each transform their part of a block's windows, then, once all are
+  // there, compute their part of the filters' products and outputs.
+  const auto [first_filter, end_filter] = team.part(filters, kWinogradFilterGranule);
   for (std::size_t first = first_tile_row; first < end_tile_row;
        first += winograd::block_rows(ow)) {
-    const std::size_t end = std::min(end_tile_row, first + winograd::block_rows(ow));
-    const std::size_t tiles = (end - first) * tiles_x;
+    const TileRows block{first, std::min(end_tile_row, first + winograd::block_rows(ow))};
+    const std::size_t tiles = block.count() * tiles_x;
     const std::size_t v_points = winograd::point_stride(tiles * c);
     const std::size_t m_points = winograd::point_stride(tiles * filters);
     const std::size_t u_points = winograd::point_stride(c * filters);
     float* v = scratch;                        // [point][tile][c]
     float* products = v + kPoints * v_points;  // [point][tile][filters]
-    TransformInputRows(image, w, c, oh, ow, first, end, v);
+    const auto [first_row, end_row] = team.part(block.count());
+    TransformInputRows(image, w, c, oh, ow, block, {first + first_row, first + end_row}, v);
+    team.sync();
     for (std::size_t p = 0; p < kPoints; ++p)
-      Product(tiles, filters, c, v + p * v_points, c, 1, u + p * u_points, filters,
-              products + p * m_points, filters, false);
+      Product(tiles, end_filter - first_filter, c, v + p * v_points, c, 1,
+              u + p * u_points + first_filter, filters, products + p * m_points + first_filter,
+              filters, false);
     for (std::size_t t = 0; t < tiles; ++t) {
       const std::size_t y0 = (first + t / tiles_x) * kTile, x0 = (t % tiles_x) * kTile;
       const std::size_t rows = std::min(kTile, oh - y0), cols = std::min(kTile, ow - x0);
-      ForChannelVectors(filters, [&](auto d, std::size_t co) {
+      ForChannelVectors(first_filter, end_filter, [&](auto d, std::size_t co) {
         const auto b = bias ? hn::LoadU(d, bias + co) : hn::Zero(d);
         Sandwich(
             d, wm::kAT,
@@ -260,6 +276,7 @@ void WinogradConvForward(const float* image, std::size_t w, std::size_t c, std::
             });
       });
     }
+    team.sync();  // the block's scratch is free again, its outputs whole
   }
 }
 
@@ -292,7 +309,7 @@ void WinogradConvBackward(const float* image, std::size_t w, std::size_t c, std:
             });
       });
     }
-    TransformInputRows(image, w, c, oh, ow, first, end, v);
+    TransformInputRows(image, w, c, oh, ow, {first, end}, {first, end}, v);
     // dU += V^T dM, point by point.
     for (std::size_t p = 0; p < kPoints; ++p)
       Product(c, filters, tiles, v + p * v_points, 1, c, dm + p * m_points, filters,
@@ -357,9 +374,9 @@ void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t f
 void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                            std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row,
                            const float* u, std::size_t filters, const float* bias, float* out,
-                           float* scratch) noexcept {
+                           float* scratch, const KernelTeam& team) noexcept {
   HWY_DYNAMIC_DISPATCH(WinogradConvForward)
-  (image, w, c, oh, ow, first_tile_row, end_tile_row, u, filters, bias, out, scratch);
+  (image, w, c, oh, ow, first_tile_row, end_tile_row, u, filters, bias, out, scratch, team);
 }
 
 void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,

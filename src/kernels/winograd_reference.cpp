@@ -59,14 +59,15 @@ void winograd_kernel_transform(const float* kernel, std::size_t c, std::size_t f
 void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t oh,
                            std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row,
                            const float* u, std::size_t filters, const float* bias, float* out,
-                           float*) noexcept {
+                           float*, const KernelTeam& team) noexcept {
   const std::size_t plane = winograd::point_stride(c * filters);  // points apart
+  const auto [first_filter, end_filter] = team.part(filters, kWinogradFilterGranule);
   for (std::size_t ty = first_tile_row; ty < end_tile_row; ++ty)
     for (std::size_t tx = 0; tx < winograd::tiles(ow); ++tx) {
       std::vector<std::vector<double>> v(c);
       for (std::size_t ch = 0; ch < c; ++ch)
         v[ch] = window_points(image, w, c, ch, ty * kTile, tx * kTile, oh + 2, ow + 2);
-      for (std::size_t co = 0; co < filters; ++co) {
+      for (std::size_t co = first_filter; co < end_filter; ++co) {
         std::vector<double> m(kPoints, 0.0);
         for (std::size_t p = 0; p < kPoints; ++p)
           for (std::size_t ch = 0; ch < c; ++ch)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <vector>
@@ -108,6 +109,10 @@ using TeamCnn = Net<Input<28, 28, 1>, Conv<8, 3, Relu>, Conv<16, 3, Relu>, MaxPo
 using TeamSameCnn = Net<Input<28, 28, 1>, Conv<8, 5, Relu, Same>, MaxPool<2>,
                         Conv<12, 5, Relu, Same, Stride<2>>, Flatten, Dense<128, Softmax>>;
 using TeamMlp = Net<Input<784>, Dense<512>, Relu, Dense<512>, Relu, Dense<10>, Softmax>;
+// 3x3 convolutions by Winograd's products, the team splitting their filters: Valid and Same,
+// 48 filters (a share of 16 and one of 32 for two members) and 32.
+using TeamWinogradCnn = Net<Input<20, 20, 3>, Conv<16, 3, Relu>, Conv<48, 3, Relu, Same>,
+                            MaxPool<2>, Conv<32, 3, Relu>, Flatten, Dense<10, Softmax>>;
 
 template <class NetT>
 void check_team_predict() {
@@ -143,6 +148,84 @@ TEST_CASE("predict with a team of threads gives what predict alone gives") {
   check_team_predict<TeamCnn>();
   check_team_predict<TeamSameCnn>();
   check_team_predict<TeamMlp>();
+  static_assert(TeamWinogradCnn::layer<1>::winograd && TeamWinogradCnn::layer<1>::team_split &&
+                TeamWinogradCnn::layer<3>::winograd && TeamWinogradCnn::layer<3>::team_split);
+  check_team_predict<TeamWinogradCnn>();
+}
+
+// The direct convolution's outputs of layer I for the image (Net::forward without the kept
+// Winograd forms).
+template <class NetT, std::size_t I>
+std::vector<float> direct_output(const NetT& net, const std::vector<float>& image) {
+  auto buffers = std::make_unique<Buffers<NetT, 1, false>>();
+  NetT::forward(net.parameters().data(), image.data(), 1, *buffers, Context{});
+  const float* out = buffers->output_of(I);
+  return {out, out + NetT::template layer<I>::output_shape::size};
+}
+
+TEST_CASE("predict takes Winograd's products from kept kernels, made again when weights change") {
+  using NetT = TeamWinogradCnn;
+  auto net = std::make_unique<NetT>(3);
+  std::vector<float> image(NetT::input_size);
+  Rng rng(12);
+  for (float& v : image) v = rng.uniform();
+  auto conv_output = [](const NetT& of) {
+    const auto out = of.layer_output(1);
+    return std::vector<float>(out.begin(), out.end());
+  };
+  auto same_bits = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+  };
+  // A fresh Net with the same parameters (its kernels transformed at its first prediction).
+  auto fresh = [&] {
+    auto copy = std::make_unique<NetT>(99);
+    std::ranges::copy(net->parameters(), copy->parameters().begin());
+    return copy;
+  };
+
+  const auto before = net->predict(image);
+  const std::vector<float> winograd = conv_output(*net),
+                           direct = direct_output<NetT, 1>(*net, image);
+  float largest = 0.0f;
+  for (const float v : direct) largest = std::max(largest, std::abs(v));
+  for (std::size_t j = 0; j < direct.size(); ++j)
+    REQUIRE(std::abs(winograd[j] - direct[j]) <= 1e-5f * largest);
+  CHECK(!same_bits(winograd, direct));  // rounded as Winograd's products round
+
+  // A weight of the Same convolution changed through a span kept from before the prediction.
+  const std::span<float> params = net->parameters();
+  float& weight = params[NetT::plan::param_offsets[1] + 5];
+  const float original = weight;
+  weight += 0.25f;
+  const auto changed = net->predict(image);
+  CHECK(!same_bits(changed, before));
+  CHECK(same_bits(changed, fresh()->predict(image)));
+
+  // A team sees a change too, where only its last member compares the weight that changed; a
+  // change undone gives the first bits back.
+  weight = original;
+  float& last_weight = params[NetT::plan::param_offsets[1] + NetT::layer<1>::kernel_count - 1];
+  const float last_original = last_weight;
+  last_weight = -1.0f;
+  ThreadPool pool(2);
+  net->predict(image, pool);
+  const auto changed_net = fresh();
+  changed_net->predict(image);
+  CHECK(same_bits(conv_output(*net), conv_output(*changed_net)));
+  CHECK(!same_bits(conv_output(*net), winograd));
+  last_weight = last_original;
+  net->predict(image, pool);
+  CHECK(same_bits(conv_output(*net), winograd));
+  CHECK(same_bits(net->predict(image), before));
+
+  // A Frozen's workspace keeps the forms of the parameters it last predicted with.
+  auto other = std::make_unique<NetT>(4);
+  const Frozen<NetT> frozen(net->parameters().data()), frozen_other(other->parameters().data());
+  auto workspace = std::make_unique<Frozen<NetT>::Workspace>();
+  for (int round = 0; round < 2; ++round) {
+    CHECK(same_bits(frozen.predict(image, *workspace), before));
+    CHECK(same_bits(frozen_other.predict(image, *workspace), other->predict(image)));
+  }
 }
 
 TEST_CASE("Model::predict of one image uses the team: the same outputs") {

@@ -1,12 +1,14 @@
 // The Winograd F(4x4, 3x3) kernels against their reference (the same algorithm in double) and
 // against the direct convolution's reference, within 1e-5 of the sum of the direct terms'
-// magnitudes: forward on tile-row ranges, the kernel and input gradients, odd channel and
+// magnitudes: forward on tile-row ranges and by teams of threads, the kernel and input gradients, odd channel and
 // filter counts, outputs that end in partial tiles, images wider than the windows read; on
 // every Highway target.
 #include <algorithm>
+#include <barrier>
 #include <cstddef>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include "kernel_test_support.h"
 #include "typenet/kernels/winograd.hpp"
@@ -124,6 +126,25 @@ TEST_CASE("winograd_conv_forward equals the direct convolution, on tile-row rang
         for (std::size_t i = written * g.filters; i < outputs; ++i) REQUIRE(std::isnan(rows[i]));
       }
       CHECK(std::memcmp(rows.data(), whole.data(), outputs * sizeof(float)) == 0);
+      // By teams of two and three threads sharing one scratch, each member its part of the
+      // windows and of the filters: the same bits.
+      for (const std::size_t members : {2, 3}) {
+        std::vector<float> shared(outputs, kNaN);
+        std::barrier<> barrier{std::ptrdiff_t(members)};
+        auto wait = [](const void* team) {
+          static_cast<std::barrier<>*>(const_cast<void*>(team))->arrive_and_wait();
+        };
+        std::vector<std::thread> team;
+        for (std::size_t member = 0; member < members; ++member)
+          team.emplace_back([&, member] {
+            kernels::winograd_conv_forward(image.data(), g.w, g.c, g.oh(), g.ow(), 0,
+                                           winograd::tiles(g.oh()), u.data(), g.filters,
+                                           bias.data(), shared.data(), scratch.data(),
+                                           typenet::KernelTeam{member, members, wait, &barrier});
+          });
+        for (std::thread& thread : team) thread.join();
+        CHECK(std::memcmp(shared.data(), whole.data(), outputs * sizeof(float)) == 0);
+      }
     });
   }
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "typenet/kernels/packed_bf16.hpp"
+#include "typenet/share.hpp"
 
 namespace typenet::kernels {
 
@@ -23,6 +24,9 @@ enum class Trans : std::uint8_t { No, Yes };
 // edge) and op(A) has more than 4 rows: a team that splits a product by columns gets the bits
 // one thread gets.
 inline constexpr std::size_t kGemmColumnGranule = 64;
+
+// A team computing winograd_conv_forward splits the filters at multiples of this (whole vectors).
+inline constexpr std::size_t kWinogradFilterGranule = 16;
 
 // Batch normalization's training sums add this many rows in float (a vector of channels per row:
 // cheap), then the run's sum in double (add_channel_sums and its twins below).
@@ -121,7 +125,9 @@ enum class FillMode : std::uint8_t {
      stride 1. winograd_kernel_transform: the 3 x 3 x c x filters kernel's u (transposed: ut).  \
      winograd_conv_forward: as conv_forward(image, w, c, 3, 3, 1, ow, ...) for the output rows   \
      of tile rows [first_tile_row, end_tile_row), from the kernel's u; the image's first oh + 2 \
-     rows and ow + 2 columns are read (w pixels a row). winograd_conv_backward: from dy (oh x   \
+     rows and ow + 2 columns are read (w pixels a row). A team's members, all called with the   \
+     same arguments, each compute a part of the filters (multiples of kWinogradFilterGranule),  \
+     sharing scratch: the bits of one thread. winograd_conv_backward: from dy (oh x             \
      ow x filters), the kernel gradient's points into du (winograd::kernel_floats; assigned, or \
      added when accumulate: an image after the first of a batch) and, when dimage is not null,  \
      the image's gradient added into dimage (the image's geometry), from ut.                    \
@@ -132,7 +138,7 @@ enum class FillMode : std::uint8_t {
   void winograd_conv_forward(const float* image, std::size_t w, std::size_t c, std::size_t oh,     \
                              std::size_t ow, std::size_t first_tile_row, std::size_t end_tile_row, \
                              const float* u, std::size_t filters, const float* bias, float* out,   \
-                             float* scratch) noexcept;                                             \
+                             float* scratch, const KernelTeam& team = {}) noexcept;                \
   void winograd_conv_backward(const float* image, std::size_t w, std::size_t c, std::size_t oh,    \
                               std::size_t ow, const float* dy, const float* ut,                    \
                               std::size_t filters, bool accumulate, float* du, float* dimage,      \

@@ -6,7 +6,8 @@
 // gradients. A 3x3 stride-1 layer with 8 or more channels and filters computes its forward (and,
 // with 16 tiles or more, its backward) by Winograd's F(4x4, 3x3) products instead, in Float32
 // with ConvAlgorithm::Auto, from its kernel transformed once per pass (its packed weights;
-// kernels/winograd.hpp).
+// kernels/winograd.hpp); single-image predictions too, from the transformed kernel their Net
+// keeps.
 // 8-bit: im2col of the codes (padded with the code of zero) and one int8 GEMM, ReLU fused; other
 // activations run in float on its float output.
 // Keras: Conv2D (filters, kernel_size, strides, padding, activation, use_bias; no dilation or
@@ -114,9 +115,9 @@ struct Conv {
         products_floats + (framed ? framed_size * (winograd_backward ? 2 : 1) : 0);
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 2 * pixels * patch * Filters;
-    // In a team, each member computes its part of the output pixels: whole 6-row micro-tiles of
-    // the float kernel and 16-row tiles of the bfloat16 one, so that a team's bits are one
-    // thread's.
+    // In a team, each member computes its part of the output pixels (whole 6-row micro-tiles of
+    // the float kernel and 16-row tiles of the bfloat16 one) or, by Winograd's products, of the
+    // filters, so that a team's bits are one thread's.
     static constexpr bool team_split = flops >= kTeamSplitFlops;
     static constexpr bool images_independent = true;
     using packed_kernel = PackedKernel<patch, Filters>;
@@ -124,6 +125,7 @@ struct Conv {
     // its ut.
     static constexpr std::size_t packed_weight_words =
         std::max(packed_kernel::words, 2 * winograd_kernel_floats);
+    static constexpr std::size_t predict_weight_words = winograd_kernel_floats;  // its u
     static void pack_weights(const float* params, std::uint32_t* packed,
                              const PackRequest& request) noexcept {
       if constexpr (winograd) {
@@ -138,11 +140,10 @@ struct Conv {
         packed_kernel::pack(params, packed, request);
       }
     }
-    // Whether a pass computes by Winograd's products: asked for (ctx.winograd), its kernel
-    // transformed (packed) for it, and alone (a team's members split pixels, which tiles do not
-    // follow).
+    // Whether a pass computes by Winograd's products: asked for (ctx.winograd) and its kernel
+    // transformed (packed) for it. (A team shares forward passes only.)
     static bool by_winograd(const Context& ctx) noexcept {
-      return winograd && ctx.winograd && ctx.packed_weights && ctx.team.size == 1;
+      return winograd && ctx.winograd && ctx.packed_weights;
     }
     // The kernel packed for the bf16 products, unless the packed weights are Winograd's.
     static const std::uint32_t* packed_bf16(const Context& ctx) noexcept {
@@ -264,7 +265,8 @@ struct Conv {
           kernels::winograd_conv_forward(
               framed_image(in + i * In::size, frame, ctx.team), read_width, channels, out_height,
               out_width, 0, kernels::winograd::tiles(out_height), winograd_u(ctx), Filters,
-              params + kernel_count, out + i * output_shape::size, ctx.scratch);
+              params + kernel_count, out + i * output_shape::size, ctx.scratch,
+              ctx.team.for_kernels());
         return;
       }
       // Alone: every pixel of each image. In a team (one image): this member's pixels.

@@ -65,6 +65,12 @@
 // ctx.packed_weights, that storage, or null where nothing was packed (a team's share of a
 // product, a direct call): the bf16 products then pack per call, with the same bits, and
 // Winograd's layers compute directly.
+// A layer whose single-image predictions compute from such forms too (Winograd's transformed
+// kernel) also says
+//   static constexpr std::size_t predict_weight_words;  // the words pack_weights writes for
+//                                                       // {Float32, winograd}, forward only
+// and a Net keeps them with its one-image buffers (Net::predict, Frozen), made again at the first
+// prediction after the layer's parameters change.
 //
 // Inference-only layers: a layer whose backward is not written yet says `static constexpr bool
 // trains = false;` (its backward then only has to compile): Model::fit and train_on_batch of a Net
@@ -171,6 +177,10 @@ struct Team {
                                                      std::size_t granule = 1) const noexcept {
     return share_of(count, member, size, granule);
   }
+  // The team as a kernel that it calls together sees it.
+  KernelTeam for_kernels() const noexcept {
+    return {member, size, [](const void* team) { static_cast<const Team*>(team)->sync(); }, this};
+  }
 };
 
 // The workers of a data-parallel training step as a layer that needs statistics of the whole
@@ -207,6 +217,9 @@ struct Context {
   bool winograd = false;  // 3x3 convolutions by Winograd's float products (PackRequest::winograd)
   // This layer's packed_weight_words, packed for this pass (see above); null: not packed.
   const std::uint32_t* packed_weights = nullptr;
+  // Whether the Net's packed_weights are a single-image prediction's kept forms
+  // (predict_weight_words, see above) rather than a pass's.
+  bool predict_forms = false;
 };
 
 // What Net::pack_weights asks of each layer that packs its weights (see above).
@@ -384,10 +397,16 @@ struct PackedKernel {
   }
 };
 
-// The 32-bit words of a bound layer's packed weights (see "Weights packed once" above).
+// The 32-bit words of a bound layer's packed weights, and of those that single-image
+// predictions keep (see "Weights packed once" above).
 template <class L>
 constexpr std::size_t layer_packed_weight_words() {
   if constexpr (requires { L::packed_weight_words; }) return std::size_t(L::packed_weight_words);
+  else return 0;
+}
+template <class L>
+constexpr std::size_t layer_predict_weight_words() {
+  if constexpr (requires { L::predict_weight_words; }) return std::size_t(L::predict_weight_words);
   else return 0;
 }
 
