@@ -5,7 +5,8 @@
 //   the last m % 16 rows go through AVX512_BF16;
 // - AVX512_BF16 (AVX-512 target, CPUs with it: Intel since Cooper Lake, AMD Zen 4): vdpbf16ps
 //   adds a column's two products of a depth pair to one float lane, 6 rows x 4 vectors of 16
-//   columns a micro-tile, A's pairs broadcast;
+//   columns a micro-tile, A's pairs broadcast; a pair that is zero in all 6 rows is left out
+//   against a finite block of B;
 // - Highway, every target: the bf16 values widened back to floats, two multiply-adds a pair.
 // All three read the same packed blocks, converted from float while packing (round to nearest
 // even: in software on the Highway path, by vcvtne2ps2bf16 on the others): op(B) in panels of 64 columns of depth
@@ -364,6 +365,10 @@ struct Block {
   size_t ldc;
   const float* bias;
   bool read_c;
+  // Whether a depth pair whose A values are zeros in every row of a micro-tile may be left out:
+  // B's block holds no inf or NaN, so its products would be zeros, which leave a float sum as it
+  // is (an MLP's input images: their blank borders).
+  bool skips_zero_pairs;
 
   size_t pairs() const { return (depth + 1) / 2; }
   const uint32_t* panel(size_t j0) const { return b + j0 / kPanel * (a_stride / 2) * kPanel; }
@@ -441,6 +446,17 @@ HWY_INLINE __mmask16 VectorLanes(size_t width, size_t v) {
   return __mmask16((1u << lanes) - 1);
 }
 
+// Whether `count` packed (bf16, bf16) pairs are all finite (no exponent of all ones).
+TYPENET_AVX512_BF16 bool PairsFinite(const uint32_t* HWY_RESTRICT pairs, size_t count) {
+  const __m512i exponents = _mm512_set1_epi32(0x7F807F80);
+  __mmask32 special = 0;
+  for (size_t i = 0; i < count; i += 16) {
+    const __m512i words = _mm512_maskz_loadu_epi32(VectorLanes(count - i, 0), pairs + i);
+    special |= _mm512_cmpeq_epi16_mask(_mm512_and_si512(words, exponents), exponents);
+  }
+  return special == 0;
+}
+
 TYPENET_AVX512_BF16 void HardwareRun(const float* HWY_RESTRICT src, size_t count,
                                      uint16_t* HWY_RESTRICT dst) {
   size_t i = 0;
@@ -497,14 +513,20 @@ TYPENET_AVX512_BF16 void DpTile(const Block& blk, const uint32_t* b, size_t widt
   }
   const size_t pairs = blk.pairs();
   for (size_t q = 0; q < pairs; ++q, b += kPanel) {
+    std::int32_t a_pair[R];
+    std::int32_t any_bits = 0;
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r) {
+      std::memcpy(&a_pair[r], blk.a + r * blk.a_stride + 2 * q, sizeof a_pair[r]);
+      any_bits |= a_pair[r];
+    }
+    if (any_bits == 0 && blk.skips_zero_pairs) continue;
     __m512bh b_pairs[V];
 #pragma GCC unroll 8
     for (size_t v = 0; v < V; ++v) b_pairs[v] = (__m512bh)_mm512_loadu_si512(b + 16 * v);
 #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
-      std::int32_t a_pair;
-      std::memcpy(&a_pair, blk.a + r * blk.a_stride + 2 * q, sizeof a_pair);
-      const __m512bh a_pairs = (__m512bh)_mm512_set1_epi32(a_pair);
+      const __m512bh a_pairs = (__m512bh)_mm512_set1_epi32(a_pair[r]);
 #pragma GCC unroll 8
       for (size_t v = 0; v < V; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], a_pairs, b_pairs[v]);
     }
@@ -676,6 +698,19 @@ void ComputeBlock(Bf16Path path, const Block& blk, size_t amx_end) {
   HighwayBlock(blk);
 }
 
+// Whether the AVX512_BF16 tiles may leave out A's zero depth pairs against a B block of
+// `words` packed pairs (see Block).
+bool SkipsZeroPairs(Bf16Path path, const uint32_t* b_block, size_t words) {
+#if HWY_TARGET == HWY_AVX3
+  return path != Bf16Path::highway && PairsFinite(b_block, words);
+#else
+  (void)path;
+  (void)b_block;
+  (void)words;
+  return false;
+#endif
+}
+
 // C = beta C + bias: a product with nothing to sum (k == 0), where A and B may be empty.
 void ScaleAndAddBias(size_t m, size_t n, float beta, float* c, size_t ldc, const float* bias) {
   for (size_t i = 0; i < m; ++i)
@@ -729,6 +764,9 @@ void GemmBlocked(Bf16Path path, const Rows& rows, const BSource& source, size_t 
       const uint32_t* b_block = source.packed ? source.packed + layout.offset(jc, pc) : buffers.b;
       if (!source.packed)
         PackB(convert, source.trans, source.b, source.ldb, pc, kc, jc, nc, buffers.b);
+      // B's check reads the block once: worth it against a whole A block of rows or more.
+      const bool skips_zero_pairs = m >= bb::kMC &&
+                                    SkipsZeroPairs(path, b_block, RoundUp(nc, kPanel) * stride / 2);
       for (size_t ic = 0; ic < m; ic += mc_max) {
         const size_t mc = std::min(mc_max, m - ic);
         if (!one_a_block || jc == 0) rows.pack(convert, ic, mc, pc, kc, stride, buffers.a);
@@ -741,7 +779,8 @@ void GemmBlocked(Bf16Path path, const Rows& rows, const BSource& source, size_t 
                         c + ic * ldc + jc,
                         ldc,
                         first && bias ? bias + jc : nullptr,
-                        !first || beta != 0.0f};
+                        !first || beta != 0.0f,
+                        skips_zero_pairs};
         ComputeBlock(path, blk, amx_rows - std::min(amx_rows, ic));
       }
     }

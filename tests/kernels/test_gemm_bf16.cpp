@@ -266,6 +266,51 @@ TEST_CASE("gemm_bf16 rounds its operands to nearest bf16, ties to even; NaN and 
   for_each_bf16_path([&](bool) { check_rounding(); });
 }
 
+TEST_CASE("gemm_bf16 leaves out depth pairs that A's rows all have zero, unless B has an inf") {
+  // 130 rows (enough for the check of B: an A block or more; micro-tiles of 6 and a tail), 600
+  // deep, 70 columns; depths 2q
+  // and 2q + 1 zero in every row where q % 3 == 1 (an MLP input's blank pixels), and in some
+  // rows only where q % 3 == 2.
+  constexpr std::size_t m = 130, k = 600, n = 70;
+  std::mt19937 rng(41);
+  std::vector<float> a = testing::random_floats(m * k, rng);
+  const std::vector<float> b = testing::random_floats(k * n, rng);
+  const std::vector<float> bias = testing::random_floats(n, rng);
+  auto blank_everywhere = [](std::size_t p) { return p / 2 % 3 == 1; };
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t p = 0; p < k; ++p)
+      if (blank_everywhere(p) || (p / 2 % 3 == 2 && i % 4 != 0)) a[i * k + p] = 0.0f;
+  // The same product without those depths: nothing for them to add.
+  std::vector<float> a_kept, b_kept;
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t p = 0; p < k; ++p)
+      if (!blank_everywhere(p)) a_kept.push_back(a[i * k + p]);
+  for (std::size_t p = 0; p < k; ++p)
+    if (!blank_everywhere(p))
+      b_kept.insert(b_kept.end(), b.begin() + p * n, b.begin() + (p + 1) * n);
+  const std::size_t kept = a_kept.size() / m;
+  // 600 deep takes two depth blocks and 400 one: the second block's sums go on from C's floats.
+  REQUIRE(kept == 400);
+  auto product = [&](const std::vector<float>& lhs, const std::vector<float>& rhs,
+                     std::size_t depth) {
+    std::vector<float> c(m * n, kNaN);
+    kernels::gemm_bf16(Trans::No, Trans::No, m, n, depth, lhs.data(), depth, rhs.data(), n, 0.0f,
+                       c.data(), n, bias.data());
+    return c;
+  };
+  testing::for_each_forced_path<Bf16Path>(
+      {{Bf16Path::avx512_bf16, "avx512_bf16"}}, kernels::bf16_kernel_path, [&](Bf16Path) {
+        const std::vector<float> all = product(a, b, k), without = product(a_kept, b_kept, kept);
+        CHECK(std::memcmp(all.data(), without.data(), all.size() * sizeof(float)) == 0);
+        // An inf against a blank depth: 0 times inf, NaN down its column, whatever is left out.
+        std::vector<float> b_inf = b;
+        b_inf[3 * n + 33] = kInf;  // depth 3: pair 1, blank everywhere
+        const std::vector<float> with_inf = product(a, b_inf, k);
+        for (std::size_t i = 0; i < m; ++i)
+          for (std::size_t j = 0; j < n; ++j) REQUIRE(std::isnan(with_inf[i * n + j]) == (j == 33));
+      });
+}
+
 TEST_CASE("gemm_bf16's denormals: kept by the reference and Highway, flushed by the hardware") {
   // 2^-130 is a denormal float and bf16; times 2^100 it is an exact, normal 2^-30.
   const float denormal = 0x1p-130f, scale = 0x1p100f;

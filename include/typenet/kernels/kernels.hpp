@@ -38,8 +38,11 @@ inline constexpr std::size_t kBatchNormRun = 16;
 // stays NaN, finite values past bf16's range become inf), products are exact, sums are in float;
 // C and out stay float. The reference rounds, multiplies exactly, sums in double and rounds once
 // to float. The AMX and AVX512_BF16 paths, as their instructions do, take denormal operands
-// (float or bf16) for zeros and flush denormal sums to zero. No depth step is skipped (a zero
-// times an inf gives NaN). Deterministic, and each element is computed the same way whatever
+// (float or bf16) for zeros and flush denormal sums to zero. AVX512_BF16 leaves out a depth pair
+// whose A values are zero in all rows of a micro-tile where B's block is finite (its products are
+// zeros; a zero times an inf still gives NaN): the same sums, except that a sum whose every pair
+// is left out keeps a denormal or negative-zero starting value (bias, C) that the instruction
+// would have made +0. Deterministic, and each element is computed the same way whatever
 // column range a call covers (as gemm, from a kGemmColumnGranule multiple on) and whatever row
 // (pixel) range, split at multiples of kBf16RowGranule, a call covers: the rows of op(A) go to
 // AMX in whole tiles of this many counted from the call's first row, the last ones to vector
