@@ -124,7 +124,7 @@ HWY_INLINE void TransformWindow(DV d, const float* image, std::size_t w, std::si
       });
 }
 
-// The tile rows [first, end) of a block, as a pair of tile-row indices.
+// Tile rows [first, end).
 struct TileRows {
   std::size_t first, end;
   std::size_t count() const { return end - first; }

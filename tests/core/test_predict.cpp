@@ -11,7 +11,10 @@
 
 #include <typenet/typenet.hpp>
 
+#include "../same_bits.hpp"
+
 using namespace typenet;
+using testing::same_bits;
 
 using SmallCnn = Net<Input<12, 12, 1>, Conv<4, 3, Relu>, MaxPool<2>, Flatten, Dense<10, Softmax>>;
 
@@ -172,9 +175,6 @@ TEST_CASE("predict takes Winograd's products from kept kernels, made again when 
   auto conv_output = [](const NetT& of) {
     const auto out = of.layer_output(1);
     return std::vector<float>(out.begin(), out.end());
-  };
-  auto same_bits = [](const auto& a, const auto& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
   };
   // A fresh Net with the same parameters (its kernels transformed at its first prediction).
   auto fresh = [&] {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../keras/keras_outputs.hpp"
+#include "../same_bits.hpp"
 #include "typenet/cli/commands.hpp"
 
 #define EMBEDDED_JOIN(a, b) a##b
@@ -26,9 +27,7 @@ static_assert(std::is_trivially_destructible_v<decltype(EMBEDDED_NET)>);
 
 namespace {
 
-bool same_bits(std::span<const float> a, std::span<const float> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
+using typenet::testing::same_bits;
 
 }  // namespace
 

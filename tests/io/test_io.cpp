@@ -23,6 +23,8 @@
 #include "typenet/io/save_load.hpp"
 #include "typenet/typenet.hpp"
 
+#include "../same_bits.hpp"
+
 namespace fs = std::filesystem;
 using typenet::CheckpointExtras;
 using typenet::ModelFileError;
@@ -92,10 +94,7 @@ void fill(std::span<float> values, std::uint32_t seed) {
   for (std::size_t i = 0; i < special.size() && i < values.size(); ++i) values[i] = special[i];
 }
 
-bool same_bits(std::span<const float> a, std::span<const float> b) {
-  const auto bits = [](float value) { return std::bit_cast<std::uint32_t>(value); };
-  return std::ranges::equal(a, b, {}, bits, bits);
-}
+using typenet::testing::same_bits;
 
 // A fresh directory per test, removed afterwards.
 struct TempDir {
