@@ -2,13 +2,17 @@
 // tests' check of "the same bits", where == would pass -0 for 0 and fail NaN for NaN.
 #pragma once
 
-#include <cstring>
+#include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <span>
 
 namespace typenet::testing {
 
+// By value, not memcmp: an empty span may hold a null pointer, which memcmp must not be given.
 inline bool same_bits(std::span<const float> a, std::span<const float> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+  const auto bits = [](float value) { return std::bit_cast<std::uint32_t>(value); };
+  return std::ranges::equal(a, b, {}, bits, bits);
 }
 
 }  // namespace typenet::testing
