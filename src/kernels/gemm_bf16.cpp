@@ -496,10 +496,11 @@ constexpr Converter kHardware{&HardwareRun, &HardwarePairs};
 constexpr size_t kDpRows = 6;
 constexpr size_t kDpVectors = kPanel / 16;  // 6 x 4 accumulators, 4 B vectors, 1 broadcast
 
-// R rows x V vectors of 16 columns (the first `width` of them written), from panel `b`.
+// R rows x V vectors of 16 columns (the first `width` of them written), from panel `b`, over the
+// depth pairs `steps` (in order).
 template <size_t R, size_t V>
 TYPENET_AVX512_BF16 void DpTile(const Block& blk, const uint32_t* b, size_t width, float* c,
-                                const float* bias) {
+                                const float* bias, const uint16_t* steps, size_t count) {
   __m512 acc[R][V];
 #pragma GCC unroll 8
   for (size_t v = 0; v < V; ++v) {
@@ -511,22 +512,17 @@ TYPENET_AVX512_BF16 void DpTile(const Block& blk, const uint32_t* b, size_t widt
                       ? _mm512_add_ps(start, _mm512_maskz_loadu_ps(lanes, c + r * blk.ldc + 16 * v))
                       : start;
   }
-  const size_t pairs = blk.pairs();
-  for (size_t q = 0; q < pairs; ++q, b += kPanel) {
-    std::int32_t a_pair[R];
-    std::int32_t any_bits = 0;
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r) {
-      std::memcpy(&a_pair[r], blk.a + r * blk.a_stride + 2 * q, sizeof a_pair[r]);
-      any_bits |= a_pair[r];
-    }
-    if (any_bits == 0 && blk.skips_zero_pairs) continue;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t q = steps[i];
     __m512bh b_pairs[V];
 #pragma GCC unroll 8
-    for (size_t v = 0; v < V; ++v) b_pairs[v] = (__m512bh)_mm512_loadu_si512(b + 16 * v);
+    for (size_t v = 0; v < V; ++v)
+      b_pairs[v] = (__m512bh)_mm512_loadu_si512(b + q * kPanel + 16 * v);
 #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
-      const __m512bh a_pairs = (__m512bh)_mm512_set1_epi32(a_pair[r]);
+      std::int32_t a_pair;
+      std::memcpy(&a_pair, blk.a + r * blk.a_stride + 2 * q, sizeof a_pair);
+      const __m512bh a_pairs = (__m512bh)_mm512_set1_epi32(a_pair);
 #pragma GCC unroll 8
       for (size_t v = 0; v < V; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], a_pairs, b_pairs[v]);
     }
@@ -538,7 +534,8 @@ TYPENET_AVX512_BF16 void DpTile(const Block& blk, const uint32_t* b, size_t widt
       _mm512_mask_storeu_ps(c + r * blk.ldc + 16 * v, VectorLanes(width, v), acc[r][v]);
 }
 
-using DpTileFunction = void (*)(const Block&, const uint32_t*, size_t, float*, const float*);
+using DpTileFunction = void (*)(const Block&, const uint32_t*, size_t, float*, const float*,
+                                const uint16_t*, size_t);
 
 // kDpTiles[R - 1][V - 1]: the tile of R rows and V vectors.
 template <size_t R, size_t... V>
@@ -552,16 +549,58 @@ constexpr std::array<std::array<DpTileFunction, kDpVectors>, sizeof...(R)> DpTil
 }
 constexpr auto kDpTiles = DpTileTable(std::make_index_sequence<kDpRows>());
 
+// The depth pairs of the block's rows (a micro-tile's), in order, that the tiles of those rows
+// compute: where the block skips zero pairs, those that are not zero in every row (listed once
+// for all the panels, branch-free: a branch per pair in the tile mispredicts on the edges of
+// images' blank areas); else all. `steps` has room for pairs() rounded up to 16. Returns the count.
+TYPENET_AVX512_BF16 size_t ListDpSteps(const Block& blk, uint16_t* HWY_RESTRICT steps) {
+  const size_t pairs = blk.pairs();
+  __m512i numbers = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i sixteen = _mm512_set1_epi32(16);
+  size_t count = 0;
+  for (size_t q = 0; q < pairs; q += 16, numbers = _mm512_add_epi32(numbers, sixteen)) {
+    const __mmask16 lanes = VectorLanes(pairs - q, 0);
+    __mmask16 listed = lanes;
+    if (blk.skips_zero_pairs) {
+      __m512i any = _mm512_setzero_si512();
+      for (size_t r = 0; r < blk.rows; ++r)
+        any =
+            _mm512_or_si512(any, _mm512_maskz_loadu_epi32(lanes, blk.a + r * blk.a_stride + 2 * q));
+      listed = _mm512_mask_test_epi32_mask(lanes, any, any);
+    }
+    // Compressed in a register, then stored whole: a compressing store to memory is slow on
+    // Zen 4 (see gemm.cpp).
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(steps + count),
+                        _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(listed, numbers)));
+    count += size_t(__builtin_popcount(listed));
+  }
+  return count;
+}
+
 // Panels outside, so that a panel (in L1) meets every row of the block (in L2).
 TYPENET_AVX512_BF16 void DpBlock(const Block& blk) {
+  constexpr size_t kTiles = (bb::kMC + kDpRows - 1) / kDpRows;
+  constexpr size_t kStepRoom = bb::kKC / 2 + 16;
+  uint16_t steps[kTiles][kStepRoom];
+  size_t counts[kTiles];
+  for (size_t t = 0; t * kDpRows < blk.rows; ++t) {
+    // Without skipping, every tile computes all pairs: one list serves.
+    if (t > 0 && !blk.skips_zero_pairs) {
+      counts[t] = counts[0];
+      continue;
+    }
+    const size_t r0 = t * kDpRows;
+    counts[t] = ListDpSteps(blk.rows_from(r0, std::min(kDpRows, blk.rows - r0)), steps[t]);
+  }
   for (size_t j0 = 0; j0 < blk.cols; j0 += kPanel) {
     const size_t width = std::min(kPanel, blk.cols - j0);
     const size_t vectors = (width + 15) / 16;
     for (size_t r0 = 0; r0 < blk.rows; r0 += kDpRows) {
       const size_t rows = std::min(kDpRows, blk.rows - r0);
+      const size_t t = blk.skips_zero_pairs ? r0 / kDpRows : 0;
       kDpTiles[rows - 1][vectors - 1](blk.rows_from(r0, rows), blk.panel(j0), width,
-                                      blk.c + r0 * blk.ldc + j0,
-                                      blk.bias ? blk.bias + j0 : nullptr);
+                                      blk.c + r0 * blk.ldc + j0, blk.bias ? blk.bias + j0 : nullptr,
+                                      steps[t], counts[r0 / kDpRows]);
     }
   }
 }
