@@ -9,17 +9,21 @@
 // rows or much reuse, which is packed into kMR-row panels (see PackA). With at most kFewRows
 // rows (batch-1 inference) packing B would cost more than the product: B is streamed in place,
 // skipping the rows of B that meet only zeros of A. So it is, kFewRows rows at a time, when A is
-// mostly zeros (MNIST pixels in the first Dense layer, forward and dW; see MostlyZero).
+// mostly zeros (MNIST pixels in the first Dense layer, forward and dW; see MostlyZero). A
+// convolution whose patches are a few values (conv1's 3x3 on one channel) is computed directly,
+// with the GEMM's sums (see DirectConv).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/kernels/gemm.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "src/kernels/gemm_blocking.h"
 #include "typenet/kernels/kernels.hpp"
@@ -622,10 +626,92 @@ void Gemm(Trans trans_a, Trans trans_b, std::size_t m, std::size_t n, std::size_
               beta, c, ldc, bias);
 }
 
+namespace {
+
+// A convolution whose patches have at most kMaxDirectDepth values (a 3x3 kernel on one channel:
+// conv1) is computed directly, its kernel's taps held in registers (kMaxDirectDepth x 2
+// vectors), kDirectPixels output pixels at a time. Through the GEMM, each 6-pixel tile of 9 steps
+// spent more on finding its patches in the image than on its 108 multiply-adds. Each output is
+// the GEMM's: the products added from zero in depth order, then the bias (StoreTileRow).
+constexpr std::size_t kMaxDirectDepth = 9;
+constexpr std::size_t kDirectPixels = 4;
+
+template <std::size_t kDepth, std::size_t kPixels>
+HWY_INLINE void DirectPixels(D d, const V (&taps)[kDepth][2], const std::size_t (&offsets)[kDepth],
+                             const float* HWY_RESTRICT corner, std::size_t step, float* y,
+                             std::size_t filters, const TileOutput& tile) {
+  V acc[kPixels][2];
+  for (std::size_t i = 0; i < kPixels; ++i) acc[i][0] = acc[i][1] = hn::Zero(d);
+  for (std::size_t p = 0; p < kDepth; ++p)
+    for (std::size_t i = 0; i < kPixels; ++i) {
+      const V value = hn::Set(d, corner[i * step + offsets[p]]);
+      acc[i][0] = hn::MulAdd(value, taps[p][0], acc[i][0]);
+      acc[i][1] = hn::MulAdd(value, taps[p][1], acc[i][1]);
+    }
+  for (std::size_t i = 0; i < kPixels; ++i)
+    StoreTileRow(d, acc[i][0], acc[i][1], y + i * filters, tile);
+}
+
+template <std::size_t kDepth>
+void DirectConv(const float* image, std::size_t w, std::size_t c, std::size_t kw,
+                std::size_t stride, std::size_t ow, std::size_t first_pixel, std::size_t end_pixel,
+                const float* kernel, std::size_t filters, const float* bias, float* out) {
+  const D d;
+  const std::size_t N = hn::Lanes(d);
+  // Where patch value p = (ky * kw + kx) * c + ch lies from its window's corner.
+  std::size_t offsets[kDepth];
+  for (std::size_t p = 0; p < kDepth; ++p) offsets[p] = (p / (kw * c) * w + p / c % kw) * c + p % c;
+  for (std::size_t j0 = 0; j0 < filters; j0 += 2 * N) {
+    const std::size_t cols = std::min(2 * N, filters - j0);
+    V taps[kDepth][2];
+    for (std::size_t p = 0; p < kDepth; ++p) {
+      // The last filters through a buffer, zeros after them: nothing past the kernel is read.
+      HWY_ALIGN float lanes[2 * hn::MaxLanes(d)] = {};
+      std::copy_n(kernel + p * filters + j0, cols, lanes);
+      taps[p][0] = hn::Load(d, lanes);
+      taps[p][1] = hn::Load(d, lanes + N);
+    }
+    const TileOutput tile{nullptr, filters, 1, cols, bias ? bias + j0 : nullptr, 0.0f, false};
+    // Output row by output row: the pixels of a row have their windows `stride * c` floats apart.
+    for (std::size_t pixel = first_pixel; pixel < end_pixel;) {
+      const std::size_t oy = pixel / ow, ox = pixel % ow;
+      const std::size_t run = std::min(ow - ox, end_pixel - pixel);
+      const float* corner = image + (oy * w + ox) * stride * c;
+      float* y = out + pixel * filters + j0;
+      const std::size_t step = stride * c;
+      std::size_t i = 0;
+      for (; i + kDirectPixels <= run; i += kDirectPixels)
+        DirectPixels<kDepth, kDirectPixels>(d, taps, offsets, corner + i * step, step,
+                                            y + i * filters, filters, tile);
+      for (; i < run; ++i)
+        DirectPixels<kDepth, 1>(d, taps, offsets, corner + i * step, step, y + i * filters, filters,
+                                tile);
+      pixel += run;
+    }
+  }
+}
+
+using DirectConvFunction = void (*)(const float*, std::size_t, std::size_t, std::size_t,
+                                    std::size_t, std::size_t, std::size_t, std::size_t,
+                                    const float*, std::size_t, const float*, float*);
+template <std::size_t... kDepth>
+constexpr std::array<DirectConvFunction, sizeof...(kDepth)> DirectConvTable(
+    std::index_sequence<kDepth...>) {
+  return {&DirectConv<kDepth + 1>...};
+}
+// kDirectConvs[depth - 1]
+constexpr auto kDirectConvs = DirectConvTable(std::make_index_sequence<kMaxDirectDepth>());
+
+}  // namespace
+
 void ConvForward(const float* image, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw,
                  std::size_t stride, std::size_t ow, std::size_t first_pixel, std::size_t end_pixel,
                  const float* kernel, std::size_t filters, const float* bias, float* out) {
   if (first_pixel >= end_pixel || filters == 0) return;
+  const std::size_t depth = kh * kw * c;
+  if (depth != 0 && depth <= kMaxDirectDepth)
+    return kDirectConvs[depth - 1](image, w, c, kw, stride, ow, first_pixel, end_pixel, kernel,
+                                   filters, bias, out);
   GemmBlocked(PatchRows{image, w, c, kw, stride, ow, first_pixel}, Trans::No,
               end_pixel - first_pixel, filters, kh * kw * c, kernel, filters, 0.0f,
               out + first_pixel * filters, filters, bias);

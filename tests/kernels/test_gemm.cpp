@@ -217,6 +217,10 @@ TEST_CASE("conv_forward equals the reference and im2col + gemm, on pixel ranges"
       {32, 32, 1, 5, 5, 1, 16},    // 5x5 (on a padded 28x28)
       {13, 11, 3, 3, 2, 2, 7},     // stride 2, rectangular kernel, odd filters
       {9, 9, 5, 1, 1, 1, 33},      // 1x1
+      // Patches of at most 9 values are convolved directly (with the GEMM's bits): stride 2 and
+      // a partial vector of filters; 8-value patches and a partial pair of vectors.
+      {15, 14, 1, 3, 3, 2, 7},
+      {10, 9, 2, 2, 2, 1, 40},
   };
   for (const ConvCase& g : cases) {
     const std::size_t pixels = g.oh() * g.ow(), patch = g.kh * g.kw * g.c;
