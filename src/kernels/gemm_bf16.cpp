@@ -577,7 +577,8 @@ TYPENET_AVX512_BF16 size_t ListDpSteps(const Block& blk, uint16_t* HWY_RESTRICT 
   return count;
 }
 
-// Panels outside, so that a panel (in L1) meets every row of the block (in L2).
+// Panels outside, so that a panel (in L1) meets every row of the block (in L2). A block has at
+// most kMC rows and kKC depths (GemmBlocked), which bound the lists of pairs on the stack.
 TYPENET_AVX512_BF16 void DpBlock(const Block& blk) {
   constexpr size_t kTiles = (bb::kMC + kDpRows - 1) / kDpRows;
   constexpr size_t kStepRoom = bb::kKC / 2 + 16;
