@@ -584,12 +584,9 @@ TYPENET_AVX512_BF16 void DpBlock(const Block& blk) {
   constexpr size_t kStepRoom = bb::kKC / 2 + 16;
   uint16_t steps[kTiles][kStepRoom];
   size_t counts[kTiles];
-  for (size_t t = 0; t * kDpRows < blk.rows; ++t) {
-    // Without skipping, every tile computes all pairs: one list serves.
-    if (t > 0 && !blk.skips_zero_pairs) {
-      counts[t] = counts[0];
-      continue;
-    }
+  // Without skipping, every tile computes all pairs: one list serves.
+  const size_t lists = blk.skips_zero_pairs ? (blk.rows + kDpRows - 1) / kDpRows : 1;
+  for (size_t t = 0; t < lists; ++t) {
     const size_t r0 = t * kDpRows;
     counts[t] = ListDpSteps(blk.rows_from(r0, std::min(kDpRows, blk.rows - r0)), steps[t]);
   }
@@ -601,7 +598,7 @@ TYPENET_AVX512_BF16 void DpBlock(const Block& blk) {
       const size_t t = blk.skips_zero_pairs ? r0 / kDpRows : 0;
       kDpTiles[rows - 1][vectors - 1](blk.rows_from(r0, rows), blk.panel(j0), width,
                                       blk.c + r0 * blk.ldc + j0, blk.bias ? blk.bias + j0 : nullptr,
-                                      steps[t], counts[r0 / kDpRows]);
+                                      steps[t], counts[t]);
     }
   }
 }
