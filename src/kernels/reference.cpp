@@ -199,9 +199,11 @@ void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t 
       }
 }
 
-void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,
-                      float* din) noexcept {
-  for (std::size_t i = 0; i < out_count; ++i) din[argmax[i]] += dout[i];
+void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t h, std::size_t w,
+                      std::size_t c, std::size_t /*pool*/, std::size_t /*stride*/, std::size_t oh,
+                      std::size_t ow, float* din) noexcept {
+  std::fill_n(din, h * w * c, 0.0f);
+  for (std::size_t i = 0; i < oh * ow * c; ++i) din[argmax[i]] += dout[i];
 }
 
 void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,

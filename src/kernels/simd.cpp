@@ -168,9 +168,36 @@ void MaxpoolForward(const float* in, size_t /*h*/, size_t w, size_t c, size_t po
     }
 }
 
-void MaxpoolBackward(const float* dout, const std::uint32_t* argmax, size_t out_count, float* din) {
-  // A scatter whose targets may repeat (overlapping windows): sequential by nature.
-  for (size_t i = 0; i < out_count; ++i) din[argmax[i]] += dout[i];
+void MaxpoolBackward(const float* dout, const std::uint32_t* argmax, size_t h, size_t w, size_t c,
+                     size_t pool, size_t stride, size_t oh, size_t ow, float* din) {
+  if (stride != pool || oh * pool > h || ow * pool > w) {
+    // Overlapping windows, or (Same padding) a winner outside its window: a scatter whose
+    // targets may repeat, sequential by nature.
+    ZeroFloats(din, h * w * c);
+    for (size_t i = 0; i < oh * ow * c; ++i) din[argmax[i]] += dout[i];
+    return;
+  }
+  // Windows that tile the image: each input of a window is written once, with the window's
+  // gradient (0 + dout, the scatter's sum) where it won, else zero.
+  for (size_t oy = 0; oy < oh; ++oy)
+    for (size_t ox = 0; ox < ow; ++ox)
+      ForEachVector(c, [&](auto d, size_t ch) {
+        const hn::RebindToUnsigned<decltype(d)> du;
+        const auto lane = hn::Iota(du, 0);
+        const size_t o = (oy * ow + ox) * c + ch;
+        const auto gradient = hn::Add(hn::Zero(d), hn::LoadU(d, dout + o));
+        const auto winner = hn::LoadU(du, argmax + o);
+        for (size_t py = 0; py < pool; ++py)
+          for (size_t px = 0; px < pool; ++px) {
+            const size_t index = ((oy * pool + py) * w + ox * pool + px) * c + ch;
+            const auto won = hn::Eq(winner, hn::Add(hn::Set(du, std::uint32_t(index)), lane));
+            hn::StoreU(hn::IfThenElseZero(hn::RebindMask(d, won), gradient), d, din + index);
+          }
+      });
+  // The columns and rows that no window covers.
+  for (size_t y = 0; y < oh * pool; ++y)
+    ZeroFloats(din + (y * w + ow * pool) * c, (w - ow * pool) * c);
+  ZeroFloats(din + oh * pool * w * c, (h - oh * pool) * w * c);
 }
 
 void GlobalAvgPoolForward(const float* in, size_t pixels, size_t c, float* out) {
@@ -745,9 +772,10 @@ void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t 
                      std::uint32_t* argmax) noexcept {
   HWY_DYNAMIC_DISPATCH(MaxpoolForward)(in, h, w, c, pool, stride, oh, ow, out, argmax);
 }
-void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,
-                      float* din) noexcept {
-  HWY_DYNAMIC_DISPATCH(MaxpoolBackward)(dout, argmax, out_count, din);
+void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t h, std::size_t w,
+                      std::size_t c, std::size_t pool, std::size_t stride, std::size_t oh,
+                      std::size_t ow, float* din) noexcept {
+  HWY_DYNAMIC_DISPATCH(MaxpoolBackward)(dout, argmax, h, w, c, pool, stride, oh, ow, din);
 }
 void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,
                              float* out) noexcept {

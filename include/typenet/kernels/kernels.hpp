@@ -158,9 +158,12 @@ enum class FillMode : std::uint8_t {
   void maxpool_forward(const float* in, std::size_t h, std::size_t w, std::size_t c,               \
                        std::size_t pool, std::size_t stride, std::size_t oh, std::size_t ow,       \
                        float* out, std::uint32_t* argmax) noexcept;                                \
-  /* din[argmax[i]] += dout[i] for the out_count outputs of one image. */                          \
-  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t out_count,     \
-                        float* din) noexcept;                                                      \
+  /* din (h x w x c, one image) assigned the gradient of maxpool_forward's input from its     \
+     outputs' gradient dout and winners argmax (maxpool_forward's geometry; argmax indices into \
+     din): each input the sum of the gradients of the outputs it won, zero where none. */    \
+  void maxpool_backward(const float* dout, const std::uint32_t* argmax, std::size_t h,             \
+                        std::size_t w, std::size_t c, std::size_t pool, std::size_t stride,        \
+                        std::size_t oh, std::size_t ow, float* din) noexcept;                      \
   /* out[c] = mean over the h*w pixels of channel c, one channels-last image. */                   \
   void global_avg_pool_forward(const float* in, std::size_t pixels, std::size_t c,                 \
                                float* out) noexcept;                                               \

@@ -170,12 +170,10 @@ struct MaxPool {
     static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
                          const Context& ctx) noexcept {
       if (!din) return;
-      // Image by image: the zeros still in cache when the gradients land on them.
-      for (std::size_t i = 0; i < n; ++i) {
-        std::memset(din + i * In::size, 0, In::size * sizeof(float));
+      for (std::size_t i = 0; i < n; ++i)
         kernels::maxpool_backward(dout + i * output_shape::size, ctx.cache + i * cache_words,
-                                  output_shape::size, din + i * In::size);
-      }
+                                  height, width, channels, Size, stride, out_height, out_width,
+                                  din + i * In::size);
     }
   };
 };
