@@ -114,6 +114,14 @@ struct PlanOf {
   static constexpr std::array<std::size_t, layer_count> pre_activation_sizes{
       (Bound::activation::needs_input && !ForwardIsCopy<Bound> ? Bound::output_shape::size : 0)...};
 
+  // The bytes a Net's training keeps per image of the signs of a ReLU's outputs, a bit each, so
+  // that backward reads those rather than the outputs, which have left the cache by then: for
+  // a layer with a Relu option (as a layer, a Relu's backward is a copy that reads its input).
+  static constexpr std::array<std::size_t, layer_count> relu_sign_sizes{
+      (Bound::activation::kind == ActivationKind::Relu && !ForwardIsCopy<Bound>
+           ? (Bound::output_shape::size + 7) / 8
+           : 0)...};
+
   static constexpr auto exclusive_sums(const std::array<std::size_t, layer_count>& sizes) {
     std::array<std::size_t, layer_count + 1> offsets{};
     for (std::size_t i = 0; i < layer_count; ++i) offsets[i + 1] = offsets[i] + sizes[i];
@@ -124,6 +132,7 @@ struct PlanOf {
   static constexpr auto cache_offsets = exclusive_sums(cache_sizes);
   static constexpr auto saved_offsets = exclusive_sums(saved_sizes);
   static constexpr auto pre_activation_offsets = exclusive_sums(pre_activation_sizes);
+  static constexpr auto relu_sign_offsets = exclusive_sums(relu_sign_sizes);
   static constexpr auto step_state_offsets = exclusive_sums(step_state_sizes);
   static constexpr auto packed_weight_offsets = exclusive_sums(packed_weight_sizes);
   static constexpr auto predict_weight_offsets = exclusive_sums(predict_weight_sizes);
@@ -185,6 +194,7 @@ struct PlanOf {
   static constexpr std::size_t cache_words = cache_offsets[layer_count];         // per image
   static constexpr std::size_t saved_floats = saved_offsets[layer_count];  // per image, training
   static constexpr std::size_t pre_activation_floats = pre_activation_offsets[layer_count];
+  static constexpr std::size_t relu_sign_bytes = relu_sign_offsets[layer_count];  // per image
   static constexpr std::size_t step_state_floats = step_state_offsets[layer_count];
   static constexpr std::size_t packed_weight_words = packed_weight_offsets[layer_count];
   static constexpr std::size_t predict_weight_words = predict_weight_offsets[layer_count];

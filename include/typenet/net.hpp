@@ -27,6 +27,7 @@
 
 #include "typenet/activations.hpp"
 #include "typenet/chain.hpp"
+#include "typenet/kernels/kernels.hpp"
 #include "typenet/layer_info.hpp"
 #include "typenet/layers/input.hpp"
 #include "typenet/layers/layer.hpp"
@@ -58,6 +59,9 @@ struct Buffers {
   // Swish), for backward.
   alignas(
       64) std::array<float, Training ? Chunk * plan::pre_activation_floats : 0> pre_activations{};
+  // The signs of the ReLU layers' outputs (plan::relu_sign_sizes) from the last training
+  // forward, for backward.
+  alignas(64) std::array<std::uint8_t, Training ? Chunk * plan::relu_sign_bytes : 0> relu_signs{};
   // What layers keep from forward to backward besides their outputs (layers/layer.hpp).
   alignas(64) std::array<float, Training ? Chunk * plan::saved_floats : 0> saved{};
   // One image's predictions (Net::predict, Frozen): the forms of the weights they compute from
@@ -81,6 +85,10 @@ struct Buffers {
   }
   float* pre_activation_of(std::size_t layer) {
     return pre_activations.data() + Chunk * plan::pre_activation_offsets[layer];
+  }
+  std::uint8_t* relu_signs_of(std::size_t layer, std::size_t image) {
+    return relu_signs.data() + Chunk * plan::relu_sign_offsets[layer] +
+           image * plan::relu_sign_sizes[layer];
   }
   float* saved_of(std::size_t layer) {
     if constexpr (Training) return saved.data() + Chunk * plan::saved_offsets[layer];
@@ -259,6 +267,17 @@ class Net<Input<InputExtents...>, Layers...> {
           if constexpr (Training && L::activation::needs_input)
             std::copy_n(y + first_value, values,
                         buffers.pre_activation_of(i) + image * out_size + first_value);
+          // Whole images (not a team member's part) keep their signs, each image its own bytes.
+          if constexpr (Training && plan::relu_sign_sizes[i] > 0) {
+            if (ctx.training && first_value % out_size == 0 && values % out_size == 0) {
+              for (std::size_t k = 0; k < values / out_size; ++k) {
+                const std::size_t at = first_value / out_size + k;
+                kernels::relu_forward_signs(y + at * out_size, out_size,
+                                            buffers.relu_signs_of(i, image + at));
+              }
+              return;
+            }
+          }
           L::activation::forward(y + first_value, values, channels);
         };
         if constexpr (splits_in_team<L>) {
@@ -363,6 +382,17 @@ class Net<Input<InputExtents...>, Layers...> {
         float* dx = din ? din + (image - first) * in_size : nullptr;
         const float* x = in + image * in_size;
         auto differentiate = [&](std::size_t first_value, std::size_t values) {
+          // From the signs that forward kept for these whole images.
+          if constexpr (plan::relu_sign_sizes[i] > 0) {
+            if (first_value % out_size == 0 && values % out_size == 0) {
+              for (std::size_t k = 0; k < values / out_size; ++k) {
+                const std::size_t at = first_value / out_size + k;
+                kernels::relu_backward_signs(buffers.relu_signs_of(i, image + at),
+                                             dy + at * out_size, out_size);
+              }
+              return;
+            }
+          }
           L::activation::backward(activation_from + image * out_size + first_value,
                                   dy + first_value, values, channels);
         };

@@ -227,6 +227,15 @@ void relu_forward(float* y, std::size_t count) noexcept {
 void relu_backward(const float* y, float* dy, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
+void relu_forward_signs(float* y, std::size_t count, std::uint8_t* signs) noexcept {
+  relu_forward(y, count);
+  std::fill_n(signs, (count + 7) / 8, std::uint8_t{0});
+  for (std::size_t i = 0; i < count; ++i)
+    if (y[i] > 0.0f) signs[i / 8] = std::uint8_t(signs[i / 8] | 1u << (i % 8));
+}
+void relu_backward_signs(const std::uint8_t* signs, float* dy, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dy[i] = signs[i / 8] >> (i % 8) & 1u ? dy[i] : 0.0f;
+}
 void sigmoid_forward(float* y, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i) y[i] = 1.0f / (1.0f + std::exp(-y[i]));
 }

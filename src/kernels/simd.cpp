@@ -230,6 +230,37 @@ void ReluBackward(const float* y, float* dy, size_t count) {
   });
 }
 
+// Whole vectors of 8k lanes put their bits in whole bytes; the last values go a bit at a time.
+void ReluForwardSigns(float* y, size_t count, std::uint8_t* signs) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  if (N % 8 == 0)
+    for (; i + N <= count; i += N) {
+      const auto value = hn::Max(hn::LoadU(d, y + i), hn::Zero(d));
+      hn::StoreU(value, d, y + i);
+      hn::StoreMaskBits(d, hn::Gt(value, hn::Zero(d)), signs + i / 8);
+    }
+  const hn::CappedTag<float, 1> d1;  // ReluForward's arithmetic on its last values
+  for (; i < count; ++i) {
+    hn::StoreU(hn::Max(hn::LoadU(d1, y + i), hn::Zero(d1)), d1, y + i);
+    const auto bit = std::uint8_t(1u << (i % 8));
+    signs[i / 8] = std::uint8_t(y[i] > 0.0f ? signs[i / 8] | bit : signs[i / 8] & ~bit);
+  }
+}
+
+void ReluBackwardSigns(const std::uint8_t* signs, float* dy, size_t count) {
+  const hn::ScalableTag<float> d;
+  const size_t N = hn::Lanes(d);
+  size_t i = 0;
+  if (N % 8 == 0)
+    for (; i + N <= count; i += N)
+      hn::StoreU(hn::IfThenElseZero(hn::LoadMaskBits(d, signs + i / 8), hn::LoadU(d, dy + i)), d,
+                 dy + i);
+  for (; i < count; ++i)
+    if (!(signs[i / 8] >> (i % 8) & 1u)) dy[i] = 0.0f;
+}
+
 template <class D, class V>
 HWY_INLINE V Sigmoid(D d, V x) {
   // exp(-x) overflows to infinity past 88.7 (sigmoid 0 either way) and Highway's Exp is only
@@ -719,6 +750,8 @@ HWY_EXPORT(GlobalAvgPoolForward);
 HWY_EXPORT(GlobalAvgPoolBackward);
 HWY_EXPORT(ReluForward);
 HWY_EXPORT(ReluBackward);
+HWY_EXPORT(ReluForwardSigns);
+HWY_EXPORT(ReluBackwardSigns);
 HWY_EXPORT(SigmoidForward);
 HWY_EXPORT(SigmoidBackward);
 HWY_EXPORT(TanhForward);
@@ -790,6 +823,12 @@ void relu_forward(float* y, std::size_t count) noexcept {
 }
 void relu_backward(const float* y, float* dy, std::size_t count) noexcept {
   HWY_DYNAMIC_DISPATCH(ReluBackward)(y, dy, count);
+}
+void relu_forward_signs(float* y, std::size_t count, std::uint8_t* signs) noexcept {
+  HWY_DYNAMIC_DISPATCH(ReluForwardSigns)(y, count, signs);
+}
+void relu_backward_signs(const std::uint8_t* signs, float* dy, std::size_t count) noexcept {
+  HWY_DYNAMIC_DISPATCH(ReluBackwardSigns)(signs, dy, count);
 }
 void sigmoid_forward(float* y, std::size_t count) noexcept {
   HWY_DYNAMIC_DISPATCH(SigmoidForward)(y, count);

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "kernel_test_support.h"
+#include "../same_bits.hpp"
 
 namespace {
 
@@ -333,6 +334,38 @@ TEST_CASE("activations forward and backward") {
           },
           magnitude_plus(1.0f));
     }
+}
+
+TEST_CASE("relu with its signs kept aside: relu's bits forward and backward") {
+  std::mt19937 rng(16);
+  for (const std::size_t count : {1, 7, 8, 15, 16, 17, 33, 48, 67, 130}) {
+    INFO("count " << count);
+    std::vector<float> x = activation_inputs(count, rng);
+    x[count / 2] = std::numeric_limits<float>::quiet_NaN();
+    if (count > 2) x[count / 3] = -0.0f;
+    const std::vector<float> dy = testing::random_floats(count, rng);
+    // Each pair against relu_forward and relu_backward of its own kind (reference or SIMD,
+    // which differ on NaN and -0).
+    const auto check = [&](auto forward, auto backward, auto forward_signs, auto backward_signs) {
+      std::vector<float> y = x, dx = dy, y_signs = x, dx_signs = dy;
+      forward(y.data(), count);
+      backward(y.data(), dx.data(), count);
+      std::vector<std::uint8_t> signs((count + 7) / 8, 0xA5);
+      forward_signs(y_signs.data(), count, signs.data());
+      CHECK(typenet::testing::same_bits(y_signs, y));
+      for (std::size_t i = 0; i < count; ++i)
+        CHECK((signs[i / 8] >> (i % 8) & 1u) == (y[i] > 0.0f));
+      backward_signs(signs.data(), dx_signs.data(), count);
+      CHECK(typenet::testing::same_bits(dx_signs, dx));
+    };
+    namespace reference = kernels::reference;
+    check(reference::relu_forward, reference::relu_backward, reference::relu_forward_signs,
+          reference::relu_backward_signs);
+    testing::for_each_target([&] {
+      check(kernels::relu_forward, kernels::relu_backward, kernels::relu_forward_signs,
+            kernels::relu_backward_signs);
+    });
+  }
 }
 
 TEST_CASE("scale_shift_channels (BatchNorm), out of place and in place") {

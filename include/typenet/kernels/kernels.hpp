@@ -174,6 +174,11 @@ enum class FillMode : std::uint8_t {
      activation's output y) into the gradient w.r.t. its input, in place, from y alone. */    \
   void relu_forward(float* y, std::size_t count) noexcept;                                         \
   void relu_backward(const float* y, float* dy, std::size_t count) noexcept;                       \
+  /* The same, the signs kept aside for backward: bit i % 8 of signs[i / 8] set where y[i] > 0 \
+     ((count + 7) / 8 bytes; the last one's bits past count left as they are or zero), and     \
+     backward from those bits alone: the bits of relu_backward, 1/32 of the floats read. */   \
+  void relu_forward_signs(float* y, std::size_t count, std::uint8_t* signs) noexcept;              \
+  void relu_backward_signs(const std::uint8_t* signs, float* dy, std::size_t count) noexcept;      \
   void sigmoid_forward(float* y, std::size_t count) noexcept;                                      \
   void sigmoid_backward(const float* y, float* dy, std::size_t count) noexcept;                    \
   void tanh_forward(float* y, std::size_t count) noexcept;                                         \
