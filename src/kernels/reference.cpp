@@ -116,17 +116,15 @@ void conv_kernel_grad_bf16(const float* image, std::size_t w, std::size_t c, std
         }
 }
 
-void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,
-                     std::uint64_t seed, std::uint32_t threshold, float scale) noexcept {
-  for (std::size_t i = 0; i < count; ++i) {
-    keep[i] = dropout_bits(seed, std::uint32_t(i)) >= threshold;
-    y[i] = keep[i] ? x[i] * scale : 0.0f;
-  }
+void dropout_forward(const float* x, float* y, std::size_t count, std::uint64_t seed,
+                     std::uint32_t threshold, float scale) noexcept {
+  for (std::size_t i = 0; i < count; ++i)
+    y[i] = dropout_bits(seed, std::uint32_t(i)) >= threshold ? x[i] * scale : 0.0f;
 }
 
-void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,
-                      float scale) noexcept {
-  for (std::size_t i = 0; i < count; ++i) dx[i] = keep[i] ? dy[i] * scale : 0.0f;
+void dropout_backward(const float* dy, float* dx, std::size_t count, std::uint64_t seed,
+                      std::uint32_t threshold, float scale) noexcept {
+  dropout_forward(dy, dx, count, seed, threshold, scale);
 }
 
 void add_column_sums(const float* dy, std::size_t m, std::size_t n, std::size_t ldy,

@@ -472,8 +472,9 @@ HWY_INLINE VU Murmur3Mix(DU du, VU h) {
   return hn::Xor(h, hn::ShiftRight<16>(h));
 }
 
-void DropoutForward(const float* x, float* y, std::uint32_t* keep, size_t count, std::uint64_t seed,
-                    std::uint32_t threshold, float scale) {
+// Forward and backward alike: y = x * scale where the mask keeps a value, else 0.
+void Dropout(const float* x, float* y, size_t count, std::uint64_t seed, std::uint32_t threshold,
+             float scale) {
   ForEachVector(count, [&](auto d, size_t i) {
     const hn::RebindToUnsigned<decltype(d)> du;
     const auto index = hn::Add(hn::Set(du, std::uint32_t(i)), hn::Iota(du, 0));
@@ -482,20 +483,9 @@ void DropoutForward(const float* x, float* y, std::uint32_t* keep, size_t count,
     const auto bits =
         Murmur3Mix(du, hn::Xor(Murmur3Mix(du, weyl), hn::Set(du, std::uint32_t(seed >> 32))));
     const auto kept = hn::Not(hn::Gt(hn::Set(du, threshold), bits));  // bits >= threshold
-    hn::StoreU(hn::IfThenElseZero(kept, hn::Set(du, 1u)), du, keep + i);
     hn::StoreU(hn::IfThenElseZero(hn::RebindMask(d, kept),
                                   hn::Mul(hn::LoadU(d, x + i), hn::Set(d, scale))),
                d, y + i);
-  });
-}
-
-void DropoutBackward(const float* dy, const std::uint32_t* keep, float* dx, size_t count,
-                     float scale) {
-  ForEachVector(count, [&](auto d, size_t i) {
-    const hn::RebindToUnsigned<decltype(d)> du;
-    const auto kept = hn::RebindMask(d, hn::Ne(hn::LoadU(du, keep + i), hn::Zero(du)));
-    hn::StoreU(hn::IfThenElseZero(kept, hn::Mul(hn::LoadU(d, dy + i), hn::Set(d, scale))), d,
-               dx + i);
   });
 }
 
@@ -769,8 +759,7 @@ HWY_EXPORT(SwishBackward);
 HWY_EXPORT(ScaleShift);
 HWY_EXPORT(AvgPoolForward);
 HWY_EXPORT(AvgPoolBackwardAdd);
-HWY_EXPORT(DropoutForward);
-HWY_EXPORT(DropoutBackward);
+HWY_EXPORT(Dropout);
 HWY_EXPORT(SoftmaxForward);
 HWY_EXPORT(SoftmaxBackward);
 HWY_EXPORT(AdamUpdate);
@@ -842,13 +831,13 @@ void tanh_forward(float* y, std::size_t count) noexcept {
 void tanh_backward(const float* y, float* dy, std::size_t count) noexcept {
   HWY_DYNAMIC_DISPATCH(TanhBackward)(y, dy, count);
 }
-void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,
-                     std::uint64_t seed, std::uint32_t threshold, float scale) noexcept {
-  HWY_DYNAMIC_DISPATCH(DropoutForward)(x, y, keep, count, seed, threshold, scale);
+void dropout_forward(const float* x, float* y, std::size_t count, std::uint64_t seed,
+                     std::uint32_t threshold, float scale) noexcept {
+  HWY_DYNAMIC_DISPATCH(Dropout)(x, y, count, seed, threshold, scale);
 }
-void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,
-                      float scale) noexcept {
-  HWY_DYNAMIC_DISPATCH(DropoutBackward)(dy, keep, dx, count, scale);
+void dropout_backward(const float* dy, float* dx, std::size_t count, std::uint64_t seed,
+                      std::uint32_t threshold, float scale) noexcept {
+  HWY_DYNAMIC_DISPATCH(Dropout)(dy, dx, count, seed, threshold, scale);
 }
 void elu_forward(float* y, std::size_t count, float positive_scale, float negative_scale) noexcept {
   HWY_DYNAMIC_DISPATCH(EluForward)(y, count, positive_scale, negative_scale);

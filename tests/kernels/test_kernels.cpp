@@ -520,21 +520,26 @@ TEST_CASE("dropout forward and backward: the reference's mask, its rate, (seed, 
     for (const std::size_t count : {std::size_t{1}, std::size_t{67}, std::size_t{9216}}) {
       INFO(percent << "% of " << count);
       const std::uint64_t seed = rng();
-      const std::vector<float> x = testing::random_floats(count, rng);
-      std::vector<std::uint32_t> keep_expected(count), keep(count);
+      // No zero among the values: a zero output is a dropped value.
+      std::vector<float> x = testing::random_floats(count, rng);
+      for (float& value : x) value = value == 0.0f ? 1.0f : value;
+      const std::vector<float> dy = testing::random_floats(count, rng);
       std::vector<float> y_expected(count), y(count), dx_expected(count), dx(count);
-      kernels::reference::dropout_forward(x.data(), y_expected.data(), keep_expected.data(), count,
-                                          seed, threshold, scale);
-      kernels::reference::dropout_backward(x.data(), keep_expected.data(), dx_expected.data(),
-                                           count, scale);
+      kernels::reference::dropout_forward(x.data(), y_expected.data(), count, seed, threshold,
+                                          scale);
+      kernels::reference::dropout_backward(dy.data(), dx_expected.data(), count, seed, threshold,
+                                           scale);
+      // Backward drops what forward dropped.
+      for (std::size_t i = 0; i < count; ++i)
+        CHECK(dx_expected[i] == (y_expected[i] != 0.0f ? dy[i] * scale : 0.0f));
       testing::for_each_target([&] {
-        kernels::dropout_forward(x.data(), y.data(), keep.data(), count, seed, threshold, scale);
-        CHECK(keep == keep_expected);
+        kernels::dropout_forward(x.data(), y.data(), count, seed, threshold, scale);
         CHECK(y == y_expected);
-        kernels::dropout_backward(x.data(), keep.data(), dx.data(), count, scale);
+        kernels::dropout_backward(dy.data(), dx.data(), count, seed, threshold, scale);
         CHECK(dx == dx_expected);
       });
-      const std::size_t kept = std::size_t(std::count(keep.begin(), keep.end(), 1u));
+      const auto kept =
+          std::size_t(std::count_if(y.begin(), y.end(), [](float v) { return v != 0.0f; }));
       if (count == 9216) {  // 3 standard deviations of a binomial at most
         const double expected_kept = double(count) * (100 - percent) / 100.0;
         const double sd = std::sqrt(double(count) * percent * (100 - percent)) / 100.0;
@@ -542,10 +547,8 @@ TEST_CASE("dropout forward and backward: the reference's mask, its rate, (seed, 
       }
       // A prefix of the mask is the mask of the prefix: element i depends on (seed, i) alone.
       std::vector<float> prefix(count / 2);
-      std::vector<std::uint32_t> prefix_keep(count / 2);
-      kernels::dropout_forward(x.data(), prefix.data(), prefix_keep.data(), count / 2, seed,
-                               threshold, scale);
-      CHECK(std::equal(prefix_keep.begin(), prefix_keep.end(), keep.begin()));
+      kernels::dropout_forward(x.data(), prefix.data(), count / 2, seed, threshold, scale);
+      CHECK(std::equal(prefix.begin(), prefix.end(), y.begin()));
     }
   }
 }

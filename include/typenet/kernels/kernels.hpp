@@ -220,13 +220,13 @@ enum class FillMode : std::uint8_t {
                              std::size_t pool, std::size_t stride, std::size_t pad_top,            \
                              std::size_t pad_left, std::size_t oh, std::size_t ow,                 \
                              float* din) noexcept;                                                 \
-  /* Inverted dropout of count values: keep[i] = 1 when dropout_bits(seed, i) >= threshold,   \
-     else 0; y[i] = keep[i] ? x[i] * scale : 0. The mask depends on (seed, i) alone.          \
-     Backward: dx[i] = keep[i] ? dy[i] * scale : 0. */    \
-  void dropout_forward(const float* x, float* y, std::uint32_t* keep, std::size_t count,           \
-                       std::uint64_t seed, std::uint32_t threshold, float scale) noexcept;         \
-  void dropout_backward(const float* dy, const std::uint32_t* keep, float* dx, std::size_t count,  \
-                        float scale) noexcept;                                                     \
+  /* Inverted dropout of count values: value i is kept when dropout_bits(seed, i) >=          \
+     threshold, y[i] = kept ? x[i] * scale : 0. The mask depends on (seed, i) alone, so that    \
+     backward makes it again rather than reading it back: dx[i] = kept ? dy[i] * scale : 0. */    \
+  void dropout_forward(const float* x, float* y, std::size_t count, std::uint64_t seed,            \
+                       std::uint32_t threshold, float scale) noexcept;                             \
+  void dropout_backward(const float* dy, float* dx, std::size_t count, std::uint64_t seed,         \
+                        std::uint32_t threshold, float scale) noexcept;                            \
   /* Row-wise softmax of a rows x cols matrix, in place, max-subtracted for stability. */          \
   void softmax_forward(float* y, std::size_t rows, std::size_t cols) noexcept;                     \
   /* dy[r, i] = y[r, i] * (dy[r, i] - sum_j dy[r, j] * y[r, j]), in place. */                      \

@@ -53,7 +53,6 @@ struct Dropout {
 
   template <class In>
   struct bind : IdentityLayer<In> {
-    static constexpr std::size_t cache_words = In::size;  // keep flags of the training pass
     static constexpr bool inference_is_identity = true;
     static constexpr float scale = 100.0f / float(100 - Percent);
     // P(drop) in units of 2^-32.
@@ -76,17 +75,24 @@ struct Dropout {
       layer.keras = &keras;
       return layer;
     }
+    // Image i's mask, the same in forward and backward: backward makes it again rather than
+    // keeping it (no memory traffic for it).
+    static std::uint64_t mask_seed(const Context& ctx, std::size_t i) noexcept {
+      return Rng::stream(ctx.seed, ctx.layer_index, ctx.first_image + i).next();
+    }
     static void forward(const float* params, const float* in, float* out, std::size_t n,
                         const Context& ctx) noexcept {
       if (!ctx.training) return IdentityLayer<In>::forward(params, in, out, n, ctx);
       for (std::size_t i = 0; i < n; ++i)
-        kernels::dropout_forward(
-            in + i * In::size, out + i * In::size, ctx.cache + i * In::size, In::size,
-            Rng::stream(ctx.seed, ctx.layer_index, ctx.first_image + i).next(), threshold, scale);
+        kernels::dropout_forward(in + i * In::size, out + i * In::size, In::size, mask_seed(ctx, i),
+                                 threshold, scale);
     }
     static void backward(const float*, const float*, float* dout, float* din, float*, std::size_t n,
                          const Context& ctx) noexcept {
-      if (din) kernels::dropout_backward(dout, ctx.cache, din, n * In::size, scale);
+      if (!din) return;
+      for (std::size_t i = 0; i < n; ++i)
+        kernels::dropout_backward(dout + i * In::size, din + i * In::size, In::size,
+                                  mask_seed(ctx, i), threshold, scale);
     }
   };
 };
