@@ -75,6 +75,11 @@ concept ImagesIndependent = requires {
   { Bound::images_independent } -> std::convertible_to<bool>;
 }
 &&Bound::images_independent;
+template <class Bound>
+concept BackwardReadsInput = !requires {
+  { Bound::backward_reads_input } -> std::convertible_to<bool>;
+}
+|| Bound::backward_reads_input;
 template <std::size_t... E>
 inline constexpr bool is_input<Input<E...>> = true;
 
@@ -209,6 +214,18 @@ struct PlanOf {
   static constexpr bool trains = (layer_trains<Bound>() && ...);
   static constexpr bool trains_in_team = (TrainsInTeam<Bound> && ...) &&
                                          (SplitsInTeam<Bound> || ...);
+  // In training, a layer in the image prefix (image by image) whose output backward never reads
+  // (its ReLU's signs kept, relu_sign_sizes; the next layer, also in the prefix, does not read
+  // its input: BackwardReadsInput) writes every image's output to the same floats, which the next
+  // layer then reads while they are in cache: no image's output goes out to memory and back.
+  // Not where a team trains the whole batch layer by layer.
+  static constexpr std::array<bool, layer_count> trains_reusing_output = [] {
+    constexpr std::array<bool, layer_count> reads_input{BackwardReadsInput<Bound>...};
+    std::array<bool, layer_count> reusing{};
+    for (std::size_t i = 0; i + 1 < training_image_prefix; ++i)
+      reusing[i] = !trains_in_team && relu_sign_sizes[i] > 0 && !reads_input[i + 1];
+    return reusing;
+  }();
 
   static constexpr auto layer_infos() {
     std::array<LayerInfo, layer_count + 1> infos{};

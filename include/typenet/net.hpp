@@ -247,6 +247,8 @@ class Net<Input<InputExtents...>, Layers...> {
       using L = layer<i>;
       constexpr std::size_t channels = L::output_shape::last_extent;
       constexpr std::size_t in_size = L::input_shape::size, out_size = L::output_shape::size;
+      constexpr std::size_t in_stride = input_stride<i, Training>(),
+                            out_stride = output_stride<i, Training>();
       const float* in = i == 0 ? input : buffers.output_of(i - 1);
       float* out = buffers.output_of(i);
       ctx.packed_weights = ctx.predict_forms ? predict_forms_of<i>(packed)
@@ -262,7 +264,7 @@ class Net<Input<InputExtents...>, Layers...> {
         call.first_image = ctx.first_image + image;
         call.cache += image * L::cache_words;
         if (call.saved) call.saved += image * layer_saved_floats<L>();
-        float* y = out + image * out_size;
+        float* y = out + image * out_stride;
         auto activate = [&](std::size_t first_value, std::size_t values) {
           if constexpr (Training && L::activation::needs_input)
             std::copy_n(y + first_value, values,
@@ -281,11 +283,11 @@ class Net<Input<InputExtents...>, Layers...> {
           L::activation::forward(y + first_value, values, channels);
         };
         if constexpr (splits_in_team<L>) {
-          L::forward(params + plan::param_offsets[i], in + image * in_size, y, images, call);
+          L::forward(params + plan::param_offsets[i], in + image * in_stride, y, images, call);
           activate_in_team<L>(team, images, activate);
         } else if (team.member == 0) {
           call.team = Team{};
-          L::forward(params + plan::param_offsets[i], in + image * in_size, y, images, call);
+          L::forward(params + plan::param_offsets[i], in + image * in_stride, y, images, call);
           activate(0, images * out_size);
         }
       };
@@ -380,7 +382,7 @@ class Net<Input<InputExtents...>, Layers...> {
         call.assign_grads = ctx.assign_grads && image == 0;
         float* dy = dout + (image - first) * out_size;
         float* dx = din ? din + (image - first) * in_size : nullptr;
-        const float* x = in + image * in_size;
+        const float* x = in + image * input_stride<i, true>();
         auto differentiate = [&](std::size_t first_value, std::size_t values) {
           // From the signs that forward kept for these whole images.
           if constexpr (plan::relu_sign_sizes[i] > 0) {
@@ -563,6 +565,17 @@ class Net<Input<InputExtents...>, Layers...> {
   }
   template <class L>
   static constexpr bool splits_in_team = detail::SplitsInTeam<L>;
+  // Floats from one image's input (output) of layer I to the next image's in a pass's buffers:
+  // none where training reuses one image's floats for every image (plan::trains_reusing_output).
+  template <std::size_t I, bool Training>
+  static constexpr std::size_t output_stride() {
+    return Training && plan::trains_reusing_output[I] ? 0 : layer<I>::output_shape::size;
+  }
+  template <std::size_t I, bool Training>
+  static constexpr std::size_t input_stride() {
+    if constexpr (I == 0) return input_size;
+    else return output_stride<I - 1, Training>();
+  }
   // The floats an activation pass takes at a time in the fused copies below: whole rows (softmax
   // needs them), within L1.
   template <class L>

@@ -87,6 +87,22 @@ TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, soft
   check_gradients<Small>(15, 2);
 }
 
+TEST_CASE("a Relu convolution before a pooling trains with every image's output in one place") {
+  // Its backward reads the signs it kept, the pooling's reads its winners: nothing reads the
+  // convolution's output back, which every image then writes to the same floats
+  // (plan::trains_reusing_output). Not so before a layer that reads its input (Flatten), nor
+  // after the leading per-image layers (the seed CNN's Dense<128, Relu>).
+  using Reusing = Net<Input<10, 9, 1>, Conv<4, 3, Relu>, MaxPool<2>, Conv<3, 3, Relu>, Flatten,
+                      Dense<4, Softmax>>;
+  static_assert(Reusing::plan::trains_reusing_output ==
+                std::array{true, false, false, false, false});
+  using SeedCnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>,
+                      Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
+  static_assert(SeedCnn::plan::trains_reusing_output ==
+                std::array{false, true, false, false, false, false, false, false});
+  check_gradients<Reusing>(18, 2);
+}
+
 TEST_CASE("residual blocks: identity and projection shortcuts, dropout and gelu inside, nested") {
   check_gradients<Net<Input<6, 6, 2>, Residual<Main<Conv<2, 3, Tanh, Same>, Conv<2, 3, Same>>>,
                       Tanh, Flatten, Dense<3>>>(40);

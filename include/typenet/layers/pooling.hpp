@@ -104,6 +104,7 @@ struct MaxPool {
     static constexpr std::size_t cache_words = output_shape::size;  // argmax of each output
     static constexpr std::size_t flops = 0;
     static constexpr bool images_independent = true;
+    static constexpr bool backward_reads_input = false;  // the winners alone
 
     struct int8 : Int8Member {
       static constexpr Int8Role role = Int8Role::SameQuantization;
@@ -196,6 +197,7 @@ struct AvgPool {
     static constexpr std::size_t scratch_floats = 0;
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = output_shape::size * Size * Size;
+    static constexpr bool backward_reads_input = false;
 
     static void check_keras(const KerasConfig& config) {
       window::check_keras(config, "AveragePooling2D");
@@ -248,6 +250,7 @@ struct GlobalAvgPool {
     static constexpr std::size_t scratch_floats = 0;
     static constexpr std::size_t cache_words = 0;
     static constexpr std::size_t flops = 0;
+    static constexpr bool backward_reads_input = false;
 
     struct int8 : Int8Member {
       static constexpr bool codes_out = false;
