@@ -215,15 +215,21 @@ struct PlanOf {
   static constexpr bool trains_in_team = (TrainsInTeam<Bound> && ...) &&
                                          (SplitsInTeam<Bound> || ...);
   // In training, a layer in the image prefix (image by image) whose output backward never reads
-  // (its ReLU's signs kept, relu_sign_sizes; the next layer, also in the prefix, does not read
-  // its input: BackwardReadsInput) writes every image's output to the same floats, which the next
-  // layer then reads while they are in cache: no image's output goes out to memory and back.
-  // Not where a team trains the whole batch layer by layer.
+  // writes every image's output to the same floats, which the next layer then reads while they
+  // are in cache: no image's output goes out to memory and back. Its activation's derivative
+  // needs no output (Linear; ReLU, from the signs it keeps: relu_sign_sizes), the next layer, also
+  // in the prefix, does not read its input (BackwardReadsInput), and neither works on another's
+  // floats (forward_is_copy, plan::trains_in_place). Not where a team trains the whole batch
+  // layer by layer.
   static constexpr std::array<bool, layer_count> trains_reusing_output = [] {
     constexpr std::array<bool, layer_count> reads_input{BackwardReadsInput<Bound>...};
+    constexpr std::array<bool, layer_count> copies{ForwardIsCopy<Bound>...};
+    constexpr std::array<bool, layer_count> linear{
+        (Bound::activation::kind == ActivationKind::Linear)...};
     std::array<bool, layer_count> reusing{};
     for (std::size_t i = 0; i + 1 < training_image_prefix; ++i)
-      reusing[i] = !trains_in_team && relu_sign_sizes[i] > 0 && !reads_input[i + 1];
+      reusing[i] = !trains_in_team && (linear[i] || relu_sign_sizes[i] > 0) && !copies[i] &&
+                   !reads_input[i + 1] && !trains_in_place[i + 1];
     return reusing;
   }();
 

@@ -81,17 +81,21 @@ TEST_CASE("selu, elu, leaky_relu, gelu, swish, softplus: as options and as layer
 TEST_CASE("a whole small CNN: conv, relu, maxpool, dropout, flatten, dense, softmax") {
   using Small = Net<Input<10, 9, 1>, Conv<4, 3, Relu>, Conv<3, 3, Same, Tanh>, MaxPool<2>,
                     Dropout<25>, Flatten, Dense<6, Relu>, Dense<4, Softmax>>;
-  // Two images: each goes through the convolutions and the pooling on its own, both ways
-  // (plan::training_image_prefix), the rest takes them together.
-  static_assert(Small::plan::training_image_prefix == 3);
+  // Two images: each goes through the convolutions, the pooling and the dropout on its own, both
+  // ways (plan::training_image_prefix), the rest takes them together; the pooling's outputs
+  // share one image's floats (plan::trains_reusing_output).
+  static_assert(Small::plan::training_image_prefix == 5);
+  static_assert(Small::plan::trains_reusing_output ==
+                std::array{false, false, true, false, false, false, false});
   check_gradients<Small>(15, 2);
 }
 
 TEST_CASE("a Relu convolution before a pooling trains with every image's output in one place") {
   // Its backward reads the signs it kept, the pooling's reads its winners: nothing reads the
   // convolution's output back, which every image then writes to the same floats
-  // (plan::trains_reusing_output). Not so before a layer that reads its input (Flatten), nor
-  // after the leading per-image layers (the seed CNN's Dense<128, Relu>).
+  // (plan::trains_reusing_output); so does the seed CNN's pooling, before its Dropout. Not so
+  // before a layer that reads its input (Flatten), nor after the leading per-image layers (the
+  // seed CNN's Dense<128, Relu>).
   using Reusing = Net<Input<10, 9, 1>, Conv<4, 3, Relu>, MaxPool<2>, Conv<3, 3, Relu>, Flatten,
                       Dense<4, Softmax>>;
   static_assert(Reusing::plan::trains_reusing_output ==
@@ -99,7 +103,7 @@ TEST_CASE("a Relu convolution before a pooling trains with every image's output 
   using SeedCnn = Net<Input<28, 28, 1>, Conv<32, 3, Relu>, Conv<64, 3, Relu>, MaxPool<2>,
                       Dropout<25>, Flatten, Dense<128, Relu>, Dropout<50>, Dense<10, Softmax>>;
   static_assert(SeedCnn::plan::trains_reusing_output ==
-                std::array{false, true, false, false, false, false, false, false});
+                std::array{false, true, true, false, false, false, false, false});
   check_gradients<Reusing>(18, 2);
 }
 

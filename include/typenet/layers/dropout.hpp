@@ -55,6 +55,7 @@ struct Dropout {
   struct bind : IdentityLayer<In> {
     static constexpr bool inference_is_identity = true;
     static constexpr bool backward_reads_input = false;  // the mask alone
+    static constexpr bool images_independent = true;     // each image's mask its own
     static constexpr float scale = 100.0f / float(100 - Percent);
     // P(drop) in units of 2^-32.
     static constexpr auto threshold = std::uint32_t((std::uint64_t(Percent) << 32) / 100);
