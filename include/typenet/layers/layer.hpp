@@ -52,9 +52,10 @@
 //                                           // inference_image_prefix)
 //   static constexpr bool backward_reads_input = true;  // false: backward needs no input
 //                                           // (a pooling's winners, a dropout's mask do): in
-//                                           // training, the layer before it in the image prefix
-//                                           // whose ReLU keeps its signs writes every image to
-//                                           // the same floats (plan::trains_reusing_output)
+//                                           // training, the layer before it in the image prefix,
+//                                           // when its activation is Linear or a ReLU that keeps
+//                                           // its signs, writes every image to the same floats
+//                                           // (plan::trains_reusing_output)
 //
 // Weights packed once (Conv, Dense): a layer whose products would convert and pack the same
 // weights for every image or chunk of a step (the bf16 products' layout, Winograd's transformed
